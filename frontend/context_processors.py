@@ -1,0 +1,39 @@
+"""Navigation shown in the page header, by the roles the signed-in user holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    key: str
+
+
+# (label, url name, key, who sees it). Later work appends its pages here.
+_NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("委案列表", "cases:case-list", "cases", ("any",)),
+    ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
+    ("批次列表", "cases:batch-list", "batches", ("is_clerk", "is_manager", "is_sysadmin")),
+    ("后台维护", "admin:index", "admin", ("is_sysadmin",)),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items: list[NavItem] = []
+    for label, url_name, key, roles in _NAV:
+        if "any" not in roles and not any(getattr(user, role, False) for role in roles):
+            continue
+        try:
+            items.append(NavItem(label=label, url=reverse(url_name), key=key))
+        except NoReverseMatch:
+            continue  # the page belongs to work not installed in this build
+    return {"nav_items": items}

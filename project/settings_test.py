@@ -1,0 +1,17 @@
+"""Settings for the test suite: the database and channel layer still come from the environment."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DEBUG", "0")
+
+from project.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; Argon2 is tested apart
+MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", "/tmp/cm-test-media"))  # noqa: F405
+DEMO_SEED = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

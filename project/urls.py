@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "催收管控平台 · 系统维护"
+admin.site.site_title = "催收管控平台"
+admin.site.index_title = "后台维护（紧急情况使用）"
+
+urlpatterns = [
+    path("", include("frontend.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("cases/", include("cases.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests import factories as f
+
+
+@pytest.fixture
+def bank(db):
+    return f.BankFactory(code="ZSYH", name="招商银行")
+
+
+@pytest.fixture
+def other_bank(db):
+    return f.BankFactory(code="JSYH", name="建设银行")
+
+
+@pytest.fixture
+def clerk(db, bank):
+    user = f.ClerkFactory(username="clerk", full_name="李内勤")
+    f.ClerkBankScopeFactory(clerk=user, bank=bank)
+    return user
+
+
+@pytest.fixture
+def other_clerk(db, other_bank):
+    user = f.ClerkFactory(username="clerk_other", full_name="赵内勤")
+    f.ClerkBankScopeFactory(clerk=user, bank=other_bank)
+    return user
+
+
+@pytest.fixture
+def collector(db):
+    return f.CollectorFactory(username="collector", full_name="王催收")
+
+
+@pytest.fixture
+def other_collector(db):
+    return f.CollectorFactory(username="collector_other", full_name="周催收")
+
+
+@pytest.fixture
+def manager(db):
+    return f.ManagerFactory(username="manager", full_name="孙经理")
+
+
+@pytest.fixture
+def sysadmin(db):
+    return f.SysadminFactory(username="sysadmin", full_name="钱管理员")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clerk_client(clerk):
+    return _client_for(clerk)
+
+
+@pytest.fixture
+def collector_client(collector):
+    return _client_for(collector)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def sysadmin_client(sysadmin):
+    return _client_for(sysadmin)
+
+
+@pytest.fixture
+def make_case(db, bank):
+    """Factory fixture: make_case(**overrides) → Case of `bank` unless told otherwise."""
+
+    def _make(**overrides):
+        if "batch" not in overrides:
+            overrides["batch"] = f.BatchFactory(bank=overrides.pop("bank", bank))
+        return f.CaseFactory(**overrides)
+
+    return _make
