@@ -15,3 +15,5 @@ DEMO_SEED = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Static files are not collected for tests; WhiteNoise would warn (and warnings are errors here).
+MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
