@@ -48,3 +48,23 @@ class CaseEventType(models.TextChoices):
     ASSIGNED = "assigned", "分配"
     NOTE = "note", "备注"
     STATUS_CHANGED = "status_changed", "状态变更"
+
+
+class ReminderKind(models.TextChoices):
+    """C11, P2, P3: what a reminder is about."""
+
+    EXPIRY_30 = "expiry_30", "30天到期"
+    EXPIRY_15 = "expiry_15", "15天到期"
+    EXPIRY_7 = "expiry_7", "7天到期"
+    EXPIRY_3 = "expiry_3", "3天到期"
+    FIRST_CALL_OVERDUE = "first_call_overdue", "首次电话超期"
+    FIRST_VISIT_OVERDUE = "first_visit_overdue", "首次外访超期"
+
+
+# P2: days before the return date at which the expiry reminders fire, with their kinds.
+EXPIRY_REMINDER_DAYS: dict[int, str] = {
+    30: ReminderKind.EXPIRY_30,
+    15: ReminderKind.EXPIRY_15,
+    7: ReminderKind.EXPIRY_7,
+    3: ReminderKind.EXPIRY_3,
+}
