@@ -1,12 +1,27 @@
-"""Reads of cases. `case_visible_to` is the one scoping function every case query starts from."""
+"""Reads of cases. `case_visible_to` is the one scoping function every case query starts from.
+
+The case list (P1, P7, M1, M2) is built here: `case_list` applies `CaseFilters` on top of the scope,
+`case_page` fetches one page without a COUNT, `case_count_capped` counts at most a cap, and
+`case_list_totals` sums money only for sets small enough to sum on every page view.
+Must not import views, forms or `realtime`.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
-from accounts.selectors import sees_all_cases
-from cases.models import Case
+from accounts.selectors import sees_all_cases, sees_commission
+from cases.enums import STATUS_GROUPS
+from cases.models import Batch, Case, CaseContact, CaseEvent, ClerkBankScope
+from cases.validators import is_landline, is_mobile, normalize_id_number, normalize_phone, normalize_width
+
+ZERO = Decimal("0.00")
 
 
 def case_scope_q(user: User) -> Q | None:
@@ -18,7 +33,9 @@ def case_scope_q(user: User) -> Q | None:
         return None
     scope = Q(pk__in=[])
     if user.is_clerk:
-        scope |= Q(bank__clerk_scopes__clerk=user)
+        # A subquery, not a join through the scopes: a join repeats a collector's case once per clerk
+        # of its bank when the user is both clerk and collector, and the planner handles IN better.
+        scope |= Q(bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id"))
     if user.is_collector:
         scope |= Q(collector=user)
     return scope
@@ -33,3 +50,299 @@ def case_visible_to(user: User) -> QuerySet[Case]:
     if scope is not None:
         qs = qs.filter(scope)
     return qs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The case list
+
+class SearchMode:
+    AUTO = "auto"
+    NAME = "name"
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    CASE_NO = "case_no"
+
+
+SEARCH_MODES: tuple[tuple[str, str], ...] = (
+    (SearchMode.AUTO, "自动识别"),
+    (SearchMode.NAME, "客户姓名"),
+    (SearchMode.ID_NUMBER, "证件号码"),
+    (SearchMode.PHONE, "电话"),
+    (SearchMode.CASE_NO, "案件编号"),
+)
+
+# Sort key (as it appears in ?sort=) → the column it orders by. The list is a whitelist: anything else
+# falls back to the default. `commission_rate` is only offered to users who may see it (P7): sorting by
+# a hidden column would still leak its order.
+SORT_FIELDS: dict[str, str] = {
+    "id": "id",
+    "case_no": "case_no",
+    "debtor_name": "debtor_name",
+    "bank": "bank__code",
+    "batch": "batch__batch_no",
+    "product_type": "product_type",
+    "region": "region",
+    "entrusted_amount": "entrusted_amount",
+    "repaid_amount": "repaid_amount",
+    "balance": "balance",
+    "overdue_days": "overdue_days",
+    "entrust_date": "entrust_date",
+    "return_date": "return_date",
+    "status": "status",
+    "collector": "collector__full_name",
+    "owner_clerk": "owner_clerk__full_name",
+    "commission_rate": "commission_rate",
+}
+COMMISSION_SORTS = frozenset({"commission_rate"})
+DEFAULT_SORT = "-id"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseFilters:
+    """What the user asked the case list for. Every field is optional; empty means "no filter"."""
+
+    bank_id: int | None = None
+    batch_id: int | None = None
+    status: str = ""
+    status_group: str = ""
+    region: str = ""
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    entrust_from: dt.date | None = None
+    entrust_to: dt.date | None = None
+    return_from: dt.date | None = None
+    return_to: dt.date | None = None
+    collector_id: int | None = None
+    branch_id: int | None = None
+    department_id: int | None = None
+    q: str = ""
+    search_mode: str = SearchMode.AUTO
+    sort: str = DEFAULT_SORT
+
+
+def sort_keys_for(user: User) -> frozenset[str]:
+    """The sort keys `user` may use."""
+    keys = frozenset(SORT_FIELDS)
+    return keys if sees_commission(user) else keys - COMMISSION_SORTS
+
+
+def resolve_sort(*, user: User, sort: str) -> str:
+    """`sort` if whitelisted for `user` (with an optional leading '-'), else the default."""
+    key = sort.removeprefix("-")
+    return sort if key in sort_keys_for(user) else DEFAULT_SORT
+
+
+def _search_q(text: str, mode: str) -> Q:
+    """The search box: name prefix, ID number, phone or case number, each exact except the name.
+
+    In AUTO mode the shape of the text decides: something shaped like an ID number or a phone is looked
+    up as such (and as a case number, since banks' case numbers are often all digits); anything else is
+    a name prefix or a case number. Every branch hits an index, so the search stays fast on a million rows.
+    """
+    raw = normalize_width(text)
+    id_number = normalize_id_number(raw)
+    phone = normalize_phone(raw)
+    by_case_no = Q(case_no=raw)
+    by_name = Q(debtor_name__startswith=raw)
+    by_id = Q(id_number=id_number)
+    by_phone = Q(mobile=phone) | Q(pk__in=CaseContact.objects.filter(phone=phone).values("case_id"))
+    if mode == SearchMode.NAME:
+        return by_name
+    if mode == SearchMode.ID_NUMBER:
+        return by_id
+    if mode == SearchMode.PHONE:
+        return by_phone
+    if mode == SearchMode.CASE_NO:
+        return by_case_no
+    looks_like_id = len(id_number) in (15, 18) and id_number[:-1].isdigit() and id_number[-1] in "0123456789X"
+    if looks_like_id:
+        return by_id | by_case_no
+    if is_mobile(phone) or is_landline(phone):
+        return by_phone | by_case_no
+    return by_name | by_case_no
+
+
+def _filter_q(filters: CaseFilters, *, skip_status: bool = False) -> Q:
+    q = Q()
+    if filters.bank_id is not None:
+        q &= Q(bank_id=filters.bank_id)
+    if filters.batch_id is not None:
+        q &= Q(batch_id=filters.batch_id)
+    if not skip_status:
+        if filters.status:
+            q &= Q(status=filters.status)
+        if filters.status_group in STATUS_GROUPS:
+            q &= Q(status__in=STATUS_GROUPS[filters.status_group])
+    if filters.region:
+        q &= Q(region__startswith=filters.region)
+    if filters.amount_min is not None:
+        q &= Q(entrusted_amount__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        q &= Q(entrusted_amount__lte=filters.amount_max)
+    if filters.entrust_from is not None:
+        q &= Q(entrust_date__gte=filters.entrust_from)
+    if filters.entrust_to is not None:
+        q &= Q(entrust_date__lte=filters.entrust_to)
+    if filters.return_from is not None:
+        q &= Q(return_date__gte=filters.return_from)
+    if filters.return_to is not None:
+        q &= Q(return_date__lte=filters.return_to)
+    if filters.collector_id is not None:
+        q &= Q(collector_id=filters.collector_id)
+    if filters.branch_id is not None:
+        q &= Q(collector__branch_id=filters.branch_id)
+    if filters.department_id is not None:
+        q &= Q(collector__department_id=filters.department_id)
+    if filters.q.strip():
+        q &= _search_q(filters.q.strip(), filters.search_mode)
+    return q
+
+
+def _order_by(*, user: User, sort: str) -> list[str]:
+    sort = resolve_sort(user=user, sort=sort)
+    desc = sort.startswith("-")
+    column = SORT_FIELDS[sort.removeprefix("-")]
+    # A stable tie-break on id in the same direction, so pages never repeat or skip rows.
+    if column == "id":
+        return ["-id" if desc else "id"]
+    if desc:
+        return [f"-{column}", "-id"]
+    return [column, "id"]
+
+
+def _scoped_unordered(*, user: User, filters: CaseFilters, skip_status: bool = False) -> QuerySet[Case]:
+    return case_visible_to(user).filter(_filter_q(filters, skip_status=skip_status))
+
+
+def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The cases `user` may see that match `filters`, sorted, with what a list row shows."""
+    return (
+        _scoped_unordered(user=user, filters=filters)
+        .select_related("bank", "batch", "collector", "owner_clerk")
+        .order_by(*_order_by(user=user, sort=filters.sort))
+    )
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[Case]
+    number: int
+    page_size: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.rows)
+
+
+def case_page(*, qs: QuerySet[Case], number: int, page_size: int) -> CasePage:
+    """One page of `qs` without counting it: page_size + 1 rows tell whether a next page exists."""
+    number = max(number, 1)
+    offset = (number - 1) * page_size
+    rows = list(qs[offset:offset + page_size + 1])
+    return CasePage(rows=rows[:page_size], number=number, page_size=page_size, has_next=len(rows) > page_size)
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    value: int
+    capped: bool  # True: there are more than `value` rows (value == cap)
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.capped else str(self.value)
+
+
+def case_count_capped(*, user: User, filters: CaseFilters, cap: int | None = None,
+                      skip_status: bool = False) -> CappedCount:
+    """How many cases match, counted over a LIMIT cap+1 subquery so a million rows cost no more than cap."""
+    cap = settings.CASE_LIST_COUNT_CAP if cap is None else cap
+    qs = _scoped_unordered(user=user, filters=filters, skip_status=skip_status).order_by()
+    n = qs.values("pk")[: cap + 1].count()
+    return CappedCount(value=min(n, cap), capped=n > cap)
+
+
+def case_status_group_counts(*, user: User, filters: CaseFilters,
+                             cap: int | None = None) -> dict[str, CappedCount]:
+    """M1: capped counts of 已完成 / 未开始 / 进行中 under the other filters (the tabs' numbers)."""
+    counts: dict[str, CappedCount] = {}
+    for group in STATUS_GROUPS:
+        grouped = CaseFilters(**{**filters.__dict__, "status": "", "status_group": group})
+        counts[group] = case_count_capped(user=user, filters=grouped, cap=cap)
+    return counts
+
+
+@dataclass(frozen=True)
+class CaseListTotals:
+    entrusted_amount: Decimal
+    repaid_amount: Decimal
+    balance: Decimal
+
+
+def case_list_totals(*, user: User, filters: CaseFilters) -> CaseListTotals:
+    """Sums of 委案金额, 已还金额 and 余额 over every case matching `filters`.
+
+    The view calls this only when the capped count is under the cap: a sum over "the first N rows" would
+    be a wrong number, and a full sum over a million rows would cost a full scan on every page view.
+    """
+    sums = _scoped_unordered(user=user, filters=filters).order_by().aggregate(
+        entrusted=Sum("entrusted_amount"), repaid=Sum("repaid_amount"), balance=Sum("balance"),
+    )
+    return CaseListTotals(entrusted_amount=sums["entrusted"] or ZERO, repaid_amount=sums["repaid"] or ZERO,
+                          balance=sums["balance"] or ZERO)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One case
+
+def case_contact_list(*, case: Case) -> QuerySet[CaseContact]:
+    """The case's phone numbers, the debtor's own first."""
+    return case.contacts.order_by("id")
+
+
+def case_event_list(*, case: Case, limit: int = 200) -> list[CaseEvent]:
+    """The case's timeline, newest first."""
+    return list(case.events.select_related("actor").order_by("-created_at", "-id")[:limit])
+
+
+def case_is_visible(*, user: User, case_id: int) -> bool:
+    return case_visible_to(user).filter(pk=case_id).exists()
+
+
+def case_continuation_list(*, case: Case, user: User) -> QuerySet[Case]:
+    """Later cases that continue `case` (C9), restricted to what `user` may see."""
+    return case_visible_to(user).filter(previous_case=case).select_related("batch").order_by("id")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Batches (the batch list page and the case list's batch filter)
+
+def batch_list_for_user(*, user: User) -> QuerySet[Batch]:
+    """The batch list page: every batch for managers/admins, their banks' batches for clerks (C7)."""
+    return _batches(user=user, with_own_cases=False)
+
+
+def batch_list_for_case_filter(*, user: User) -> QuerySet[Batch]:
+    """The case list's batch filter: as above, plus for collectors the batches of their own cases."""
+    return _batches(user=user, with_own_cases=True)
+
+
+def _batches(*, user: User, with_own_cases: bool) -> QuerySet[Batch]:
+    if not user.is_authenticated or not user.is_active:
+        return Batch.objects.none()
+    qs = Batch.objects.select_related("bank", "imported_by").order_by("-imported_at", "-id")
+    if sees_all_cases(user):
+        return qs
+    scope = Q(pk__in=[])
+    if user.is_clerk:
+        scope |= Q(bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id"))
+    if with_own_cases and user.is_collector:
+        scope |= Q(pk__in=Case.objects.filter(collector=user).values("batch_id"))
+    return qs.filter(scope)

@@ -1,14 +1,180 @@
+"""The case list (P1, P7, M1, M2) and the case detail page. Adapters only: parse, scope, render."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import User
+from accounts.selectors import sees_all_cases, sees_commission, sees_full_id_numbers
+from cases.enums import STATUS_GROUP_LABELS
+from cases.forms import CaseFilterForm
+from cases.models import Case
+from cases.models.cases import mask_phone
+from cases.policies import access_case
+from cases.selectors.cases import (
+    SORT_FIELDS,
+    case_contact_list,
+    case_continuation_list,
+    case_count_capped,
+    case_event_list,
+    case_is_visible,
+    case_list,
+    case_list_totals,
+    case_page,
+    case_status_group_counts,
+    resolve_sort,
+    sort_keys_for,
+)
+
+
+class AppRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+    sortable: bool = True
+    # Filled per request: the ?sort= value a click on the header asks for, and the current direction.
+    next_sort: str = ""
+    direction: str = ""  # "asc", "desc" or ""
+
+
+# The case table's columns in display order. `commission_rate` is dropped for collectors (P7),
+# `collector` for users who only see their own cases.
+CASE_COLUMNS: tuple[Column, ...] = (
+    Column("case_no", "案件编号"),
+    Column("debtor_name", "客户姓名"),
+    Column("id_number", "证件号码", sortable=False),
+    Column("bank", "银行"),
+    Column("batch", "批次"),
+    Column("region", "地区"),
+    Column("entrusted_amount", "委案金额", numeric=True),
+    Column("repaid_amount", "已还金额", numeric=True),
+    Column("balance", "余额", numeric=True),
+    Column("commission_rate", "佣金比例", numeric=True),
+    Column("overdue_days", "逾期天数", numeric=True),
+    Column("entrust_date", "委案日期"),
+    Column("return_date", "退案日期"),
+    Column("status", "状态"),
+    Column("collector", "业务员"),
+    Column("owner_clerk", "负责内勤"),
+)
+# Money and days read best largest-first on the first click; text and dates ascending.
+_DESC_FIRST = frozenset({"entrusted_amount", "repaid_amount", "balance", "commission_rate", "overdue_days"})
+
+
+def _columns_for(*, user: User, sort: str) -> list[Column]:
+    allowed = sort_keys_for(user)
+    current_key, current_desc = sort.removeprefix("-"), sort.startswith("-")
+    shown: list[Column] = []
+    for col in CASE_COLUMNS:
+        if col.key == "commission_rate" and not sees_commission(user):
+            continue
+        if col.key == "collector" and not (sees_all_cases(user) or user.is_clerk):
+            continue
+        if not col.sortable or col.key not in allowed or col.key not in SORT_FIELDS:
+            shown.append(Column(col.key, col.label, col.numeric, sortable=False))
+            continue
+        if col.key == current_key:
+            direction = "desc" if current_desc else "asc"
+            next_sort = col.key if current_desc else f"-{col.key}"
+        else:
+            direction = ""
+            next_sort = f"-{col.key}" if col.key in _DESC_FIRST else col.key
+        shown.append(Column(col.key, col.label, col.numeric, True, next_sort, direction))
+    return shown
+
+
+def percent(rate: Decimal) -> str:
+    """0.035000 → "3.5%": commission rates are stored as fractions."""
+    return f"{(rate * 100).normalize():f}%"
 
 
 @login_required
-def case_list_view(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+def case_list_view(request: AppRequest) -> HttpResponse:
+    user = request.user
+    form = CaseFilterForm(request.GET, user=user)
+    form.is_valid()  # invalid fields are dropped from the filters and shown as errors; the rest applies
+    filters = form.to_filters()
+    sort = resolve_sort(user=user, sort=filters.sort)
+    page = case_page(qs=case_list(user=user, filters=filters), number=form.page_number,
+                     page_size=settings.CASE_LIST_PAGE_SIZE)
+    if sees_commission(user):
+        for row in page.rows:
+            row.commission_percent = percent(row.commission_rate)  # type: ignore[attr-defined]
+    count = case_count_capped(user=user, filters=filters)
+    # Sums only when the whole filtered set was counted: see case_list_totals.
+    totals = None if count.capped else case_list_totals(user=user, filters=filters)
+    group_tabs = None
+    if sees_all_cases(user) or user.is_clerk:
+        counts = case_status_group_counts(user=user, filters=filters)
+        group_tabs = [(key, label, counts[key]) for key, label in STATUS_GROUP_LABELS.items()]
+    context = {
+        "form": form,
+        "page": page,
+        "count": count,
+        "count_cap": settings.CASE_LIST_COUNT_CAP,
+        "totals": totals,
+        "group_tabs": group_tabs,
+        "current_group": filters.status_group,
+        "columns": _columns_for(user=user, sort=sort),
+        "show_commission": sees_commission(user),
+        "full_ids": sees_full_id_numbers(user),
+        "nav_active": "cases",
+    }
+    template = "cases/case_list.html#case-table" if request.htmx else "cases/case_list.html"
+    return render(request, template, context)
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    name: str
+    relation: str
+    phone: str
+    source: str
+    is_debtor: bool
 
 
 @login_required
-def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
+    user = request.user
+    case: Case = access_case(user=user, case_id=case_id)
+    # Collectors dial through the system (P6) and see numbers and ID numbers masked; desk roles see them whole.
+    full = sees_full_id_numbers(user)
+    contacts = [
+        ContactRow(name=c.name, relation=c.relation, phone=c.phone if full else mask_phone(c.phone),
+                   source=c.get_source_display(), is_debtor=c.is_debtor)
+        for c in case_contact_list(case=case)
+    ]
+    previous = case.previous_case if case.previous_case_id else None
+    if previous is not None and not case_is_visible(user=user, case_id=previous.pk):
+        previous = None
+    context = {
+        "case": case,
+        "id_number": case.id_number if full else case.masked_id_number,
+        "mobile": case.mobile if full else mask_phone(case.mobile) if case.mobile else "",
+        "contacts": contacts,
+        "events": case_event_list(case=case),
+        "previous_case": previous,
+        "continuations": list(case_continuation_list(case=case, user=user)),
+        "extra_items": sorted((str(k), v) for k, v in (case.extra or {}).items()),
+        "show_commission": sees_commission(user),
+        "commission_percent": percent(case.commission_rate) if sees_commission(user) else "",
+        "nav_active": "cases",
+    }
+    return render(request, "cases/case_detail.html", context)
+
