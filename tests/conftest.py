@@ -41,6 +41,11 @@ def other_collector(db):
 
 
 @pytest.fixture
+def field_collector(db):
+    return f.FieldCollectorFactory(username="collector_field", full_name="吴外访")
+
+
+@pytest.fixture
 def manager(db):
     return f.ManagerFactory(username="manager", full_name="孙经理")
 
