@@ -1,7 +1,11 @@
-"""Websocket URL patterns (consumers are added by the realtime work)."""
+"""Websocket URL patterns."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from realtime.consumers.live import LiveConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -91,3 +91,17 @@ def make_case(db, bank):
         return f.CaseFactory(**overrides)
 
     return _make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_db_connections_in_threads():
+    """Connections opened by database_sync_to_async threads (consumers) close after each use.
+
+    With CONN_MAX_AGE > 0 (DATABASE_URL sets 60) those threads keep connections open, and PostgreSQL then
+    refuses to drop the test database at the end of the run.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
+    yield

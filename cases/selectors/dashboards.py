@@ -1,0 +1,131 @@
+"""Reads of the managers' live dashboard (M7): today's numbers per branch company, department, collector.
+
+Built from the daily counter rows (one per collector per day) and the open overdue-work reminders, so
+its cost follows the number of staff, not the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import collector_list, sees_all_cases
+from cases.enums import ReminderKind
+from cases.models import DailyCollectorStats, Reminder
+from cases.models.stats import COUNTER_FIELDS
+
+# Columns of the dashboard in display order: (key, label). `repaid_amount` is money.
+DASHBOARD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cases_worked", "处理案件"),
+    ("calls_made", "外呼"),
+    ("calls_connected", "接通"),
+    ("visits", "外访"),
+    ("new_assignments", "新分配"),
+    ("overdue_calls", "首呼超期"),
+    ("overdue_visits", "首访超期"),
+    ("doc_requests_waiting", "待答资料"),
+    ("repaid_amount", "今日回款"),
+)
+INT_COLUMNS: tuple[str, ...] = tuple(k for k, _ in DASHBOARD_COLUMNS if k != "repaid_amount")
+_OVERDUE_COLUMN = {ReminderKind.FIRST_CALL_OVERDUE: "overdue_calls",
+                   ReminderKind.FIRST_VISIT_OVERDUE: "overdue_visits"}
+
+
+def can_view_dashboard(*, user: User) -> bool:
+    """M7: managers (and system admins, who see every case) watch the live dashboard."""
+    return bool(user.is_authenticated and user.is_active and sees_all_cases(user))
+
+
+@dataclass
+class Counters:
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INT_COLUMNS, 0))
+    repaid_amount: Decimal = Decimal("0.00")
+
+    def add(self, other: Counters) -> None:
+        for key, value in other.values.items():
+            self.values[key] = self.values.get(key, 0) + value
+        self.repaid_amount += other.repaid_amount
+
+    def cells(self) -> list[tuple[str, object]]:
+        return [(key, self.repaid_amount if key == "repaid_amount" else self.values.get(key, 0))
+                for key, _ in DASHBOARD_COLUMNS]
+
+
+@dataclass
+class CollectorRow:
+    id: int
+    name: str
+    counters: Counters
+
+
+@dataclass
+class DepartmentBlock:
+    id: int | None
+    name: str
+    counters: Counters = field(default_factory=Counters)
+    collectors: list[CollectorRow] = field(default_factory=list)
+
+
+@dataclass
+class BranchBlock:
+    id: int | None
+    name: str
+    counters: Counters = field(default_factory=Counters)
+    departments: list[DepartmentBlock] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    day: dt.date
+    total: Counters
+    branches: list[BranchBlock]
+    columns: tuple[tuple[str, str], ...] = DASHBOARD_COLUMNS
+    # Lines in use come from the dialer (later work); None shows "—".
+    lines_in_use: int | None = None
+    lines_total: int | None = None
+
+
+def dashboard_stats_for_day(*, day: dt.date | None = None, branch_id: int | None = None) -> Dashboard:
+    day = day or timezone.localdate()
+    collectors = list(collector_list(branch_id=branch_id))
+    ids = [c.pk for c in collectors]
+    per: dict[int, Counters] = defaultdict(Counters)
+    for row in DailyCollectorStats.objects.filter(day=day, collector_id__in=ids).values(
+            "collector_id", "repaid_amount", *COUNTER_FIELDS):
+        counters = per[row["collector_id"]]
+        for key in COUNTER_FIELDS:
+            counters.values[key] = row[key]
+        counters.repaid_amount = row["repaid_amount"]
+    overdue = (
+        Reminder.objects.filter(kind__in=list(_OVERDUE_COLUMN), resolved_at=None, user_id__in=ids)
+        .values("user_id", "kind").annotate(n=Count("id"))
+    )
+    for row in overdue:
+        per[row["user_id"]].values[_OVERDUE_COLUMN[row["kind"]]] = row["n"]
+
+    total = Counters()
+    branches: dict[int | None, BranchBlock] = {}
+    departments: dict[tuple[int | None, int | None], DepartmentBlock] = {}
+    for c in collectors:
+        counters = per[c.pk]
+        branch = branches.get(c.branch_id)
+        if branch is None:
+            branch = branches[c.branch_id] = BranchBlock(id=c.branch_id,
+                                                         name=c.branch.name if c.branch else "未设分公司")
+        dept_key = (c.branch_id, c.department_id)
+        dept = departments.get(dept_key)
+        if dept is None:
+            dept = departments[dept_key] = DepartmentBlock(id=c.department_id,
+                                                           name=c.department.name if c.department else "未设部门")
+            branch.departments.append(dept)
+        dept.collectors.append(CollectorRow(id=c.pk, name=c.display_name, counters=counters))
+        dept.counters.add(counters)
+        branch.counters.add(counters)
+        total.add(counters)
+    return Dashboard(day=day, total=total, branches=list(branches.values()))

@@ -1,0 +1,186 @@
+"""AppConsumer: the websocket base every consumer builds on.
+
+- Authenticates by the Django session (AuthMiddlewareStack in asgi.py; the origin is checked there too by
+  AllowedHostsOriginValidator). Anonymous or inactive users are closed with 4401, forbidden topics 4403.
+- Joins the groups `groups_for(user)` returns (checked by policy there) and leaves them on disconnect.
+- Catch-up (R1): the client connects with `?after=<last event id it saw>`; the consumer joins its groups
+  FIRST, then replays the user's stored events newer than that id, then lets live messages through. A
+  live message that was also replayed is dropped by its event id, so there is neither gap nor duplicate
+  (the client de-duplicates by id as well).
+- Generic dispatch: the channels handler of an event is its type with dots turned into underscores; every
+  type in realtime.events.EVENT_TYPES is forwarded to the browser as JSON unless a subclass defines a
+  handler of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.models import User
+from cases.selectors.notifications import REPLAY_LIMIT, user_event_messages_after
+from realtime import groups
+from realtime.consumers.topics import TopicForbidden, parse_topics, resolve_topic
+from realtime.events import EVENT_ID_KEY, EVENT_TYPES, handler_name
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+Handler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+# Client → server messages other areas handle (e.g. "chat.typing"): name → sync function(user, content)
+# run in a thread. Register with @client_action("<name>").
+CLIENT_ACTIONS: dict[str, Callable[[User, dict[str, Any]], dict[str, Any] | None]] = {}
+
+
+def client_action(name: str) -> Callable[[Callable[[User, dict[str, Any]], dict[str, Any] | None]],
+                                         Callable[[User, dict[str, Any]], dict[str, Any] | None]]:
+    def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any] | None]) -> Callable[
+            [User, dict[str, Any]], dict[str, Any] | None]:
+        CLIENT_ACTIONS[name] = fn
+        return fn
+
+    return decorate
+
+
+class AppConsumer(AsyncJsonWebsocketConsumer):
+    user: User | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.joined: list[str] = []
+        self.last_event_id = 0
+
+    # --- the parts subclasses choose -----------------------------------------------------------------
+
+    def groups_for(self, user: User) -> list[str]:
+        """Groups this connection joins (sync: may query). Raise TopicForbidden to refuse the connection."""
+        return [groups.user(user.pk)]
+
+    def query_param(self, name: str, default: str = "") -> str:
+        raw = self.scope.get("query_string", b"").decode("latin-1")
+        values = parse_qs(raw).get(name)
+        return values[-1] if values else default
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            # Accept first so the browser sees the code (a refused handshake only says 403).
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        try:
+            wanted = await database_sync_to_async(self.groups_for)(user)
+        except TopicForbidden as exc:
+            logger.info("websocket of user %s refused: %s", user.pk, exc)
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        # Join before replaying: anything committed after the replay query arrives live (no gap).
+        for name in dict.fromkeys(wanted):
+            await self.channel_layer.group_add(name, self.channel_name)
+            self.joined.append(name)
+        await self.accept()
+        after = self.query_param("after")
+        if after.isdigit():
+            await self.replay(after=int(after))
+
+    async def replay(self, *, after: int) -> None:
+        assert self.user is not None
+        self.last_event_id = after
+        messages = await database_sync_to_async(user_event_messages_after)(user_id=self.user.pk, after=after)
+        for message in messages:
+            await self.send_json(message)
+            self.last_event_id = max(self.last_event_id, int(message[EVENT_ID_KEY]))  # type: ignore[arg-type]
+        await self.send_json({"type": "realtime.replayed", "count": len(messages),
+                              "last_event_id": self.last_event_id, "truncated": len(messages) >= REPLAY_LIMIT})
+
+    async def disconnect(self, code: int) -> None:
+        for name in self.joined:
+            await self.channel_layer.group_discard(name, self.channel_name)
+        self.joined = []
+
+    # --- server → client -----------------------------------------------------------------------------
+
+    async def forward_event(self, message: dict[str, Any]) -> None:
+        """Send a registered event to the browser as JSON, once per stored event id."""
+        event_id = message.get(EVENT_ID_KEY)
+        if isinstance(event_id, int):
+            if event_id <= self.last_event_id:
+                return  # already replayed on connect
+            self.last_event_id = event_id
+        await self.send_json(message)
+
+    def __getattr__(self, name: str) -> Handler:
+        # Only reached when normal lookup fails: map "<area>_<snake>" handler names of registered
+        # event types to forward_event, so every event type has a handler without boilerplate.
+        for event_type in EVENT_TYPES:
+            if handler_name(event_type) == name:
+                return self.forward_event
+        raise AttributeError(name)
+
+    # --- client → server -----------------------------------------------------------------------------
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        action = str(content.get("action", ""))
+        if action == "ping":
+            await self.send_json({"type": "realtime.pong", "t": content.get("t")})
+            return
+        if action in ("subscribe", "unsubscribe"):
+            await self.change_subscription(action, str(content.get("topic", "")))
+            return
+        fn = CLIENT_ACTIONS.get(action)
+        if fn is None:
+            await self.send_json({"type": "realtime.error", "action": action, "message": "不支持的操作"})
+            return
+        assert self.user is not None
+        try:
+            reply = await database_sync_to_async(fn)(self.user, content)
+        except Exception as exc:  # a process edge: one bad message must not kill the socket
+            from cases.exceptions import DomainError
+
+            if isinstance(exc, DomainError):
+                await self.send_json({"type": "realtime.error", "action": action, "message": str(exc)})
+                return
+            logger.exception("client action %s of user %s failed", action, self.user.pk)
+            await self.send_json({"type": "realtime.error", "action": action, "message": "操作失败，请重试"})
+            return
+        if reply is not None:
+            await self.send_json(reply)
+
+    async def change_subscription(self, action: str, spec: str) -> None:
+        assert self.user is not None
+        try:
+            names = await database_sync_to_async(resolve_topic)(self.user, spec)
+        except TopicForbidden:
+            await self.send_json({"type": "realtime.error", "action": action, "topic": spec,
+                                  "message": "无权订阅该内容"})
+            return
+        for name in names:
+            if action == "subscribe" and name not in self.joined:
+                await self.channel_layer.group_add(name, self.channel_name)
+                self.joined.append(name)
+            elif action == "unsubscribe" and name in self.joined and name != groups.user(self.user.pk):
+                await self.channel_layer.group_discard(name, self.channel_name)
+                self.joined.remove(name)
+        await self.send_json({"type": f"realtime.{action}d", "topic": spec})
+
+
+def topics_groups(user: User, raw: str) -> list[str]:
+    """Groups of the topics named in a query value (TopicForbidden if any is not allowed)."""
+    names: list[str] = []
+    for spec in parse_topics(raw):
+        names.extend(resolve_topic(user, spec))
+    return names
