@@ -20,6 +20,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("委案列表", "cases:case-list", "cases", ("any",)),
     ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
     ("批次列表", "cases:batch-list", "batches", ("is_clerk", "is_manager", "is_sysadmin")),
+    ("实时看板", "cases:dashboard", "dashboard", ("is_manager", "is_sysadmin")),
     ("后台维护", "admin:index", "admin", ("is_sysadmin",)),
 ]
 

@@ -52,9 +52,10 @@ class Counters:
             self.values[key] = self.values.get(key, 0) + value
         self.repaid_amount += other.repaid_amount
 
-    def cells(self) -> list[tuple[str, object]]:
-        return [(key, self.repaid_amount if key == "repaid_amount" else self.values.get(key, 0))
-                for key, _ in DASHBOARD_COLUMNS]
+    def cells(self) -> list[tuple[str, str, int | Decimal]]:
+        """(column key, label, value) in display order."""
+        return [(key, label, self.repaid_amount if key == "repaid_amount" else self.values.get(key, 0))
+                for key, label in DASHBOARD_COLUMNS]
 
 
 @dataclass

@@ -1,0 +1,92 @@
+/* 提醒: toasts and the header bell for reminder.due, read state synced across tabs by reminder.read. */
+(function () {
+  "use strict";
+  var TOAST_MS = 10000;
+
+  function setUnread(n) {
+    document.querySelectorAll("[data-rt-unread-count]").forEach(function (el) {
+      el.textContent = String(n);
+      if (el.classList.contains("rt-bell-count")) { el.hidden = n <= 0; }
+    });
+    var bell = document.getElementById("rt-bell");
+    if (bell) {
+      bell.classList.toggle("has-unread", n > 0);
+      bell.setAttribute("aria-label", "提醒，未读 " + n + " 条");
+    }
+    document.querySelectorAll("[data-rt-read-all]").forEach(function (b) { b.disabled = n <= 0; });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text) { e.textContent = text; }
+    return e;
+  }
+
+  function toast(r) {
+    var box = document.getElementById("rt-toasts");
+    if (!box) { return; }
+    var t = el("div", "rt-toast k-" + r.kind);
+    t.setAttribute("role", "alert");
+    t.dataset.reminderId = r.reminder_id;
+    var head = el("div", "rt-toast-head");
+    head.appendChild(el("b", null, r.kind_label || "提醒"));
+    var close = el("button", "rt-toast-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "关闭");
+    close.addEventListener("click", function () { t.remove(); });
+    head.appendChild(close);
+    t.appendChild(head);
+    t.appendChild(el("div", "rt-toast-text", r.text));
+    var link = el("a", "rt-toast-case", "案件 " + r.case_no + " " + (r.debtor_name || ""));
+    link.href = "/cases/" + r.case_id + "/";
+    t.appendChild(link);
+    box.appendChild(t);
+    while (box.children.length > 4) { box.firstElementChild.remove(); }
+    setTimeout(function () { t.classList.add("leaving"); setTimeout(function () { t.remove(); }, 400); }, TOAST_MS);
+  }
+
+  function addRow(r) {
+    var body = document.getElementById("reminder-rows");
+    if (!body || document.getElementById("reminder-" + r.reminder_id)) { return; }
+    var empty = body.querySelector(".empty-row");
+    if (empty) { empty.remove(); }
+    var tr = el("tr", "reminder-row unread fresh");
+    tr.id = "reminder-" + r.reminder_id;
+    tr.dataset.reminderId = r.reminder_id;
+    var kind = el("td", "nowrap"); kind.appendChild(el("span", "badge k-" + r.kind, r.kind_label)); tr.appendChild(kind);
+    tr.appendChild(el("td", null, r.text));
+    var c = el("td", "nowrap"); var a = el("a", null, r.case_no); a.href = "/cases/" + r.case_id + "/";
+    c.appendChild(a); c.appendChild(document.createTextNode(" " + (r.debtor_name || ""))); tr.appendChild(c);
+    var d = new Date(r.due_at);
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    tr.appendChild(el("td", "nowrap muted", d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
+      " " + pad(d.getHours()) + ":" + pad(d.getMinutes())));
+    var st = el("td", "nowrap reminder-state"); st.appendChild(el("span", "muted", "新提醒（刷新后可标记已读）"));
+    tr.appendChild(st);
+    body.insertBefore(tr, body.firstChild);
+  }
+
+  document.addEventListener("rt:reminder.due", function (e) {
+    var r = e.detail;
+    setUnread(r.unread_count);
+    toast(r);
+    addRow(r);
+  });
+
+  document.addEventListener("rt:reminder.read", function (e) {
+    var m = e.detail;
+    setUnread(m.unread_count);
+    var rows = m.all ? document.querySelectorAll(".reminder-row.unread")
+      : (m.reminder_ids || []).map(function (id) { return document.getElementById("reminder-" + id); });
+    Array.prototype.forEach.call(rows, function (row) {
+      if (!row) { return; }
+      row.classList.remove("unread");
+      var st = row.querySelector(".reminder-state");
+      if (st) { st.innerHTML = '<span class="muted">已读</span>'; }
+    });
+    document.querySelectorAll(".rt-toast").forEach(function (t) {
+      if (m.all || (m.reminder_ids || []).indexOf(parseInt(t.dataset.reminderId, 10)) >= 0) { t.remove(); }
+    });
+  });
+})();
