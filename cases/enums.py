@@ -48,6 +48,14 @@ class CaseEventType(models.TextChoices):
     ASSIGNED = "assigned", "分配"
     NOTE = "note", "备注"
     STATUS_CHANGED = "status_changed", "状态变更"
+    # Case work (P4, P5, C13, C14, C15)
+    CALL = "call", "电话"
+    VISIT = "visit", "外访"
+    FILE_UPLOADED = "file_uploaded", "上传文件"
+    COMPLAINT = "complaint", "投诉"
+    VISIT_FORM_EXPORTED = "visit_form_exported", "导出外访记录表"
+    CASE_DOWNLOADED = "case_downloaded", "下载资料"
+    DELETED = "deleted", "删除"
 
 
 class ReminderKind(models.TextChoices):
@@ -68,3 +76,65 @@ EXPIRY_REMINDER_DAYS: dict[int, str] = {
     7: ReminderKind.EXPIRY_7,
     3: ReminderKind.EXPIRY_3,
 }
+
+
+# --- Case work (P4, P5, C13): kinds of stored files and the result codes of calls and visits -----------
+
+class FileKind(models.TextChoices):
+    PHOTO = "photo", "外访照片"
+    VISIT_FORM_PDF = "visit_form_pdf", "签字外访记录表"
+    RECORDING = "recording", "录音"
+    ATTACHMENT = "attachment", "附件"
+    DOCUMENT = "document", "文档"
+
+
+class CallDirection(models.TextChoices):
+    OUTBOUND = "outbound", "呼出"
+    INBOUND = "inbound", "呼入"
+
+
+class CallSource(models.TextChoices):
+    MANUAL = "manual", "手工记录"
+    DIALER = "dialer", "系统拨号"
+
+
+class CallResult(models.TextChoices):
+    PROMISE = "promise", "承诺还款"
+    SELF_ANSWERED = "self_answered", "本人接听"
+    THIRD_PARTY = "third_party", "第三方接听"
+    NO_ANSWER = "no_answer", "无人接听"
+    REJECTED = "rejected", "拒接"
+    BUSY = "busy", "占线"
+    INVALID_NUMBER = "invalid_number", "空号"
+    POWERED_OFF = "powered_off", "关机/停机"
+    OTHER = "other", "其他"
+
+
+# Results that mean somebody picked up: they count as 接通 on the managers' dashboard (M7).
+CONNECTED_CALL_RESULTS: frozenset[str] = frozenset({CallResult.PROMISE, CallResult.SELF_ANSWERED,
+                                                    CallResult.THIRD_PARTY})
+
+
+class VisitResult(models.TextChoices):
+    PROMISE = "promise", "承诺还款"
+    MET_DEBTOR = "met_debtor", "见到本人"
+    MET_FAMILY = "met_family", "见到家属"
+    MET_OTHER = "met_other", "见到其他人"
+    NOBODY_HOME = "nobody_home", "无人在家"
+    MOVED = "moved", "已搬离/地址不存在"
+    REFUSED = "refused", "拒绝沟通"
+    OTHER = "other", "其他"
+
+
+class ComplaintReason(models.TextChoices):
+    ATTITUDE = "attitude", "态度问题"
+    FREQUENT_CALLS = "frequent_calls", "频繁来电"
+    THIRD_PARTY = "third_party", "联系第三方"
+    DATA_LEAK = "data_leak", "信息泄露"
+    OTHER = "other", "其他"
+
+
+class TemplateKind(models.TextChoices):
+    DOCX = "docx", "Word 文档"
+    XLSX = "xlsx", "Excel 表格"
+    PDF = "pdf", "PDF 文档"

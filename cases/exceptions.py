@@ -16,3 +16,24 @@ class BatchAlreadyImportedError(DomainError):
 class BankNotInScopeError(DomainError):
     def __init__(self, bank_name: str) -> None:
         super().__init__(f"您没有负责银行“{bank_name}”的权限")
+
+
+# --- Case work (P4, C13, C15) -------------------------------------------------------------------------
+
+class UploadRejectedError(DomainError):
+    """An uploaded file failed the content or size check; the message names the file and why."""
+
+
+class CaseClosedForWorkError(DomainError):
+    def __init__(self, case_no: str, status_label: str) -> None:
+        super().__init__(f"委案 {case_no} 已{status_label.removeprefix('已')}，不能再添加工作记录")
+
+
+class AlreadyDeletedError(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}已被删除")
+
+
+class DeleteReasonRequiredError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("请填写删除原因")

@@ -187,11 +187,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
+# Case work uploads (P4, P5, P11): per-kind limits, checked on the received size before anything is stored.
+UPLOAD_MAX_BYTES_PHOTO = env_int("UPLOAD_MAX_PHOTO_MB", 20) * 1024 * 1024
+UPLOAD_MAX_BYTES_PDF = env_int("UPLOAD_MAX_PDF_MB", 30) * 1024 * 1024
+UPLOAD_MAX_BYTES_RECORDING = env_int("UPLOAD_MAX_RECORDING_MB", 200) * 1024 * 1024
+UPLOAD_MAX_BYTES_DOCUMENT = env_int("UPLOAD_MAX_DOCUMENT_MB", 30) * 1024 * 1024
+
 CASE_LIST_PAGE_SIZE = env_int("CASE_LIST_PAGE_SIZE", 50)
 # Counting the rows that match a filter is exact up to this many; beyond it the list says "N+".
 CASE_LIST_COUNT_CAP = env_int("CASE_LIST_COUNT_CAP", 10_000)
 
 DEMO_SEED = env_bool("DEMO_SEED", EMBEDDED)
+
+# Reminders scheduler (manage.py run_scheduler): seconds between due checks. In the embedded default it
+# runs inside the web process (started with the first websocket); elsewhere run it as its own process.
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
+SCHEDULER_EMBEDDED = env_bool("SCHEDULER_EMBEDDED", EMBEDDED)
 
 LOGGING = {
     "version": 1,

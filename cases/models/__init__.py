@@ -2,11 +2,17 @@
 
 from cases.models.banks import Bank, ClerkBankScope
 from cases.models.batches import Batch
+from cases.models.calls import CallRecord
 from cases.models.cases import Case, CaseContact
+from cases.models.complaints import Complaint
+from cases.models.files import StoredFile
 from cases.models.history import CaseEvent
 from cases.models.realtime import UserEvent
 from cases.models.reminders import HolidayArrangement, Reminder
 from cases.models.stats import DailyCaseWork, DailyCollectorStats
+from cases.models.templates import BankTemplate
+from cases.models.visits import VisitRecord
 
 __all__ = ["Bank", "Batch", "Case", "CaseContact", "CaseEvent", "ClerkBankScope"]
 __all__ += ["DailyCaseWork", "DailyCollectorStats", "HolidayArrangement", "Reminder", "UserEvent"]
+__all__ += ["BankTemplate", "CallRecord", "Complaint", "StoredFile", "VisitRecord"]
