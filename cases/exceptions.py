@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cases.imports.rows import RowError
+
 
 class DomainError(Exception):
     """Base of every business-rule refusal. `str(error)` is a message fit for the user."""
@@ -16,6 +21,14 @@ class BatchAlreadyImportedError(DomainError):
 class BankNotInScopeError(DomainError):
     def __init__(self, bank_name: str) -> None:
         super().__init__(f"您没有负责银行“{bank_name}”的权限")
+
+
+class ImportRejectedError(DomainError):
+    """The import file was refused; `errors` lists every problem (Excel row, column, message)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"文件有 {len(errors)} 处问题，未导入任何数据")
+        self.errors = errors
 
 
 # --- Case work (P4, C13, C15) -------------------------------------------------------------------------

@@ -1,0 +1,566 @@
+"""Read a batch workbook in the standard template into `CaseRow`s and `RowError`s.
+
+Pure: no ORM, no request, no database. Reading is python-calamine (several times faster than openpyxl
+read-only); openpyxl is used only to write the template (`cases.imports.template`). The file's content is
+sniffed before calamine sees it, so a renamed .xls, an encrypted workbook or a zip bomb is refused with a
+clear message instead of a parser error. Must not import cases.models or anything that queries.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from cases.enums import ProductType
+from cases.imports.rows import CaseRow, ContactRow, ParseResult, RowError
+from cases.validators import id_number_error, is_landline, is_mobile, normalize_id_number, normalize_phone
+
+CellValue = int | float | str | bool | dt.date | dt.datetime | dt.time | dt.timedelta
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# DEFLATE cannot exceed about 1032:1; real worksheets compress 5-30:1, highly repetitive ones under 200:1.
+MAX_COMPRESSION_RATIO = 400
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+# Beyond this many problems the list stops growing: a wholly wrong file would otherwise list a million lines.
+MAX_ERRORS = 2000
+INSTRUCTIONS_SHEET = "填写说明"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    required: bool
+    fmt: str  # what the instructions sheet says about the format
+    example: str
+
+
+# The standard template, in its column order. The header text is the contract with the clerks.
+COLUMNS: tuple[Column, ...] = (
+    Column("批次号", True, "文本；同一文件只能有一个批次号", "ZS2026110001"),
+    Column("案件编号", True, "文本；同一银行未结案件中唯一，文件内不可重复", "ZS20261100001"),
+    Column("客户姓名", True, "文本", "张三"),
+    Column("证件号码", True, "18 位居民身份证号码（末位校验码须正确，X 大小写均可）或 15 位旧号码；请设为文本格式",
+           "110101199003070017"),
+    Column("委案金额", True, "金额，大于 0，最多 2 位小数，可带千分位逗号", "12,345.67"),
+    Column("佣金比例", True, "百分比，如 3.5%；也可写 0.035 或 3.5（大于 1 的数按百分数理解）", "3.5%"),
+    Column("委案日期", True, "日期，如 2026-11-01、2026/11/01、2026.11.01、2026年11月1日 或 Excel 日期",
+           "2026-11-01"),
+    Column("退案日期", True, "日期，格式同委案日期，不得早于委案日期", "2027-02-01"),
+    Column("产品类型", False, "信用卡、贷款 或 其他；不填按 其他", "信用卡"),
+    Column("卡号", False, "文本，最长 32 位；请设为文本格式", "6225880112345678"),
+    Column("手机号码", False, "11 位手机号码（1 开头，第二位 3-9）", "13812345678"),
+    Column("其他电话", False, "可填多个，用逗号、分号、顿号或空格分隔；手机或带区号的固定电话",
+           "13987654321、024-23801234"),
+    Column("家庭地址", False, "文本", "辽宁省沈阳市和平区南京北街 1 号"),
+    Column("单位名称", False, "文本", "沈阳某某科技有限公司"),
+    Column("单位地址", False, "文本", "辽宁省沈阳市浑南区创新路 100 号"),
+    Column("本金", False, "金额，不小于 0，最多 2 位小数", "10,000.00"),
+    Column("利息", False, "金额，不小于 0，最多 2 位小数", "2,000.00"),
+    Column("费用", False, "金额，不小于 0，最多 2 位小数", "345.67"),
+    Column("逾期天数", False, "非负整数", "120"),
+    Column("地区", False, "文本，如 沈阳市和平区", "沈阳市和平区"),
+    Column("联系人姓名", False, "文本", "李四"),
+    Column("联系人关系", False, "文本，如 配偶、父母、同事", "配偶"),
+    Column("联系人电话", False, "手机或带区号的固定电话", "13900001111"),
+    Column("备注", False, "文本", "银行备注"),
+)
+HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
+REQUIRED_HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS if c.required)
+
+_PRODUCT_TYPES = {label: value for value, label in ProductType.choices}
+_HEADER_BLANKS = re.compile(r"[\s\u3000*＊]+")
+_PHONE_SPLIT = re.compile(r"[,，;；、\s\u3000]+")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MONEY_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+_MONEY_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－／％：　", "0123456789.,-/%: ")
+_CENT = Decimal("0.01")
+_RATE_PLACES = Decimal("0.000001")
+_MAX_MONEY = Decimal("999999999999.99")  # Case money fields: 14 digits, 2 decimals
+# Text limits follow the Case/CaseContact columns, so a long value is a row error, not a database error.
+_MAX_LEN = {"批次号": 64, "案件编号": 64, "客户姓名": 64, "卡号": 32, "家庭地址": 255, "单位名称": 128,
+            "单位地址": 255, "地区": 64, "联系人姓名": 64, "联系人关系": 32}
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+class RowProblem(ValueError):
+    """A value could not be read; the message is the Chinese reason shown to the clerk."""
+
+
+def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
+                        max_uncompressed_bytes: int | None = None) -> ParseResult:
+    """Parse the first data sheet of `file`. Never raises for bad content: problems come back as errors.
+
+    The limits default to settings.IMPORT_MAX_ROWS and settings.IMPORT_MAX_UNCOMPRESSED_BYTES.
+    """
+    if max_rows is None or max_uncompressed_bytes is None:
+        from django.conf import settings
+
+        max_rows = settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
+        if max_uncompressed_bytes is None:
+            max_uncompressed_bytes = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+    data = file.read()
+    result = ParseResult()
+    problem = sniff_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, max_rows=max_rows)
+    if problem is not None:
+        result.errors.append(RowError(0, "", problem))
+        return result
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        del data
+        sheet_name = _data_sheet_name(workbook)
+        sheet = workbook.get_sheet_by_name(sheet_name)
+        rows = sheet.iter_rows()
+        result.sheet_name = sheet_name
+        _parse_rows(rows, result, max_rows=max_rows)
+    except (CalamineError, ValueError, OSError) as error:  # calamine's errors for malformed sheet XML
+        result.rows.clear()
+        result.errors.append(RowError(0, "", f"无法读取工作簿内容（文件可能已损坏）：{error}"))
+    return result
+
+
+# --- content sniffing -----------------------------------------------------------------------------------
+
+
+def sniff_xlsx(data: bytes, *, max_uncompressed_bytes: int, max_rows: int) -> str | None:
+    """None when `data` looks like a genuine, reasonably sized .xlsx; else why it is refused."""
+    if not data:
+        return "文件是空的"
+    if data[:8] == OLE2_MAGIC:
+        # An encrypted .xlsx is an OLE2 (CFB) container holding EncryptionInfo + EncryptedPackage streams;
+        # a 97-2003 .xls is the same container holding a Workbook (or Book) stream. Directory entry names
+        # are UTF-16LE, so a byte search tells them apart without an OLE parser.
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            return "文件已加密（设置了打开密码），请在 Excel 中取消密码后另存为 .xlsx 再上传"
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            return "这是旧版 Excel 97-2003 工作簿（.xls），请在 Excel 中“另存为”Excel 工作簿（.xlsx）后再上传"
+        return "这是旧版 Office 文件，不是 Excel 工作簿（.xlsx）"
+    if data[:4] != ZIP_MAGIC:
+        if _looks_like_text(data[:4096]):
+            return "这是文本文件（例如 CSV），不是 Excel 工作簿；请在 Excel 中另存为 .xlsx 后再上传"
+        return "文件内容不是 Excel 工作簿（.xlsx），可能只是改了扩展名；请用 Excel 另存为 .xlsx 后再上传"
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "文件已损坏，无法作为 .xlsx 打开"
+    names = {m.filename for m in members}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        if "xl/workbook.bin" in names:
+            return "这是 Excel 二进制工作簿（.xlsb），请另存为 Excel 工作簿（.xlsx）后再上传"
+        return "文件不是 Excel 工作簿（.xlsx）：缺少 [Content_Types].xml 或 xl/workbook.xml"
+    total = sum(m.file_size for m in members)
+    if total > max_uncompressed_bytes:
+        mb = 1024 * 1024
+        return (f"文件解压后大小异常（{total // mb} MB，上限 {max_uncompressed_bytes // mb} MB），"
+                "疑似恶意压缩文件，已拒绝")
+    for member in members:
+        if member.file_size >= RATIO_CHECK_MIN_BYTES and \
+                member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+            return f"文件压缩比异常（{member.filename}），疑似恶意压缩文件，已拒绝"
+    # The <dimension> element at the top of a worksheet states its extent: refuse a huge sheet before
+    # calamine loads it into memory. The row count is checked again while streaming.
+    for member in members:
+        if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+            try:
+                with archive.open(member) as part:
+                    head = part.read(4096)
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+                return "文件已损坏，无法作为 .xlsx 打开"
+            match = re.search(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
+            if match and int(match.group(1)) > max_rows + 1 + 50:
+                return _too_many_rows(int(match.group(1)) - 1, max_rows)
+    return None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def _too_many_rows(count: int, max_rows: int) -> str:
+    return f"文件约有 {count} 行数据，超过单次导入上限 {max_rows} 行"
+
+
+def _data_sheet_name(workbook: CalamineWorkbook) -> str:
+    """The first visible worksheet other than the template's instructions sheet."""
+    candidates = [m.name for m in workbook.sheets_metadata if m.name != INSTRUCTIONS_SHEET]
+    visible = [m.name for m in workbook.sheets_metadata
+               if m.name != INSTRUCTIONS_SHEET and str(m.visible).endswith("Visible")]
+    names = visible or candidates or list(workbook.sheet_names)
+    if not names:
+        raise ValueError("工作簿中没有工作表")
+    return names[0]
+
+
+# --- rows ------------------------------------------------------------------------------------------------
+
+
+def _header_key(value: CellValue) -> str:
+    return _HEADER_BLANKS.sub("", _text(value))
+
+
+def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_rows: int) -> None:
+    errors = result.errors
+    iterator = iter(rows)
+    header_row_number = 0
+    header: list[str] = []
+    for index, cells in enumerate(iterator, start=1):
+        if any(_text(c) for c in cells):
+            header_row_number, header = index, [_header_key(c) for c in cells]
+            break
+    if not header:
+        errors.append(RowError(0, "", "文件中没有表头，也没有数据"))
+        return
+    positions: dict[str, int] = {}
+    for pos, name in enumerate(header):
+        if not name:
+            continue
+        if name in positions:
+            errors.append(RowError(header_row_number, name, "表头重复出现，请只保留一列"))
+            continue
+        positions[name] = pos
+    missing = [h for h in REQUIRED_HEADERS if h not in positions]
+    for name in missing:
+        errors.append(RowError(header_row_number, name, f"缺少必填列“{name}”"))
+    if errors:
+        return
+    result.headers = [h for h in header if h]
+    result.extra_headers = [h for h in result.headers if h not in HEADERS]
+    parser = _RowParser(positions, result.extra_headers)
+    seen_case_nos: dict[str, int] = {}
+    data_rows = 0
+    for index, cells in enumerate(iterator, start=header_row_number + 1):
+        if not any(c != "" and (not isinstance(c, str) or c.strip()) for c in cells):
+            continue  # blank rows are skipped
+        data_rows += 1
+        if data_rows > max_rows:
+            result.rows.clear()
+            errors.append(RowError(0, "", f"文件的数据超过单次导入上限 {max_rows} 行，请拆分后导入"))
+            return
+        if len(errors) >= MAX_ERRORS:
+            continue  # keep counting rows for the row cap, stop collecting problems
+        row, row_errors = parser.parse(index, cells)
+        if row is not None:
+            if not result.batch_no:
+                result.batch_no = row.batch_no
+            elif row.batch_no != result.batch_no:
+                row_errors.append(RowError(index, "批次号",
+                                           f"一个文件只能有一个批次号：本行为“{row.batch_no}”，"
+                                           f"之前的行为“{result.batch_no}”"))
+            first = seen_case_nos.setdefault(row.case_no, index)
+            if first != index:
+                row_errors.append(RowError(index, "案件编号", f"案件编号“{row.case_no}”与第 {first} 行重复"))
+        if row_errors:
+            errors.extend(row_errors)
+        elif row is not None and not errors:
+            result.rows.append(row)
+        if errors and result.rows:
+            result.rows.clear()  # nothing is imported once anything is wrong; free the memory early
+    if len(errors) >= MAX_ERRORS:
+        errors.append(RowError(0, "", f"问题超过 {MAX_ERRORS} 处，后面的行未再逐一检查；请先修正以上问题"))
+    if data_rows == 0 and not errors:
+        errors.append(RowError(0, "", "文件只有表头，没有数据行"))
+
+
+class _RowParser:
+    """Turns one list of cell values into a CaseRow, collecting every problem of the row."""
+
+    def __init__(self, positions: dict[str, int], extra_headers: list[str]) -> None:
+        self.positions = positions
+        self.extras = [(h, positions[h]) for h in extra_headers]
+
+    def parse(self, number: int, cells: list[CellValue]) -> tuple[CaseRow | None, list[RowError]]:
+        errors: list[RowError] = []
+        positions = self.positions
+        width = len(cells)
+
+        def cell(header: str) -> CellValue:
+            pos = positions.get(header)
+            return cells[pos] if pos is not None and pos < width else ""
+
+        def read(header: str, parse: Callable[[CellValue], object], *, required: bool = False) -> object:
+            value = cell(header)
+            if value == "" or (isinstance(value, str) and not value.strip()):
+                if required:
+                    errors.append(RowError(number, header, "必填，不能为空"))
+                return None
+            try:
+                return parse(value)
+            except RowProblem as problem:
+                errors.append(RowError(number, header, str(problem)))
+                return None
+
+        def text(header: str, *, required: bool = False) -> str:
+            value = read(header, _text, required=required)
+            if value is None:
+                return ""
+            assert isinstance(value, str)
+            limit = _MAX_LEN.get(header)
+            if limit is not None and len(value) > limit:
+                errors.append(RowError(number, header, f"过长：最多 {limit} 个字，实际 {len(value)} 个"))
+            return value
+
+        batch_no = text("批次号", required=True)
+        case_no = text("案件编号", required=True)
+        debtor_name = text("客户姓名", required=True)
+        id_number = read("证件号码", _id_number, required=True)
+        amount = read("委案金额", _positive_money, required=True)
+        rate = read("佣金比例", _commission_rate, required=True)
+        entrust = read("委案日期", _date, required=True)
+        back = read("退案日期", _date, required=True)
+        if isinstance(entrust, dt.date) and isinstance(back, dt.date) and back < entrust:
+            errors.append(RowError(number, "退案日期", f"退案日期 {back:%Y-%m-%d} 早于委案日期 {entrust:%Y-%m-%d}"))
+        product = read("产品类型", _product_type)
+        card_no = text("卡号").replace(" ", "")
+        mobile = read("手机号码", _mobile)
+        others = read("其他电话", _phone_list)
+        principal = read("本金", _money)
+        interest = read("利息", _money)
+        fees = read("费用", _money)
+        overdue = read("逾期天数", _non_negative_int)
+        contact_name = text("联系人姓名")
+        contact_relation = text("联系人关系")
+        contact_phone = read("联系人电话", _phone)
+        home, employer, work = text("家庭地址"), text("单位名称"), text("单位地址")
+        region, note = text("地区"), text("备注")
+        if errors:
+            return None, errors
+        contacts: list[ContactRow] = []
+        if mobile:
+            contacts.append(ContactRow(name=debtor_name, relation="本人", phone=str(mobile)))
+        for phone in others or ():
+            contacts.append(ContactRow(name=debtor_name, relation="本人", phone=phone))
+        extra = {h: _text(cells[p]) for h, p in self.extras if p < width and _text(cells[p])}
+        if contact_phone:
+            contacts.append(ContactRow(name=contact_name, relation=contact_relation, phone=str(contact_phone)))
+        else:
+            # A contact without a number cannot be called; keep what the bank gave so nothing is lost.
+            if contact_name:
+                extra["联系人姓名"] = contact_name
+            if contact_relation:
+                extra["联系人关系"] = contact_relation
+        row = CaseRow(
+            row_number=number, batch_no=batch_no, case_no=case_no, debtor_name=debtor_name,
+            id_number=str(id_number), entrusted_amount=_as_decimal(amount), commission_rate=_as_decimal(rate),
+            entrust_date=_as_date(entrust), return_date=_as_date(back),
+            product_type=str(product) if product else ProductType.OTHER.value,
+            card_no=card_no, mobile=str(mobile or ""), home_address=home, employer=employer, work_address=work,
+            region=region, note=note,
+            principal=_as_decimal(principal) if principal is not None else None,
+            interest=_as_decimal(interest) if interest is not None else None,
+            fees=_as_decimal(fees) if fees is not None else None,
+            overdue_days=int(overdue) if isinstance(overdue, int) else None,
+            contacts=contacts, extra=extra,
+        )
+        return row, errors
+
+
+def _as_decimal(value: object) -> Decimal:
+    assert isinstance(value, Decimal)
+    return value
+
+
+def _as_date(value: object) -> dt.date:
+    assert isinstance(value, dt.date)
+    return value
+
+
+# --- value parsers (each raises RowProblem with the Chinese reason) -------------------------------------
+
+
+def _text(value: CellValue) -> str:
+    if isinstance(value, str):
+        return value.strip().strip("\u3000").strip()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != dt.time() else f"{value:%Y-%m-%d}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def _numeric_text(value: CellValue) -> str:
+    return _text(value).translate(_FULLWIDTH).replace(" ", "")
+
+
+def _id_number(value: CellValue) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        text = _text(value)
+        if len(text) > 15:
+            raise RowProblem("证件号码是数字格式，Excel 会截断 15 位以后的数字；请把该列设为文本格式后重新填写")
+    number = normalize_id_number(_text(value))
+    reason = id_number_error(number)
+    if reason is not None:
+        raise RowProblem(f"证件号码“{number}”无效：{reason}")
+    return number
+
+
+def _decimal(value: CellValue, what: str) -> Decimal:
+    if isinstance(value, bool | dt.date | dt.time | dt.timedelta):
+        raise RowProblem(f"{what}应为数字")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+        # Excel stores binary floats: 1234.1 + 0.2 may come back as 1234.3000000000002. Up to 9 places of
+        # noise is rounding, not a real third decimal.
+        if abs(value) >= 1e15 or number == number.to_integral_value():
+            return number
+        return number.quantize(Decimal("0.000000001")).normalize()
+    text = _numeric_text(value).lstrip("¥￥").removesuffix("元")
+    if _MONEY_GROUPED.match(text):
+        text = text.replace(",", "")
+    if not _MONEY_PLAIN.match(text):
+        if text.startswith("-") and _MONEY_PLAIN.match(text[1:].replace(",", "")):
+            raise RowProblem(f"{what}不能为负数")
+        raise RowProblem(f"{what}“{_text(value)}”不是有效的数字")
+    try:
+        return Decimal(text)
+    except InvalidOperation as error:  # pragma: no cover - the regex already guards this
+        raise RowProblem(f"{what}“{_text(value)}”不是有效的数字") from error
+
+
+def _money(value: CellValue) -> Decimal:
+    number = _decimal(value, "金额")
+    if number < 0:
+        raise RowProblem("金额不能为负数")
+    if number != number.quantize(_CENT):
+        raise RowProblem(f"金额“{_text(value)}”最多保留 2 位小数")
+    if number > _MAX_MONEY:
+        raise RowProblem(f"金额“{_text(value)}”过大")
+    return number.quantize(_CENT)
+
+
+def _positive_money(value: CellValue) -> Decimal:
+    number = _money(value)
+    if number <= 0:
+        raise RowProblem("委案金额必须大于 0")
+    return number
+
+
+def _commission_rate(value: CellValue) -> Decimal:
+    text = _numeric_text(value) if isinstance(value, str) else ""
+    if text.endswith("%"):
+        number = _decimal(text[:-1], "佣金比例") / 100
+    else:
+        number = _decimal(value, "佣金比例")
+        if number > 1:  # a bare number above 1 is a percent: 3.5 means 3.5%
+            number = number / 100
+    if number <= 0:
+        raise RowProblem("佣金比例必须大于 0")
+    if number > 1:
+        raise RowProblem(f"佣金比例“{_text(value)}”超过 100%")
+    if number != number.quantize(_RATE_PLACES):
+        raise RowProblem(f"佣金比例“{_text(value)}”精度过高：最多到 0.0001%")
+    return number.quantize(_RATE_PLACES)
+
+
+def _date(value: CellValue) -> dt.date:
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, float | int) and not isinstance(value, bool):
+        day = _date_from_number(value)
+    else:
+        text = _numeric_text(value)
+        match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
+        if not match:
+            raise RowProblem(f"日期“{_text(value)}”无法识别，请写成 2026-11-01 这样的格式")
+        year, month, day_no = (int(g) for g in match.groups())
+        try:
+            day = dt.date(year, month, day_no)
+        except ValueError as error:
+            raise RowProblem(f"日期“{_text(value)}”不存在") from error
+    if not 1990 <= day.year <= 2100:
+        raise RowProblem(f"日期 {day:%Y-%m-%d} 超出合理范围")
+    return day
+
+
+def _date_from_number(value: float | int) -> dt.date:
+    if float(value).is_integer():
+        whole = int(value)
+        if 19900101 <= whole <= 21001231:  # typed as 20261101
+            match = _DATE_COMPACT.match(str(whole))
+            if match:
+                try:
+                    return dt.date(*(int(g) for g in match.groups()))
+                except ValueError as error:
+                    raise RowProblem(f"日期“{whole}”不存在") from error
+        if 32874 <= whole <= 73415:  # an Excel serial day (1990–2100) that lost its date format
+            return _EXCEL_EPOCH + dt.timedelta(days=whole)
+    raise RowProblem(f"日期“{_text(value)}”无法识别，请写成 2026-11-01 这样的格式")
+
+
+def _product_type(value: CellValue) -> str:
+    text = _text(value)
+    if text not in _PRODUCT_TYPES:
+        raise RowProblem(f"产品类型“{text}”无效，只能是：{'、'.join(_PRODUCT_TYPES)}")
+    return _PRODUCT_TYPES[text]
+
+
+def _mobile(value: CellValue) -> str:
+    phone = normalize_phone(_text(value))
+    if not is_mobile(phone):
+        raise RowProblem(f"手机号码“{_text(value)}”无效：应为 11 位、以 13-19 开头的手机号码")
+    return phone
+
+
+def _phone(value: CellValue) -> str:
+    phone = normalize_phone(_text(value))
+    if not (is_mobile(phone) or is_landline(phone)):
+        raise RowProblem(f"电话“{_text(value)}”无效：应为 11 位手机号码或带区号的固定电话（如 024-23801234）")
+    return phone
+
+
+def _phone_list(value: CellValue) -> list[str]:
+    phones: list[str] = []
+    bad: list[str] = []
+    for part in _PHONE_SPLIT.split(_text(value).translate(_FULLWIDTH)):
+        if not part:
+            continue
+        phone = normalize_phone(part)
+        if is_mobile(phone) or is_landline(phone):
+            if phone not in phones:
+                phones.append(phone)
+        else:
+            bad.append(part)
+    if bad:
+        raise RowProblem(f"电话“{'、'.join(bad)}”无效：应为 11 位手机号码或带区号的固定电话，多个号码用逗号或顿号分隔")
+    return phones
+
+
+def _non_negative_int(value: CellValue) -> int:
+    number = _decimal(value, "逾期天数")
+    if number < 0 or number != number.to_integral_value():
+        raise RowProblem(f"逾期天数“{_text(value)}”应为不小于 0 的整数")
+    return int(number)
+
+
+def add_one_month(day: dt.date) -> dt.date:
+    """The same day next month, clipped to that month's end (C9: a continuation is valid one month)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
