@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from realtime.consumers.live import LiveConsumer
+from realtime.embedded import EmbeddedServicesMiddleware
 
 websocket_urlpatterns: list[URLPattern] = [
-    path("ws/live/", LiveConsumer.as_asgi()),
+    path("ws/live/", EmbeddedServicesMiddleware(LiveConsumer.as_asgi())),
 ]

@@ -100,8 +100,44 @@ def _no_persistent_db_connections_in_threads():
     With CONN_MAX_AGE > 0 (DATABASE_URL sets 60) those threads keep connections open, and PostgreSQL then
     refuses to drop the test database at the end of the run.
     """
+    from django.conf import settings
     from django.db import connections
 
     for alias in connections:
         connections.settings[alias]["CONN_MAX_AGE"] = 0
+    # Tests drive the reminders scheduler themselves; it never starts inside the test process.
+    settings.SCHEDULER_EMBEDDED = False
     yield
+
+
+class Published:
+    """Records what the single publish callback was asked to send (swapped in for the channel layer)."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, dict]] = []
+
+    def __call__(self, deliveries) -> None:
+        self.deliveries.extend((group, dict(message)) for group, message in deliveries)
+
+    def sent_to(self, group: str) -> list:
+        """Typed events sent to `group`, in order."""
+        from realtime.events import event_from_message
+
+        return [event_from_message(m) for g, m in self.deliveries if g == group]
+
+    def messages_to(self, group: str) -> list[dict]:
+        return [m for g, m in self.deliveries if g == group]
+
+    def types(self) -> list[str]:
+        return [m["type"] for _, m in self.deliveries]
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Swap realtime.publish's single send callback for a recorder (use with django_capture_on_commit_callbacks
+    (execute=True), or in transaction=True tests)."""
+    from realtime import publish
+
+    recorder = Published()
+    monkeypatch.setattr(publish, "send_groups", recorder)
+    return recorder

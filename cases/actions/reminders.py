@@ -21,7 +21,7 @@ from accounts.models import User
 from cases.actions.notifications import user_events_deliver
 from cases.actions.stats import dashboard_publish_deltas
 from cases.enums import EXPIRY_REMINDER_DAYS, OPEN_STATUSES, ReminderKind
-from cases.models import Case, Reminder
+from cases.models import CallRecord, Case, Reminder, VisitRecord
 from cases.workdays import WorkCalendar
 from realtime.events import ReminderDue, ReminderRead
 
@@ -134,11 +134,10 @@ def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, d
 
 def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result: FireResult) -> None:
     """P3: no call on a case within 3 working days of its assignment (Chinese statutory calendar)."""
-    from cases.models import CallRecord  # TODO(H4): move to the top once calls.py is committed
-
     kind = ReminderKind.FIRST_CALL_OVERDUE
     today = timezone.localdate(now)
-    called = Exists(CallRecord.objects.filter(case=OuterRef("pk"), started_at__gte=OuterRef("assigned_at")))
+    called = Exists(CallRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
+                                                started_at__gte=OuterRef("assigned_at")))
     # Working days are never fewer than calendar days, so 3 calendar days is a safe first cut in SQL.
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
             kind=kind, now=now, min_age=dt.timedelta(days=FIRST_CALL_WORKDAYS), done_work=called):
@@ -153,11 +152,9 @@ def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result
 
 def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
     """P3: no field visit on a case within 7 days of its assignment."""
-    from cases.models import VisitRecord  # TODO(H4): move to the top once visits.py is committed
-
     kind = ReminderKind.FIRST_VISIT_OVERDUE
     today = timezone.localdate(now)
-    visited = Exists(VisitRecord.objects.filter(case=OuterRef("pk"),
+    visited = Exists(VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
                                                 visited_on__gte=TruncDate(OuterRef("assigned_at"))))
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
             kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited):
@@ -175,17 +172,15 @@ def reminder_resolve_done_work(*, now: dt.datetime, result: FireResult) -> None:
 
     Emits: DashboardCounterChanged (overdue −1) per resolved reminder.
     """
-    from cases.models import CallRecord, VisitRecord  # TODO(H4): top-level once committed
-
     stale = (
         ~Q(case__collector_id=OuterRef("user_id")) | ~Q(case__status__in=OPEN_STATUSES)
         | Q(case__assigned_at__gt=OuterRef("created_at"))
     )
     checks = {
         ReminderKind.FIRST_CALL_OVERDUE: Exists(CallRecord.objects.filter(
-            case=OuterRef("case_id"), started_at__gte=OuterRef("case__assigned_at"))),
+            case=OuterRef("case_id"), deleted_at=None, started_at__gte=OuterRef("case__assigned_at"))),
         ReminderKind.FIRST_VISIT_OVERDUE: Exists(VisitRecord.objects.filter(
-            case=OuterRef("case_id"), visited_on__gte=TruncDate(OuterRef("case__assigned_at")))),
+            case=OuterRef("case_id"), deleted_at=None, visited_on__gte=TruncDate(OuterRef("case__assigned_at")))),
     }
     for kind, done in checks.items():
         open_ones = Reminder.objects.filter(kind=kind, resolved_at=None)

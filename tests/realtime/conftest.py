@@ -6,35 +6,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers, get_channel_layer
 
-from realtime import publish
-from realtime.events import event_from_message
-
-
-class Published:
-    """Records what the single publish callback was asked to send (tests swap it in for the layer)."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[str, dict]] = []
-
-    def __call__(self, deliveries):
-        self.deliveries.extend((group, dict(message)) for group, message in deliveries)
-
-    def sent_to(self, group: str) -> list:
-        return [event_from_message(m) for g, m in self.deliveries if g == group]
-
-    def messages_to(self, group: str) -> list[dict]:
-        return [m for g, m in self.deliveries if g == group]
-
-    def types(self) -> list[str]:
-        return [m["type"] for _, m in self.deliveries]
-
-
-@pytest.fixture
-def published(monkeypatch):
-    recorder = Published()
-    monkeypatch.setattr(publish, "send_groups", recorder)
-    return recorder
-
 
 @pytest.fixture
 def fresh_layer(settings):
