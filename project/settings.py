@@ -204,11 +204,6 @@ DEMO_SEED = env_bool("DEMO_SEED", EMBEDDED)
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
 SCHEDULER_EMBEDDED = env_bool("SCHEDULER_EMBEDDED", EMBEDDED)
 
-# Reminders scheduler (manage.py run_scheduler): seconds between due checks. In the embedded default it
-# runs inside the web process (started with the first websocket); elsewhere run it as its own process.
-SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
-SCHEDULER_EMBEDDED = env_bool("SCHEDULER_EMBEDDED", EMBEDDED)
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
