@@ -81,6 +81,11 @@ class Case(models.Model):
             models.Index(fields=["balance"], name="case_balance_idx"),
             # Prefix search on names (LIKE '王%'); the opclass matters on PostgreSQL only.
             models.Index(fields=["debtor_name"], name="case_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            # The case list's exact searches across banks (bench/case_list.py: 287 ms → ~1 ms on a million rows).
+            models.Index(fields=["case_no"], name="case_caseno_idx"),
+            models.Index(fields=["mobile"], name="case_mobile_idx"),
+            # Sorting the list by collector walks this index instead of sorting every row.
+            models.Index(fields=["collector", "id"], name="case_collector_id_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
@@ -89,8 +89,9 @@ SORT_FIELDS: dict[str, str] = {
     "entrust_date": "entrust_date",
     "return_date": "return_date",
     "status": "status",
-    "collector": "collector__full_name",
-    "owner_clerk": "owner_clerk__full_name",
+    # By person id, not name: it groups each person's cases together (what managers sort for, M3) and
+    # walks the (collector, id) index; sorting a million rows by a joined name took 3 s.
+    "collector": "collector_id",
     "commission_rate": "commission_rate",
 }
 COMMISSION_SORTS = frozenset({"commission_rate"})
@@ -132,6 +133,14 @@ def resolve_sort(*, user: User, sort: str) -> str:
     return sort if key in sort_keys_for(user) else DEFAULT_SORT
 
 
+def _contact_case_ids(phone: str) -> list[int]:
+    """Cases with a contact of this number, fetched first: an `IN (subquery)` ORed with `mobile = …` cannot
+    use both indexes and scans the whole table (bench: 500 ms → a few ms on a million cases)."""
+    if not phone:
+        return []
+    return list(CaseContact.objects.filter(phone=phone).values_list("case_id", flat=True).distinct()[:1000])
+
+
 def _search_q(text: str, mode: str) -> Q:
     """The search box: name prefix, ID number, phone or case number, each exact except the name.
 
@@ -145,7 +154,7 @@ def _search_q(text: str, mode: str) -> Q:
     by_case_no = Q(case_no=raw)
     by_name = Q(debtor_name__startswith=raw)
     by_id = Q(id_number=id_number)
-    by_phone = Q(mobile=phone) | Q(pk__in=CaseContact.objects.filter(phone=phone).values("case_id"))
+    by_phone = Q(mobile=phone) | Q(pk__in=_contact_case_ids(phone))
     if mode == SearchMode.NAME:
         return by_name
     if mode == SearchMode.ID_NUMBER:
@@ -284,6 +293,34 @@ class CaseListTotals:
     entrusted_amount: Decimal
     repaid_amount: Decimal
     balance: Decimal
+
+
+@dataclass(frozen=True)
+class CaseListSummary:
+    count: CappedCount
+    totals: CaseListTotals | None  # None when the count hit the cap
+
+
+def case_list_summary(*, user: User, filters: CaseFilters, cap: int | None = None) -> CaseListSummary:
+    """The capped count and, under the cap, the money totals, in one scan of at most cap + 1 rows.
+
+    Sums are given only when every matching row was counted: a sum over "the first cap rows" would be a
+    wrong number, and an uncapped sum over a million rows costs a full scan on every page view.
+    """
+    cap = settings.CASE_LIST_COUNT_CAP if cap is None else cap
+    limited = (
+        _scoped_unordered(user=user, filters=filters).order_by()
+        .values("entrusted_amount", "repaid_amount", "balance")[: cap + 1]
+    )
+    row = limited.aggregate(n=Count("*"), entrusted=Sum("entrusted_amount"), repaid=Sum("repaid_amount"),
+                            balance=Sum("balance"))
+    n = row["n"] or 0
+    count = CappedCount(value=min(n, cap), capped=n > cap)
+    if count.capped:
+        return CaseListSummary(count=count, totals=None)
+    totals = CaseListTotals(entrusted_amount=row["entrusted"] or ZERO, repaid_amount=row["repaid"] or ZERO,
+                            balance=row["balance"] or ZERO)
+    return CaseListSummary(count=count, totals=totals)
 
 
 def case_list_totals(*, user: User, filters: CaseFilters) -> CaseListTotals:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
@@ -17,17 +18,16 @@ from accounts.selectors import sees_all_cases, sees_commission, sees_full_id_num
 from cases.enums import STATUS_GROUP_LABELS
 from cases.forms import CaseFilterForm
 from cases.models import Case
-from cases.models.cases import mask_phone
+from cases.models.cases import mask_id_number, mask_phone
 from cases.policies import access_case
 from cases.selectors.cases import (
     SORT_FIELDS,
     case_contact_list,
     case_continuation_list,
-    case_count_capped,
     case_event_list,
     case_is_visible,
     case_list,
-    case_list_totals,
+    case_list_summary,
     case_page,
     case_status_group_counts,
     resolve_sort,
@@ -65,11 +65,10 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("balance", "余额", numeric=True),
     Column("commission_rate", "佣金比例", numeric=True),
     Column("overdue_days", "逾期天数", numeric=True),
-    Column("entrust_date", "委案日期"),
     Column("return_date", "退案日期"),
     Column("status", "状态"),
     Column("collector", "业务员"),
-    Column("owner_clerk", "负责内勤"),
+    Column("owner_clerk", "负责内勤", sortable=False),
 )
 # Money and days read best largest-first on the first click; text and dates ascending.
 _DESC_FIRST = frozenset({"entrusted_amount", "repaid_amount", "balance", "commission_rate", "overdue_days"})
@@ -115,19 +114,18 @@ def case_list_view(request: AppRequest) -> HttpResponse:
     if sees_commission(user):
         for row in page.rows:
             row.commission_percent = percent(row.commission_rate)  # type: ignore[attr-defined]
-    count = case_count_capped(user=user, filters=filters)
-    # Sums only when the whole filtered set was counted: see case_list_totals.
-    totals = None if count.capped else case_list_totals(user=user, filters=filters)
+    summary = case_list_summary(user=user, filters=filters)
     group_tabs = None
-    if sees_all_cases(user) or user.is_clerk:
+    # M1: managers (and admins, who see every case) get the 已完成/未开始/进行中 tabs with counts.
+    if sees_all_cases(user):
         counts = case_status_group_counts(user=user, filters=filters)
         group_tabs = [(key, label, counts[key]) for key, label in STATUS_GROUP_LABELS.items()]
     context = {
         "form": form,
         "page": page,
-        "count": count,
+        "count": summary.count,
         "count_cap": settings.CASE_LIST_COUNT_CAP,
-        "totals": totals,
+        "totals": summary.totals,
         "group_tabs": group_tabs,
         "current_group": filters.status_group,
         "columns": _columns_for(user=user, sort=sort),
@@ -153,7 +151,7 @@ class ContactRow:
 def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
     user = request.user
     case: Case = access_case(user=user, case_id=case_id)
-    # Collectors dial through the system (P6) and see numbers and ID numbers masked; desk roles see them whole.
+    # Collectors dial through the system (P6) and see phone, ID and card numbers masked; desk roles see them whole.
     full = sees_full_id_numbers(user)
     contacts = [
         ContactRow(name=c.name, relation=c.relation, phone=c.phone if full else mask_phone(c.phone),
@@ -167,6 +165,8 @@ def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
         "case": case,
         "id_number": case.id_number if full else case.masked_id_number,
         "mobile": case.mobile if full else mask_phone(case.mobile) if case.mobile else "",
+        "card_no": case.card_no if full else mask_id_number(case.card_no) if case.card_no else "",
+        "days_left": (case.return_date - timezone.localdate()).days,
         "contacts": contacts,
         "events": case_event_list(case=case),
         "previous_case": previous,

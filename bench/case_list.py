@@ -1,0 +1,256 @@
+"""Benchmark: the case list's queries on a million cases in PostgreSQL.
+
+    .venv/bin/python bench/case_list.py [--cases 1000000] [--runs 25] [--keep] [--explain]
+
+Creates its own database `cm_bench_list` (dropped at the end unless --keep; reused with --reuse),
+migrates it, fills it with generate_series SQL (banks, staff, batches, cases, one contact per case),
+then times exactly the queries the case list view runs (page of page_size+1 rows; the capped count
+with the totals in one query; the three status-group tab counts for managers) for a collector, a clerk
+and a manager, with and without filters. Prints p50/p95 in milliseconds per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DB_NAME = "cm_bench_list"
+PG = "postgres://postgres@127.0.0.1:5432"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# This script is a process entry point like manage.py: it chooses the database before Django starts.
+os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+FILL_SQL = """
+INSERT INTO cases_bank (code, name, is_active, created_at)
+SELECT 'BK' || b, '银行' || b, true, now() FROM generate_series(1, 4) b;
+
+INSERT INTO accounts_branchcompany (name, created_at) VALUES ('沈阳分公司', now()), ('大连分公司', now());
+INSERT INTO accounts_department (branch_id, name, created_at)
+SELECT br.id, d, now() FROM accounts_branchcompany br, unnest(ARRAY['电催一部', '电催二部', '外访部']) d;
+
+-- 300 collectors, 8 clerks (two per bank), 2 managers.
+INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+  date_joined, full_name, phone, branch_id, department_id, is_clerk, is_phone_collector, is_field_collector,
+  is_manager, is_sysadmin, must_change_password)
+SELECT '!', false, 'c' || g, '', '', '', false, true, now(), '业务员' || g, '',
+  (SELECT id FROM accounts_branchcompany ORDER BY id LIMIT 1 OFFSET (g % 2)),
+  (SELECT id FROM accounts_department ORDER BY id LIMIT 1 OFFSET (g % 6)),
+  false, g % 5 <> 0, g % 5 = 0, false, false, false
+FROM generate_series(1, 300) g;
+INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+  date_joined, full_name, phone, is_clerk, is_phone_collector, is_field_collector, is_manager, is_sysadmin,
+  must_change_password)
+SELECT '!', false, 'k' || g, '', '', '', false, true, now(), '内勤' || g, '', true, false, false, false, false, false
+FROM generate_series(1, 8) g;
+INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+  date_joined, full_name, phone, is_clerk, is_phone_collector, is_field_collector, is_manager, is_sysadmin,
+  must_change_password)
+SELECT '!', false, 'm' || g, '', '', '', false, true, now(), '经理' || g, '', false, false, false, true, false, false
+FROM generate_series(1, 2) g;
+INSERT INTO cases_clerkbankscope (clerk_id, bank_id, created_at)
+SELECT u.id, b.id, now() FROM accounts_user u
+JOIN cases_bank b ON b.code = 'BK' || ((substr(u.username, 2)::int % 4) + 1)
+WHERE u.is_clerk;
+
+-- 200 batches of 5,000 cases.
+INSERT INTO cases_batch (bank_id, batch_no, product_type, imported_by_id, imported_at, entrust_date, return_date,
+  case_count, total_amount, continuation_count, source_filename, source_sha256)
+SELECT (SELECT id FROM cases_bank ORDER BY id LIMIT 1 OFFSET (g % 4)), 'PC' || lpad(g::text, 5, '0'),
+  CASE WHEN g % 3 = 0 THEN 'loan' ELSE 'credit_card' END, NULL, now() - (g || ' days')::interval,
+  current_date - (g % 120), current_date - (g % 120) + 90, 5000, 0, 0, '', ''
+FROM generate_series(1, 200) g;
+
+CREATE TEMP TABLE bench_batches AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, bank_id, entrust_date,
+  return_date FROM cases_batch;
+CREATE TEMP TABLE bench_collectors AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id
+  FROM accounts_user WHERE is_phone_collector OR is_field_collector;
+CREATE TEMP TABLE bench_clerks AS SELECT DISTINCT ON (bank_id) bank_id, clerk_id FROM cases_clerkbankscope;
+
+INSERT INTO cases_case (bank_id, batch_id, case_no, debtor_name, id_number, product_type, card_no, mobile,
+  home_address, employer, work_address, region, note, entrusted_amount, principal, interest, fees, overdue_days,
+  commission_rate, repaid_amount, balance, entrust_date, return_date, original_return_date, status,
+  status_changed_at, owner_clerk_id, collector_id, assigned_at, previous_case_id, extra, created_at, updated_at)
+SELECT b.bank_id, b.id, 'AJ' || lpad(g::text, 8, '0'),
+  substr('王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗', 1 + (hashint4(g) & 2147483647) % 20, 1)
+    || substr('伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平', 1 + (hashint4(g + 7) & 2147483647) % 20, 1)
+    || substr('伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平', 1 + (hashint4(g + 13) & 2147483647) % 20, 1),
+  '2101' || lpad(((hashint4(g + 1) & 2147483647) % 100000000000000)::text, 14, '0'),
+  CASE WHEN b.n % 3 = 2 THEN 'loan' ELSE 'credit_card' END,
+  '622588' || lpad(g::text, 10, '0'), '139' || lpad(g::text, 8, '0'),
+  '沈阳市和平区南京北街' || (g % 400) || '号', '沈阳某某有限公司', '',
+  (ARRAY['沈阳市和平区','沈阳市沈河区','沈阳市大东区','沈阳市皇姑区','沈阳市铁西区','沈阳市浑南区','沈阳市于洪区',
+         '大连市中山区','大连市西岗区','大连市沙河口区'])[1 + g % 10], '',
+  amt, NULL, NULL, NULL, 90 + g % 800, 0.15 + (g % 3) * 0.05,
+  CASE WHEN st = 'settled' THEN amt ELSE 0 END, CASE WHEN st = 'settled' THEN 0 ELSE amt END,
+  b.entrust_date, b.return_date, b.return_date, st, now(),
+  CASE WHEN st = 'unassigned' THEN NULL ELSE k.clerk_id END,
+  CASE WHEN st = 'unassigned' THEN NULL ELSE c.id END,
+  CASE WHEN st = 'unassigned' THEN NULL ELSE now() END, NULL, '{}'::jsonb, now(), now()
+FROM (
+  SELECT g, round((1000 + (hashint4(g + 3) & 2147483647) % 200000)::numeric + 0.55, 2) AS amt,
+    (ARRAY['unassigned','not_started','in_progress','in_progress','in_progress','settled','returned','retained'])
+      [1 + (hashint4(g + 5) & 2147483647) % 8] AS st
+  FROM generate_series(1, %(cases)s) g
+) s
+JOIN bench_batches b ON b.n = (s.g - 1) / 5000 % 200
+JOIN bench_clerks k ON k.bank_id = b.bank_id
+JOIN bench_collectors c ON c.n = (hashint4(s.g + 11) & 2147483647) % 300;
+
+INSERT INTO cases_casecontact (case_id, name, relation, phone, source, created_at)
+SELECT id, '联系人', '配偶', '138' || lpad(id::text, 8, '0'), 'import', now() FROM cases_case;
+"""
+
+
+def fill(cases: int) -> None:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        for statement in FILL_SQL.replace("%(cases)s", str(cases)).split(";\n"):
+            if statement.strip():
+                cur.execute(statement)
+        cur.execute("VACUUM ANALYZE")
+    print(f"filled {cases:,} cases (+ contacts) in {time.perf_counter() - started:.1f} s")
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(2):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use an existing filled database")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each page query")
+    args = parser.parse_args()
+
+    if not args.reuse:
+        admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        admin_sql(f"CREATE DATABASE {DB_NAME}")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # with --reuse: applies indexes added since the fill
+        if not args.reuse:
+            fill(args.cases)
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+
+
+def run(args: argparse.Namespace) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.db import connection
+
+    from accounts.models import User
+    from cases.models import Batch, Case, CaseContact
+    from cases.selectors.cases import (
+        CaseFilters,
+        SearchMode,
+        case_list,
+        case_list_summary,
+        case_page,
+        case_status_group_counts,
+    )
+
+    size = settings.CASE_LIST_PAGE_SIZE
+    collector = User.objects.filter(is_phone_collector=True).order_by("id").first()
+    clerk = User.objects.filter(is_clerk=True).order_by("id").first()
+    manager = User.objects.filter(is_manager=True).order_by("id").first()
+    assert collector and clerk and manager
+    batch = Batch.objects.order_by("id")[7]
+    clerk_cases = Case.objects.filter(bank__clerk_scopes__clerk=clerk).order_by("id")
+    sample = clerk_cases[min(12345, clerk_cases.count() // 2)]
+    phone = CaseContact.objects.filter(case=sample).values_list("phone", flat=True).first() or ""
+    print(f"cases: {Case.objects.count():,}; collector {collector.username} has "
+          f"{Case.objects.filter(collector=collector).count():,}; clerk {clerk.username} sees "
+          f"{Case.objects.filter(bank__clerk_scopes__clerk=clerk).count():,}")
+
+    scenarios: list[tuple[str, User, CaseFilters, int]] = [
+        ("collector · no filter", collector, CaseFilters(), 1),
+        ("collector · 进行中 + sort -balance", collector, CaseFilters(status="in_progress", sort="-balance"), 1),
+        ("collector · name prefix 王", collector, CaseFilters(q="王"), 1),
+        ("clerk · no filter", clerk, CaseFilters(), 1),
+        ("clerk · region + amount 5万–10万", clerk,
+         CaseFilters(region="沈阳市皇姑区", amount_min=Decimal("50000"), amount_max=Decimal("100000")), 1),
+        ("clerk · sort return_date", clerk, CaseFilters(sort="return_date"), 1),
+        ("clerk · return date next 30 days", clerk,
+         CaseFilters(return_from=dt.date.today(), return_to=dt.date.today() + dt.timedelta(days=30)), 1),
+        ("clerk · ID number exact", clerk, CaseFilters(q=sample.id_number), 1),
+        ("clerk · contact phone exact", clerk, CaseFilters(q=phone, search_mode=SearchMode.PHONE), 1),
+        ("manager · no filter", manager, CaseFilters(), 1),
+        ("manager · no filter, page 200", manager, CaseFilters(), 200),
+        ("manager · group 进行中", manager, CaseFilters(status_group="in_progress"), 1),
+        ("manager · batch", manager, CaseFilters(batch_id=batch.pk), 1),
+        ("manager · name prefix 王 (1 char, 5% of rows)", manager, CaseFilters(q="王"), 1),
+        ("manager · name prefix 王伟", manager, CaseFilters(q="王伟"), 1),
+        ("manager · case number exact", manager, CaseFilters(q=sample.case_no), 1),
+        ("manager · mobile exact", manager, CaseFilters(q=sample.mobile), 1),
+        ("manager · sort -entrusted_amount", manager, CaseFilters(sort="-entrusted_amount"), 1),
+        ("manager · sort collector", manager, CaseFilters(sort="collector"), 1),
+        ("manager · entrust date range + 未开始", manager,
+         CaseFilters(entrust_from=batch.entrust_date, entrust_to=batch.entrust_date, status_group="not_started"), 1),
+    ]
+    header = f"{'scenario':<44} {'page p50/p95':>15} {'count+sums p50/p95':>19} {'count':>7} {'tabs p50/p95':>14}"
+    print(header)
+    print("-" * len(header))
+    for label, user, filters, page_no in scenarios:
+        qs = case_list(user=user, filters=filters)
+        page = timed(lambda qs=qs, page_no=page_no: case_page(qs=qs, number=page_no, page_size=size), args.runs)
+        # One query: the capped count and, under the cap, the sums (what the view runs).
+        count_value = case_list_summary(user=user, filters=filters).count
+        summary = timed(lambda user=user, filters=filters: case_list_summary(user=user, filters=filters), args.runs)
+        tabs = "—"
+        if user.is_manager:  # the M1 tabs are shown to managers and admins only
+            p50, p95 = timed(lambda user=user, filters=filters: case_status_group_counts(user=user, filters=filters),
+                             max(5, args.runs // 3))
+            tabs = f"{p50:.1f}/{p95:.1f}"
+        print(f"{label:<44} {page[0]:>7.1f}/{page[1]:<7.1f} {summary[0]:>9.1f}/{summary[1]:<9.1f} "
+              f"{count_value!s:>7} {tabs:>14}", flush=True)
+        if args.explain:
+            offset = (page_no - 1) * size
+            sql, params = qs[offset:offset + size + 1].query.sql_with_params()
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, params)
+                print("\n".join("    " + row[0] for row in cur.fetchall()))
+
+
+if __name__ == "__main__":
+    main()
