@@ -123,7 +123,8 @@ def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, d
     reminded = Reminder.objects.filter(case=OuterRef("pk"), user=OuterRef("collector"), kind=kind,
                                        created_at__gte=OuterRef("assigned_at"))
     return list(
-        Case.objects.filter(status__in=OPEN_STATUSES, collector__isnull=False,
+        Case.objects.annotate(assigned_day=TruncDate("assigned_at"))
+        .filter(status__in=OPEN_STATUSES, collector__isnull=False,
                             assigned_at__lte=now - min_age,
                             assigned_at__gte=now - dt.timedelta(days=OVERDUE_LOOKBACK_DAYS))
         .filter(~done_work, ~Exists(reminded))
@@ -155,7 +156,7 @@ def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
     kind = ReminderKind.FIRST_VISIT_OVERDUE
     today = timezone.localdate(now)
     visited = Exists(VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
-                                                visited_on__gte=TruncDate(OuterRef("assigned_at"))))
+                                                visited_on__gte=OuterRef("assigned_day")))
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
             kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited):
         deadline = timezone.localdate(assigned_at) + dt.timedelta(days=FIRST_VISIT_DAYS)
@@ -180,10 +181,11 @@ def reminder_resolve_done_work(*, now: dt.datetime, result: FireResult) -> None:
         ReminderKind.FIRST_CALL_OVERDUE: Exists(CallRecord.objects.filter(
             case=OuterRef("case_id"), deleted_at=None, started_at__gte=OuterRef("case__assigned_at"))),
         ReminderKind.FIRST_VISIT_OVERDUE: Exists(VisitRecord.objects.filter(
-            case=OuterRef("case_id"), deleted_at=None, visited_on__gte=TruncDate(OuterRef("case__assigned_at")))),
+            case=OuterRef("case_id"), deleted_at=None, visited_on__gte=OuterRef("case_assigned_day"))),
     }
     for kind, done in checks.items():
-        open_ones = Reminder.objects.filter(kind=kind, resolved_at=None)
+        open_ones = Reminder.objects.annotate(case_assigned_day=TruncDate("case__assigned_at")).filter(
+            kind=kind, resolved_at=None)
         still_current = Reminder.objects.filter(pk=OuterRef("pk")).exclude(stale)
         ids = list(open_ones.filter(done | ~Exists(still_current)).values_list("pk", "user_id")[:BATCH_LIMIT])
         for reminder_id, user_id in ids:
