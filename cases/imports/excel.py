@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -95,6 +96,10 @@ _MAX_LEN = {"批次号": 64, "案件编号": 64, "客户姓名": 64, "卡号": 3
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+_UNREADABLE = (CalamineError, ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, KeyError,
+               NotImplementedError, RuntimeError, UnicodeError)
+
+
 class RowProblem(ValueError):
     """A value could not be read; the message is the Chinese reason shown to the clerk."""
 
@@ -125,10 +130,22 @@ def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
         rows = sheet.iter_rows()
         result.sheet_name = sheet_name
         _parse_rows(rows, result, max_rows=max_rows)
-    except (CalamineError, ValueError, OSError) as error:  # calamine's errors for malformed sheet XML
+    except _UNREADABLE as error:  # calamine's errors for malformed parts of the file
         result.rows.clear()
-        result.errors.append(RowError(0, "", f"无法读取工作簿内容（文件可能已损坏）：{error}"))
+        result.errors.append(RowError(0, "", f"无法读取工作簿内容，文件可能已损坏（{_short(error)}）"))
+    except BaseException as error:
+        # A Rust panic inside calamine arrives as pyo3's PanicException, a BaseException: bad input, not a
+        # reason to crash the request. Anything else (KeyboardInterrupt, SystemExit) goes on.
+        if type(error).__name__ != "PanicException":
+            raise
+        result.rows.clear()
+        result.errors.append(RowError(0, "", "无法读取工作簿内容，文件可能已损坏"))
     return result
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text[:120]
 
 
 # --- content sniffing -----------------------------------------------------------------------------------
@@ -154,7 +171,7 @@ def sniff_xlsx(data: bytes, *, max_uncompressed_bytes: int, max_rows: int) -> st
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except _UNREADABLE:
         return "文件已损坏，无法作为 .xlsx 打开"
     names = {m.filename for m in members}
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
@@ -177,7 +194,7 @@ def sniff_xlsx(data: bytes, *, max_uncompressed_bytes: int, max_rows: int) -> st
             try:
                 with archive.open(member) as part:
                     head = part.read(4096)
-            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+            except _UNREADABLE:
                 return "文件已损坏，无法作为 .xlsx 打开"
             match = re.search(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
             if match and int(match.group(1)) > max_rows + 1 + 50:
