@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import io
+import random
+import time
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from accounts.models import User
+from cases.enums import CaseStatus
+from cases.management.commands.seed_demo import DEMO_BATCHES, DEMO_USERS, TEMPLATE_HEADERS, build_batch_workbook
+from cases.models import Bank, Batch, Case, CaseContact
+from cases.validators import id_number_error, is_mobile
+from tests import factories as f
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded(db):
+    started = time.monotonic()
+    output = seed()
+    return output, time.monotonic() - started
+
+
+def test_seed_demo_creates_banks_staff_and_three_imported_batches(seeded):
+    # then
+    assert set(Bank.objects.values_list("code", flat=True)) == {"ZSYH", "JSYH"}
+    batches = Batch.objects.all()
+    assert {b.batch_no for b in batches} == {spec.batch_no for spec in DEMO_BATCHES}
+    assert {b.product_type for b in batches} == {"credit_card", "loan"}
+    assert Case.objects.count() == sum(spec.size for spec in DEMO_BATCHES)
+    assert all(b.case_count == b.cases.count() and b.imported_by is not None for b in batches)
+
+
+def test_seed_demo_gives_every_role_an_account_with_the_printed_password(seeded):
+    # given
+    output, _ = seeded
+    # then
+    for spec in DEMO_USERS:
+        user = User.objects.get(username=spec.username)
+        assert user.check_password(spec.password), spec.username
+        assert spec.username in output and spec.password in output
+    roles = {r for u in User.objects.all() for r in u.roles}
+    assert {r.value for r in roles} == {"clerk", "phone_collector", "field_collector", "manager", "sysadmin"}
+    assert User.objects.get(username="clerk").bank_scopes.get().bank.code == "ZSYH"
+    assert User.objects.get(username="clerk2").bank_scopes.get().bank.code == "JSYH"
+    assert User.objects.get(username="collector").department.name == "电催一部"
+
+
+def test_seed_demo_data_is_realistic(seeded):
+    # then
+    cases = list(Case.objects.all())
+    assert all(id_number_error(c.id_number) is None for c in cases)
+    assert all(is_mobile(c.mobile) for c in cases)
+    assert all(c.region.startswith(("沈阳市", "大连市")) and c.home_address.startswith(c.region) for c in cases)
+    assert all(c.employer and c.commission_rate > 0 and c.entrusted_amount > 0 for c in cases)
+    today = timezone.localdate()
+    assert all(c.entrust_date <= today <= c.return_date for c in cases)
+    assert CaseContact.objects.exclude(relation="本人").count() >= len(cases)
+
+
+def test_seed_demo_assigns_part_of_the_cases_to_demo_collectors(seeded):
+    # then
+    assigned = Case.objects.exclude(collector=None)
+    assert 0 < assigned.count() < Case.objects.count()
+    assert set(assigned.values_list("status", flat=True)) == {CaseStatus.NOT_STARTED, CaseStatus.IN_PROGRESS}
+    assert not assigned.filter(owner_clerk=None).exists() and not assigned.filter(assigned_at=None).exists()
+    assert all(c.owner_clerk.bank_scopes.filter(bank=c.bank).exists() for c in assigned.select_related("owner_clerk"))
+    assert set(Case.objects.filter(collector=None).values_list("status", flat=True)) == {CaseStatus.UNASSIGNED}
+
+
+def test_seed_demo_lets_the_collector_log_in_and_see_own_cases(seeded):
+    # given
+    client = Client()
+    spec = next(s for s in DEMO_USERS if s.username == "collector")
+    login = client.post(reverse("accounts:login"), {"username": spec.username, "password": spec.password})
+    assert login.status_code == 302
+    # when
+    response = client.get(reverse("cases:case-list"))
+    # then
+    rows = response.context["page"].rows
+    assert rows and all(c.collector.username == "collector" for c in rows)
+
+
+def test_seed_demo_is_fast(seeded):
+    # then
+    _, seconds = seeded
+    assert seconds < 15
+
+
+def test_seed_demo_twice_changes_nothing(seeded):
+    # given
+    counts = (Bank.objects.count(), User.objects.count(), Batch.objects.count(), Case.objects.count())
+    assigned = Case.objects.exclude(collector=None).count()
+    # when
+    output = seed()
+    # then
+    assert (Bank.objects.count(), User.objects.count(), Batch.objects.count(), Case.objects.count()) == counts
+    assert Case.objects.exclude(collector=None).count() == assigned
+    assert "已存在" in output
+
+
+def test_seed_demo_if_empty_does_nothing_when_a_bank_exists(db):
+    # given
+    f.BankFactory(code="GSYH", name="工商银行")
+    # when
+    output = seed("--if-empty")
+    # then
+    assert "跳过" in output
+    assert not Batch.objects.exists() and not User.objects.exists()
+
+
+def test_seed_demo_keeps_existing_passwords(db):
+    # given: an installation where "manager" already exists with its own password
+    f.ManagerFactory(username="manager")
+    # when
+    seed()
+    # then
+    assert User.objects.get(username="manager").check_password(f.PASSWORD)
+
+
+def test_build_batch_workbook_uses_the_standard_template(db):
+    # when
+    content = build_batch_workbook(DEMO_BATCHES[0], today=timezone.localdate(), rng=random.Random(1))
+    # then
+    rows = list(load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][: len(TEMPLATE_HEADERS)] == TEMPLATE_HEADERS
+    assert len(rows) == DEMO_BATCHES[0].size + 1
+    assert {r[0] for r in rows[1:]} == {DEMO_BATCHES[0].batch_no}
