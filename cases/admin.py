@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
-from cases.models import Bank, Batch, Case, ClerkBankScope
+from cases.models import Bank, Batch, Case, ClerkBankScope, HolidayArrangement
 
 
 def _actor(request: HttpRequest) -> User | None:
@@ -76,3 +76,29 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(HolidayArrangement)
+class HolidayArrangementAdmin(admin.ModelAdmin):
+    """P3: the State Council's holiday arrangement for years the chinese-calendar package does not know yet.
+
+    Enter every statutory holiday (不勾选“是否工作日”) and every adjusted working weekend day (勾选) of the year.
+    Changes are audited.
+    """
+
+    list_display = ("date", "is_workday", "name", "updated_at")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: HolidayArrangement, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        audit_record(actor=_actor(request), action=AuditAction.USER_CHANGE,
+                     summary=f"节假日安排：{obj.date} {'上班' if obj.is_workday else '休息'} {obj.name}".strip(),
+                     object_type="holiday_arrangement", object_id=obj.pk,
+                     detail={"date": obj.date.isoformat(), "is_workday": obj.is_workday}, request=request)
+
+    def delete_model(self, request: HttpRequest, obj: HolidayArrangement) -> None:
+        audit_record(actor=_actor(request), action=AuditAction.DELETE, summary=f"删除节假日安排：{obj.date}",
+                     object_type="holiday_arrangement", object_id=obj.pk, request=request)
+        super().delete_model(request, obj)
