@@ -265,6 +265,7 @@ def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
     result.extra_headers = [h for h in result.headers if h not in HEADERS]
     parser = _RowParser(positions, result.extra_headers)
     seen_case_nos: dict[str, int] = {}
+    batch_pos = positions["批次号"]
     data_rows = 0
     for index, cells in enumerate(iterator, start=header_row_number + 1):
         if not any(c != "" and (not isinstance(c, str) or c.strip()) for c in cells):
@@ -276,11 +277,12 @@ def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
             return
         if len(errors) >= MAX_ERRORS:
             continue  # keep counting rows for the row cap, stop collecting problems
+        if not result.batch_no and batch_pos < len(cells):
+            # Known even when the row has other problems: a duplicate batch is reported first.
+            result.batch_no = _text(cells[batch_pos])
         row, row_errors = parser.parse(index, cells)
         if row is not None:
-            if not result.batch_no:
-                result.batch_no = row.batch_no
-            elif row.batch_no != result.batch_no:
+            if row.batch_no != result.batch_no:
                 row_errors.append(RowError(index, "批次号",
                                            f"一个文件只能有一个批次号：本行为“{row.batch_no}”，"
                                            f"之前的行为“{result.batch_no}”"))
