@@ -77,6 +77,7 @@ def test_seed_demo_assigns_part_of_the_cases_to_demo_collectors(seeded):
     assert not assigned.filter(owner_clerk=None).exists() and not assigned.filter(assigned_at=None).exists()
     assert all(c.owner_clerk.bank_scopes.filter(bank=c.bank).exists() for c in assigned.select_related("owner_clerk"))
     assert set(Case.objects.filter(collector=None).values_list("status", flat=True)) == {CaseStatus.UNASSIGNED}
+    assert all(c.batch.imported_at <= c.assigned_at <= timezone.now() for c in assigned.select_related("batch"))
 
 
 def test_seed_demo_lets_the_collector_log_in_and_see_own_cases(seeded):

@@ -22,9 +22,9 @@ from openpyxl import Workbook
 
 from accounts.models import BranchCompany, Department, User
 from cases.actions.batches import batch_import_file
-from cases.enums import CaseStatus, ProductType
+from cases.enums import CaseEventType, CaseStatus, ProductType
 from cases.exceptions import DomainError, ImportRejectedError
-from cases.models import Bank, Batch, Case, ClerkBankScope
+from cases.models import Bank, Batch, Case, CaseEvent, ClerkBankScope
 from cases.validators import id_check_digit
 
 # The standard template's headers, in its column order.
@@ -282,7 +282,8 @@ class Command(BaseCommand):
 
 
 def _assign_demo_cases(batches: list[Batch], *, users: dict[str, User], rng: random.Random) -> int:
-    """Demo data setup only: give about three quarters of each new batch to the demo collectors.
+    """Demo data setup only: date each new batch's import at its entrust day, then give about three
+    quarters of its cases to the demo collectors, assigned on some day between the import and today.
 
     Real assignment (C3, C4) is an action with history and realtime events; this writes the fields
     directly with queryset.update so the demo has worked-looking cases without depending on that feature.
@@ -295,6 +296,13 @@ def _assign_demo_cases(batches: list[Batch], *, users: dict[str, User], rng: ran
     }
     total = 0
     for batch in batches:
+        # As if the clerk had imported the file at 09:30 on its entrust day.
+        imported_at = timezone.make_aware(dt.datetime.combine(batch.entrust_date, dt.time(9, 30)))
+        Batch.objects.filter(pk=batch.pk).update(imported_at=imported_at)
+        Case.objects.filter(batch=batch).update(created_at=imported_at, status_changed_at=imported_at)
+        CaseEvent.objects.filter(case__batch=batch, type=CaseEventType.IMPORTED).update(created_at=imported_at)
+        batch.refresh_from_db()
+        span_days = max(0, min(15, (now - imported_at).days))
         collectors = by_branch[batch.bank.code]
         owner = batch.imported_by
         ids = list(Case.objects.filter(batch=batch, collector=None).order_by("id").values_list("id", flat=True))
@@ -304,10 +312,9 @@ def _assign_demo_cases(batches: list[Batch], *, users: dict[str, User], rng: ran
         for case_id in chosen:
             collector = rng.choice(collectors)
             status = CaseStatus.IN_PROGRESS if rng.random() < 0.6 else CaseStatus.NOT_STARTED
-            days_ago = rng.randrange(0, 15)
-            groups.setdefault((collector.pk, status, days_ago), []).append(case_id)
-        for (collector_id, status, days_ago), case_ids in groups.items():
-            at = now - dt.timedelta(days=days_ago, hours=rng.randrange(0, 8))
+            groups.setdefault((collector.pk, status, rng.randint(0, span_days)), []).append(case_id)
+        for (collector_id, status, day), case_ids in groups.items():
+            at = min(now, imported_at + dt.timedelta(days=day, hours=rng.randrange(1, 8)))
             total += Case.objects.filter(pk__in=case_ids, collector=None).update(
                 collector_id=collector_id, owner_clerk=owner, assigned_at=at, status=status, status_changed_at=at)
     return total
