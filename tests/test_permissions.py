@@ -1,0 +1,213 @@
+"""The permission matrix: every URL of the product × every role → the status it must answer.
+
+How to extend: when you add a URL, add one `Route` to MATRIX below (its name, how to build its
+arguments from the `world`, and the expected status per role; `desk()`, `everyone()` and `only()` build
+the common rows). A URL that is in the URL conf but not in MATRIX or ALLOWED fails
+`test_every_url_is_in_the_matrix`, so no page ships without a decision on who may see it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from cases.enums import CaseStatus, ReminderKind
+from cases.models import Reminder
+from tests import factories as f
+
+ROLES: tuple[str, ...] = (
+    "anonymous",
+    "clerk",            # clerk of the case's bank
+    "other_clerk",      # clerk of another bank only
+    "collector",        # phone collector who owns the case
+    "other_collector",  # phone collector who does not
+    "field_collector",  # field collector (does not own the case)
+    "manager",
+    "sysadmin",
+)
+LOGIN = "login"  # a 302 to the login page
+OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 302, 403, 404, 405
+
+# URLs outside the matrix on purpose: Django's own admin (its own is_staff check), the login page.
+ALLOWED: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^admin:"),
+    re.compile(r"^accounts:login$"),
+)
+
+
+def everyone(code: int | str, **overrides: int | str) -> dict[str, int | str]:
+    """Every signed-in role gets `code`; anonymous users are sent to log in."""
+    row: dict[str, int | str] = dict.fromkeys(ROLES, code)
+    row["anonymous"] = LOGIN
+    row.update(overrides)
+    return row
+
+
+def only(code: int | str, *roles: str, other: int | str = FORBIDDEN) -> dict[str, int | str]:
+    """`roles` get `code`, the other signed-in roles `other`, anonymous users the login page."""
+    return everyone(other, **dict.fromkeys(roles, code))
+
+
+DESK = ("clerk", "other_clerk", "manager", "sysadmin")
+
+
+def desk(code: int | str = OK) -> dict[str, int | str]:
+    """Clerks (any bank), managers and system admins."""
+    return only(code, *DESK)
+
+
+@dataclass
+class World:
+    case_id: int
+    batch_id: int
+    id_number: str
+    masked_id_number: str
+    reminder_id: int
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    expect: dict[str, int | str]
+    kwargs: Callable[[World], dict[str, object]] = field(default=lambda w: {})
+    method: str = "get"
+    query: dict[str, str] = field(default_factory=dict)
+
+    def url(self, world: World) -> str:
+        return reverse(self.name, kwargs=self.kwargs(world))
+
+
+MATRIX: tuple[Route, ...] = (
+    Route("frontend:home", everyone(REDIRECT)),
+    Route("accounts:logout", dict.fromkeys(ROLES, NOT_ALLOWED)),  # POST only
+    Route("accounts:password-change", everyone(OK)),
+    Route("cases:case-list", everyone(OK)),
+    Route("cases:case-list", everyone(OK), query={"q": "王"}),
+    Route("cases:case-detail", everyone(NOT_FOUND, clerk=OK, collector=OK, manager=OK, sysadmin=OK),
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:batch-list", desk()),
+    Route("cases:batch-import", only(OK, "clerk", "other_clerk")),
+    Route("cases:batch-template", only(OK, "clerk", "other_clerk")),
+    Route("cases:reminder-list", everyone(OK)),
+    # The world's reminder belongs to the collector; anyone else gets 404 for it.
+    Route("cases:reminder-read", everyone(NOT_FOUND, collector=REDIRECT), method="post",
+          kwargs=lambda w: {"reminder_id": w.reminder_id}),
+    Route("cases:reminder-read", everyone(NOT_ALLOWED), kwargs=lambda w: {"reminder_id": w.reminder_id}),
+    Route("cases:reminder-read-all", everyone(REDIRECT), method="post"),
+    Route("cases:reminder-read-all", everyone(NOT_ALLOWED)),
+    Route("cases:dashboard", only(OK, "manager", "sysadmin")),
+)
+
+
+def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
+    names: list[str] = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            names += _url_names(p.url_patterns, ns)
+        else:
+            names.append(namespace + (p.name or f"<unnamed: {p.pattern}>"))
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    # given
+    known = {route.name for route in MATRIX}
+    # when
+    missing = [name for name in _url_names(get_resolver().url_patterns)
+               if name not in known and not any(rx.search(name) for rx in ALLOWED)]
+    # then
+    assert missing == [], f"add these URLs to MATRIX in tests/test_permissions.py: {missing}"
+
+
+def test_every_route_lists_every_role():
+    for route in MATRIX:
+        assert set(route.expect) == set(ROLES), route.name
+
+
+@pytest.fixture
+def world(db, bank, collector, clerk) -> World:
+    case = f.CaseFactory(
+        batch=f.BatchFactory(bank=bank), collector=collector, owner_clerk=clerk, status=CaseStatus.IN_PROGRESS,
+        debtor_name="王权限", commission_rate=Decimal("0.123400"), id_number=f.make_id_number(321),
+    )
+    f.CaseContactFactory(case=case, phone="13800001234")
+    reminder = Reminder.objects.create(user=collector, case=case, kind=ReminderKind.EXPIRY_30, cycle="2027-02-01",
+                                       due_at=timezone.now(), text="此案件还有30天到期，请抓紧进行工作")
+    return World(case_id=case.pk, batch_id=case.batch_id, id_number=case.id_number,
+                 masked_id_number=case.masked_id_number, reminder_id=reminder.pk)
+
+
+def _client(request, role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    return client
+
+
+def _fetch(request, route: Route, role: str, world: World):
+    client = _client(request, role)
+    return getattr(client, route.method)(route.url(world), route.query)
+
+
+CELLS = [(route, role) for route in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "role"), CELLS,
+                         ids=[f"{r.method.upper()} {r.name}{'?' + '&'.join(r.query) if r.query else ''}-{role}"
+                              for r, role in CELLS])
+def test_permission_matrix(request, world, other_clerk, other_collector, field_collector, manager, sysadmin,
+                           route, role):
+    # given
+    expected = route.expect[role]
+    # when
+    response = _fetch(request, route, role, world)
+    # then
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    else:
+        assert response.status_code == expected
+        if expected == REDIRECT:
+            assert not response["Location"].startswith(reverse("accounts:login"))
+
+
+COLLECTOR_ROLES = ("collector", "other_collector", "field_collector")
+
+
+@pytest.mark.parametrize("role", COLLECTOR_ROLES)
+def test_no_page_a_collector_gets_shows_a_commission_rate(request, world, other_collector, field_collector, role):
+    # given
+    pages = [r for r in MATRIX if r.expect[role] == OK and r.method == "get"]
+    assert pages, "collectors must reach at least the case list"
+    for route in pages:
+        # when
+        response = _fetch(request, route, role, world)
+        # then
+        text = response.content.decode()
+        assert "佣金" not in text, route.name
+        assert "12.34" not in text and "0.1234" not in text, route.name
+
+
+def test_collectors_list_shows_id_numbers_masked(request, world):
+    # when
+    text = _fetch(request, Route("cases:case-list", everyone(OK)), "collector", world).content.decode()
+    # then
+    assert "王权限" in text
+    assert world.id_number not in text
+    assert world.masked_id_number in text
+
+
+def test_desk_roles_see_the_commission_rate_on_the_case(request, world, manager):
+    # when
+    text = _fetch(request, Route("cases:case-detail", {}, kwargs=lambda w: {"case_id": w.case_id}),
+                  "manager", world).content.decode()
+    # then
+    assert "12.34%" in text
