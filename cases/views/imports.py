@@ -68,11 +68,13 @@ def batch_import_view(request: AppRequest) -> HttpResponse:
     batch = None
     errors: list[RowError] = []
     refusal = ""
+    filename = ""
     if request.method == "POST":
         form = BatchImportForm(request.POST, request.FILES, clerk=user)
         if form.is_valid():
             bank = form.cleaned_data["bank"]
             upload = form.cleaned_data["file"]
+            filename = upload.name
             if not can_import_batch(user=user, bank=bank):
                 raise PermissionDenied("您没有负责该银行的权限")
             try:
@@ -86,7 +88,7 @@ def batch_import_view(request: AppRequest) -> HttpResponse:
         initial = {"bank": banks.first()} if banks.count() == 1 else {}
         form = BatchImportForm(initial=initial, clerk=user)
     context = {
-        "form": form, "batch": batch, "refusal": refusal,
+        "form": form, "batch": batch, "refusal": refusal, "filename": filename,
         "errors": errors[:MAX_ERRORS_SHOWN], "error_count": len(errors),
         "errors_hidden": max(len(errors) - MAX_ERRORS_SHOWN, 0),
         "file_errors": [e for e in errors if e.row_number == 0],

@@ -93,7 +93,7 @@ def test_import_page_lists_every_problem_and_imports_nothing(clerk_client, bank)
     response = clerk_client.post(URL, {"bank": bank.pk, "file": upload(make_workbook(rows))})
     # then
     html = response.content.decode()
-    assert "文件未导入：发现 3 处问题" in html
+    assert "委案.xlsx 未导入：发现 3 处问题" in html
     assert [(e.row_number, e.column) for e in response.context["errors"]] == [
         (3, "证件号码"), (3, "委案金额"), (4, "手机号码")]
     assert "<td class=\"num row\">3</td>" in html and "金额“abc”不是有效的数字" in html
