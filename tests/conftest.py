@@ -141,3 +141,19 @@ def published(monkeypatch):
     recorder = Published()
     monkeypatch.setattr(publish, "send_groups", recorder)
     return recorder
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, keep the test database in a file (not in memory) so the daphne processes of the browser and
+    multi-process tests (tests/browser/conftest.py) can open it too."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        test = db.setdefault("TEST", {})
+        if not test.get("NAME"):
+            test["NAME"] = os.path.join(tempfile.gettempdir(), f"cm-test-{os.getpid()}.sqlite3")

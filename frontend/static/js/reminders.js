@@ -62,9 +62,24 @@
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     tr.appendChild(el("td", "nowrap muted", d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
       " " + pad(d.getHours()) + ":" + pad(d.getMinutes())));
-    var st = el("td", "nowrap reminder-state"); st.appendChild(el("span", "muted", "新提醒（刷新后可标记已读）"));
+    var st = el("td", "nowrap reminder-state");
+    var table = document.getElementById("reminder-table");
+    var tpl = table && table.dataset.readUrl;
+    if (tpl && window.htmx) {
+      // The same control the server renders: htmx posts it (CSRF header from <body hx-headers>).
+      var form = el("form");
+      var readUrl = tpl.replace("/0/", "/" + r.reminder_id + "/");
+      form.setAttribute("hx-post", readUrl);
+      form.setAttribute("hx-target", "#reminder-" + r.reminder_id);
+      form.setAttribute("hx-swap", "outerHTML");
+      var btn = el("button", "small", "标为已读"); btn.type = "submit";
+      form.appendChild(btn); st.appendChild(form);
+    } else {
+      st.appendChild(el("span", "muted", "未读"));
+    }
     tr.appendChild(st);
     body.insertBefore(tr, body.firstChild);
+    if (window.htmx) { window.htmx.process(tr); }
   }
 
   document.addEventListener("rt:reminder.due", function (e) {

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cases.enums import CaseStatus
+
+pytestmark = [pytest.mark.browser]
+
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def _shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, name), full_page=False)
+
+
+def test_reminder_appears_live_and_read_state_syncs_across_tabs(start_daphne, browser_page, collector, clerk,
+                                                                make_case):
+    # given: a web process running the scheduler every second, and the collector's page open in two tabs
+    url = start_daphne(SCHEDULER_EMBEDDED="1", SCHEDULER_INTERVAL_SECONDS="1")
+    page = browser_page(collector, base_url=url)
+    page.goto("/cases/reminders/")
+    expect(page.locator("#rt-status")).to_have_class("rt-status rt-open", timeout=15000)
+    other_tab = page.context.new_page()
+    other_tab.goto("/cases/")
+    expect(other_tab.locator("#rt-status")).to_have_class("rt-status rt-open", timeout=15000)
+    expect(page.locator(".rt-bell-count")).to_be_hidden()
+    # when: a case of theirs comes within 3 days of its return date
+    case = make_case(collector=collector, owner_clerk=clerk, status=CaseStatus.IN_PROGRESS,
+                     entrust_date=dt.date(2026, 8, 1), return_date=timezone.localdate() + dt.timedelta(days=3),
+                     debtor_name="王小明")
+    # then: without a reload, a toast and the bell count appear in both tabs, and the list grows a row
+    toast = page.locator(".rt-toast")
+    expect(toast).to_contain_text("此案件还有3天到期，请抓紧进行工作", timeout=15000)
+    expect(toast).to_contain_text(case.case_no)
+    expect(page.locator(".rt-bell-count")).to_have_text("1")
+    expect(other_tab.locator(".rt-bell-count")).to_have_text("1", timeout=10000)
+    expect(page.locator("#reminder-rows tr.unread")).to_have_count(1)
+    _shot(page, "reminder_toast.png")
+    # when: the new row is marked read in one tab, still without a reload
+    page.locator("#reminder-rows").get_by_role("button", name="标为已读").click()
+    # then: the row says so, and the other tab's bell clears
+    expect(page.locator("#reminder-rows tr").first.locator(".reminder-state")).to_have_text("已读")
+    expect(page.locator(".rt-bell-count")).to_be_hidden()
+    expect(other_tab.locator(".rt-bell-count")).to_be_hidden(timeout=10000)
+    _shot(other_tab, "reminder_read_synced.png")
