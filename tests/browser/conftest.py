@@ -66,7 +66,8 @@ class DaphneProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115
         full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.browser.live_settings",
-                    "DATABASE_URL": database_url_of_test_db(), "SCHEDULER_EMBEDDED": "0", "PYTHONUNBUFFERED": "1", **env}
+                    "DATABASE_URL": database_url_of_test_db(), "SCHEDULER_EMBEDDED": "0", "PYTHONUNBUFFERED": "1",
+                    **env}
         if not full_env.get("REDIS_URL"):
             full_env.pop("REDIS_URL", None)
         self.proc = subprocess.Popen(
