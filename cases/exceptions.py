@@ -50,3 +50,18 @@ class AlreadyDeletedError(DomainError):
 class DeleteReasonRequiredError(DomainError):
     def __init__(self) -> None:
         super().__init__("请填写删除原因")
+
+
+class PromiseDetailsRequiredError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("结果为“承诺还款”时，请填写承诺还款日期和大于 0 的承诺金额")
+
+
+class PromiseDateTooEarlyError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("承诺还款日期不能早于通话或外访当天")
+
+
+class WorkDateInFutureError(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}不能晚于现在")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from accounts.models import User
-from cases.enums import CaseEventType
-from cases.models import Batch, Case, CaseEvent
+from cases.enums import CallResult, CallSource, CaseEventType, VisitResult
+from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
+from cases.models.cases import mask_phone
 
 
 def cases_imported(*, case_ids: Iterable[int], batch: Batch, actor: User | None) -> None:
@@ -33,4 +34,95 @@ def case_superseded(*, case: Case, successor_batch: Batch, actor: User | None) -
         case=case, type=CaseEventType.SUPERSEDED, actor=actor,
         summary=f"银行以新批次 {successor_batch.batch_no} 留案，本案转为已退案，工作在新委案上继续",
         data={"batch_id": successor_batch.pk},
+    )
+
+
+# --- Case work (P4, P5, C13, C14, C15) --------------------------------------------------------------------
+# Summaries never carry a full phone number or free text a deletion should take away: the timeline keeps
+# what happened, the record itself (which a deletion hides) keeps what was said.
+
+def _money(amount: object) -> str:
+    return f"¥{amount:,.2f}"
+
+
+def case_work_started(*, case: Case, actor: User | None, reason: str) -> CaseEvent:
+    """The first call or visit moved the case from 未开始 to 进行中."""
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.STATUS_CHANGED, actor=actor,
+        summary=f"状态由“未开始”变为“进行中”（{reason}）",
+        data={"from": "not_started", "to": "in_progress"},
+    )
+
+
+def call_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
+    assert call.case is not None
+    who = f"{call.contact.relation or '联系人'} " if call.contact_id and call.contact else ""
+    parts = [f"{call.get_direction_display()} {who}{mask_phone(call.number)}"]
+    if call.result:
+        parts.append(call.get_result_display())
+    if call.result == CallResult.PROMISE and call.promise_date and call.promise_amount is not None:
+        parts.append(f"承诺 {call.promise_date:%Y-%m-%d} 还款 {_money(call.promise_amount)}")
+    if call.duration_s:
+        parts.append(f"通话 {call.duration_s // 60}分{call.duration_s % 60:02d}秒")
+    if call.source == CallSource.DIALER:
+        parts.append("系统拨号")
+    return CaseEvent.objects.create(
+        case=call.case, type=CaseEventType.CALL, actor=actor, summary=" · ".join(parts)[:500],
+        data={"call_id": call.pk},
+    )
+
+
+def visit_recorded(*, visit: VisitRecord, actor: User | None, file_count: int) -> CaseEvent:
+    parts = [f"{visit.visited_on:%Y-%m-%d} {visit.collector.display_name} 外访 {visit.address}",
+             visit.get_result_display()]
+    if visit.met_person:
+        parts.append(f"见到 {visit.met_person}")
+    if visit.result == VisitResult.PROMISE and visit.promise_date and visit.promise_amount is not None:
+        parts.append(f"承诺 {visit.promise_date:%Y-%m-%d} 还款 {_money(visit.promise_amount)}")
+    if file_count:
+        parts.append(f"附 {file_count} 个文件")
+    return CaseEvent.objects.create(
+        case=visit.case, type=CaseEventType.VISIT, actor=actor, summary=" · ".join(parts)[:500],
+        data={"visit_id": visit.pk},
+    )
+
+
+def file_uploaded(*, stored: StoredFile, actor: User | None) -> CaseEvent:
+    assert stored.case is not None
+    return CaseEvent.objects.create(
+        case=stored.case, type=CaseEventType.FILE_UPLOADED, actor=actor,
+        summary=f"上传{stored.get_kind_display()}《{stored.original_name}》（{stored.type_label}）"[:500],
+        data={"file_id": stored.pk},
+    )
+
+
+def complaint_recorded(*, complaint: Complaint, actor: User | None) -> CaseEvent:
+    against = f"，被投诉业务员 {complaint.collector.display_name}" if complaint.collector else ""
+    return CaseEvent.objects.create(
+        case=complaint.case, type=CaseEventType.COMPLAINT, actor=actor,
+        summary=f"记录投诉：{complaint.get_reason_display()}{against}",
+        data={"complaint_id": complaint.pk},
+    )
+
+
+def visit_form_exported(*, case: Case, actor: User | None, fmt: str) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.VISIT_FORM_EXPORTED, actor=actor,
+        summary=f"导出外访记录表（{fmt.upper() if fmt == 'pdf' else 'Word'}）", data={"format": fmt},
+    )
+
+
+def case_downloaded(*, case: Case, actor: User | None, file_count: int) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.CASE_DOWNLOADED, actor=actor,
+        summary=f"下载全部资料（工作记录表及 {file_count} 个文件）", data={"file_count": file_count},
+    )
+
+
+def work_deleted(*, case: Case, actor: User | None, what: str, reason: str,
+                 data: dict[str, int | str]) -> CaseEvent:
+    """C15: something was deleted; the entry says what (without its content), by whom (actor) and why."""
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.DELETED, actor=actor,
+        summary=f"删除了{what}，原因：{reason}"[:500], data=data,
     )

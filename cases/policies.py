@@ -31,3 +31,51 @@ def can_import_batch(*, user: User, bank: Bank) -> bool:
 
 def can_import_any(*, user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_clerk)
+
+
+# --- Case work (P4, P5, P11, C13, C14, C15) ---------------------------------------------------------------
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_record_work(*, user: User, case: Case) -> bool:
+    """P4: calls and visits are recorded by the collector the case is assigned to, while it is open.
+
+    Clerks, managers and admins watch the work; they do not enter it in a collector's name.
+    """
+    return _active(user) and user.is_collector and case.collector_id == user.pk and case.is_open
+
+
+def can_upload_case_file(*, user: User, case: Case) -> bool:
+    """Attachments: the case's collector (open case), or a clerk of the case's bank (C7, C8 answers)."""
+    if can_record_work(user=user, case=case):
+        return True
+    return _active(user) and user.is_clerk and ClerkBankScope.objects.filter(clerk=user, bank_id=case.bank_id).exists()
+
+
+def can_record_complaint(*, user: User, case: Case) -> bool:
+    """C13: clerks of the case's bank record complaints; managers may too."""
+    if not _active(user):
+        return False
+    if user.is_manager:
+        return True
+    return user.is_clerk and ClerkBankScope.objects.filter(clerk=user, bank_id=case.bank_id).exists()
+
+
+def can_list_complaints(*, user: User) -> bool:
+    return _active(user) and (user.is_manager or user.is_sysadmin or user.is_clerk)
+
+
+def can_delete_work(*, user: User) -> bool:
+    """C15: only system admins delete uploaded content and work records (each deletion is audited)."""
+    return _active(user) and user.is_sysadmin
+
+
+def can_upload_bank_template(*, user: User, bank: Bank) -> bool:
+    """P11: a clerk uploads templates of the banks an admin gave them."""
+    return _active(user) and user.is_clerk and ClerkBankScope.objects.filter(clerk=user, bank=bank).exists()
+
+
+def can_delete_bank_template(*, user: User, bank: Bank) -> bool:
+    return can_upload_bank_template(user=user, bank=bank) or (_active(user) and user.is_sysadmin)

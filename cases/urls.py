@@ -3,8 +3,13 @@ from __future__ import annotations
 from django.urls import path
 
 from cases.views import batches, cases, imports
+from cases.views import complaints as complaint_views
 from cases.views import dashboards as dashboard_views
+from cases.views import documents as document_views
+from cases.views import files as file_views
 from cases.views import reminders as reminder_views
+from cases.views import templates as template_views
+from cases.views import work as work_views
 
 app_name = "cases"
 urlpatterns = [
@@ -17,4 +22,18 @@ urlpatterns = [
     path("reminders/<int:reminder_id>/read/", reminder_views.reminder_mark_read_view, name="reminder-read"),
     path("reminders/read-all/", reminder_views.reminder_mark_all_read_view, name="reminder-read-all"),
     path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
+    # Case work (P4, P5, P11, C13, C14, C15)
+    path("<int:case_id>/work/", work_views.case_work_view, name="case-work"),
+    path("<int:case_id>/work/calls/", work_views.call_record_create_view, name="call-create"),
+    path("<int:case_id>/work/visits/", work_views.visit_record_create_view, name="visit-create"),
+    path("<int:case_id>/work/files/", work_views.case_file_upload_view, name="file-upload"),
+    path("<int:case_id>/work/complaints/", work_views.complaint_create_view, name="complaint-create"),
+    path("<int:case_id>/work/<str:what>/<int:object_id>/delete/", work_views.work_delete_view, name="work-delete"),
+    path("<int:case_id>/files/<int:file_id>/", file_views.case_file_view, name="case-file"),
+    path("<int:case_id>/download/", file_views.case_bundle_view, name="case-bundle"),
+    path("<int:case_id>/visit-form.<str:fmt>", document_views.visit_form_view, name="visit-form"),
+    path("complaints/", complaint_views.complaint_list_view, name="complaint-list"),
+    path("templates/", template_views.bank_template_list_view, name="template-list"),
+    path("templates/<int:template_id>/", template_views.bank_template_download_view, name="template-download"),
+    path("templates/<int:template_id>/delete/", template_views.bank_template_delete_view, name="template-delete"),
 ]

@@ -21,6 +21,8 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
     ("批次列表", "cases:batch-list", "batches", ("is_clerk", "is_manager", "is_sysadmin")),
     ("实时看板", "cases:dashboard", "dashboard", ("is_manager", "is_sysadmin")),
+    ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
+    ("模板下载", "cases:template-list", "templates", ("any",)),
     ("后台维护", "admin:index", "admin", ("is_sysadmin",)),
 ]
 

@@ -63,6 +63,15 @@ def desk(code: int | str = OK) -> dict[str, int | str]:
     return only(code, *DESK)
 
 
+def on_case(code: int | str, **overrides: int | str) -> dict[str, int | str]:
+    """A POST on the world's case: who cannot see it gets 404, who sees it `code` unless overridden."""
+    return everyone(NOT_FOUND, **{**dict.fromkeys(("clerk", "collector", "manager", "sysadmin"), code), **overrides})
+
+
+# GETs on the world's case: those who see it (its bank's clerk, its collector, managers, admins) get 200.
+SEES_CASE = everyone(NOT_FOUND, clerk=OK, collector=OK, manager=OK, sysadmin=OK)
+
+
 @dataclass
 class World:
     case_id: int
@@ -70,6 +79,11 @@ class World:
     id_number: str
     masked_id_number: str
     reminder_id: int
+    # Case work (filled by the autouse `_case_work` fixture below): one file, call, visit and bank template.
+    file_id: int = 0
+    call_id: int = 0
+    visit_id: int = 0
+    template_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,32 @@ MATRIX: tuple[Route, ...] = (
     Route("cases:reminder-read-all", everyone(REDIRECT), method="post"),
     Route("cases:reminder-read-all", everyone(NOT_ALLOWED)),
     Route("cases:dashboard", only(OK, "manager", "sysadmin")),
+    # Case work (P4, P5, P11, C13, C14, C15). Posting an empty form re-renders the panel with errors (200).
+    Route("cases:case-work", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:call-create", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:call-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:visit-create", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:file-upload", on_case(FORBIDDEN, collector=OK, clerk=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:complaint-create", on_case(FORBIDDEN, clerk=OK, manager=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    # Without a reason the admin gets the panel back with "请填写删除原因" and nothing is deleted.
+    Route("cases:work-delete", on_case(FORBIDDEN, sysadmin=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "what": "file", "object_id": w.file_id}),
+    Route("cases:work-delete", on_case(FORBIDDEN, sysadmin=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "what": "visit", "object_id": w.visit_id}),
+    Route("cases:case-file", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id, "file_id": w.file_id}),
+    Route("cases:case-bundle", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:visit-form", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id, "fmt": "docx"}),
+    Route("cases:complaint-list", desk()),
+    Route("cases:template-list", everyone(OK)),
+    Route("cases:template-download", everyone(NOT_FOUND, clerk=OK, collector=OK, manager=OK, sysadmin=OK),
+          kwargs=lambda w: {"template_id": w.template_id}),
+    Route("cases:template-delete", everyone(NOT_FOUND, clerk=REDIRECT, sysadmin=REDIRECT, manager=FORBIDDEN,
+                                            collector=FORBIDDEN), method="post",
+          kwargs=lambda w: {"template_id": w.template_id}),
 )
 
 
@@ -191,6 +231,8 @@ def test_no_page_a_collector_gets_shows_a_commission_rate(request, world, other_
         # when
         response = _fetch(request, route, role, world)
         # then
+        if response.streaming or not response["Content-Type"].startswith("text/html"):
+            continue  # files and downloads: the visit form's text is checked in tests/cases/test_documents.py
         text = response.content.decode()
         assert "佣金" not in text, route.name
         assert "12.34" not in text and "0.1234" not in text, route.name
@@ -211,3 +253,31 @@ def test_desk_roles_see_the_commission_rate_on_the_case(request, world, manager)
                   "manager", world).content.decode()
     # then
     assert "12.34%" in text
+
+
+@pytest.fixture(autouse=True)
+def _case_work(request, settings, tmp_path):
+    """Gives the world's case a stored file, a call, a visit and its bank a template (case-work routes)."""
+    if "world" not in request.fixturenames:
+        return
+    from cases.actions.calls import call_record_create
+    from cases.actions.files import file_upload
+    from cases.actions.templates import bank_template_upload
+    from cases.actions.visits import visit_record_create
+    from cases.enums import CallResult, FileKind, VisitResult
+    from cases.models import Case
+    from tests.cases import samples
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    world = request.getfixturevalue("world")
+    case = Case.objects.select_related("collector", "bank").get(pk=world.case_id)
+    collector, clerk = case.collector, request.getfixturevalue("clerk")
+    world.file_id = file_upload(case=case, kind=FileKind.RECORDING, upload=samples.upload("a.wav", samples.wav()),
+                                by=collector).pk
+    world.call_id = call_record_create(case=case, collector=collector, by=collector, number="13800001234",
+                                       result=CallResult.NO_ANSWER).pk
+    world.visit_id = visit_record_create(case=case, collector=collector, by=collector, visited_on=timezone.localdate(),
+                                         address="沈阳市和平区", result=VisitResult.NOBODY_HOME).pk
+    world.template_id = bank_template_upload(bank=case.bank, title="还款承诺书",
+                                             upload=samples.upload("t.docx", samples.docx()), by=clerk).pk
+

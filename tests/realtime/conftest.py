@@ -56,3 +56,7 @@ async def ws_connect():
         # for those the test already disconnected.
         with contextlib.suppress(Exception):  # already finished or already disconnected
             await communicator.disconnect(timeout=3)
+
+
+# The live daphne servers of tests/browser/conftest.py, for the multi-process tests here.
+from tests.browser.conftest import _shared_daphne, live_url, start_daphne  # noqa: E402, F401

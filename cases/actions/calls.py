@@ -1,0 +1,105 @@
+"""Call records (P4, P6): the one door through which manual notes and, later, the dialer write calls.
+
+Must not import views, `realtime.consumers` or `dialer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cases import history, uploads
+from cases.actions.files import store_checked
+from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
+from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
+from cases.exceptions import PromiseDateTooEarlyError, PromiseDetailsRequiredError, WorkDateInFutureError
+from cases.models import CallRecord, Case, CaseContact, StoredFile
+from cases.uploads import StoredNames, Upload
+
+# A typed call time may run a little ahead of the server clock (a collector's watch, a slow form).
+_CLOCK_SLACK = dt.timedelta(minutes=5)
+
+
+@transaction.atomic
+def call_record_create(
+    *,
+    case: Case | None,
+    collector: User | None,
+    number: str,
+    by: User | None,
+    result: str = "",
+    note: str = "",
+    contact: CaseContact | None = None,
+    direction: str = CallDirection.OUTBOUND,
+    source: str = CallSource.MANUAL,
+    started_at: dt.datetime | None = None,
+    answered_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+    duration_s: int | None = None,
+    hangup_cause: str = "",
+    promise_date: dt.date | None = None,
+    promise_amount: Decimal | None = None,
+    recording: StoredFile | None = None,
+    recording_upload: Upload | None = None,
+    call_uuid: str | None = None,
+) -> CallRecord:
+    """Record one call on `case` (or unmatched, for an inbound call): manual notes and dialer calls alike.
+
+    `recording_upload` (a manual note's recording from a phone) is checked by content and stored with the call.
+    With `call_uuid` the write is idempotent: a retry returns the row already written, unchanged.
+    A first call moves a 未开始 case to 进行中; the collector's dashboard counters move with it.
+    Emits: DashboardCounterChanged (through daily_stats_bump).
+    Raises: CaseClosedForWorkError (manual record on a closed case), PromiseDetailsRequiredError,
+    PromiseDateTooEarlyError, WorkDateInFutureError, UploadRejectedError.
+    """
+    if call_uuid:
+        existing = CallRecord.objects.filter(call_uuid=call_uuid).first()
+        if existing is not None:
+            return existing
+    if case is not None and source == CallSource.MANUAL:
+        ensure_open_for_work(case)
+    now = timezone.now()
+    started_at = started_at or now
+    if started_at > now + _CLOCK_SLACK:
+        raise WorkDateInFutureError("通话时间")
+    if result == CallResult.PROMISE:
+        if promise_date is None or promise_amount is None or promise_amount <= 0:
+            raise PromiseDetailsRequiredError()
+        if promise_date < timezone.localtime(started_at).date():
+            raise PromiseDateTooEarlyError()
+    else:
+        promise_date, promise_amount = None, None
+    if duration_s is None and answered_at is not None and ended_at is not None:
+        duration_s = max(int((ended_at - answered_at).total_seconds()), 0)
+    found = uploads.check_upload(recording_upload, kind=FileKind.RECORDING) if recording_upload else None
+    row = CallRecord(
+        case=case, collector=collector, number=number.strip(), contact=contact, direction=direction, source=source,
+        started_at=started_at, answered_at=answered_at, ended_at=ended_at, duration_s=duration_s,
+        hangup_cause=hangup_cause, result=result, promise_date=promise_date, promise_amount=promise_amount,
+        note=note.strip(), recording=recording, call_uuid=call_uuid or None,
+    )
+    with StoredNames() as guard:
+        if recording_upload is not None and found is not None:
+            row.recording = store_checked(case=case, kind=FileKind.RECORDING, upload=recording_upload, found=found,
+                                          by=by, guard=guard)
+        try:
+            with transaction.atomic():
+                row.save()
+                call = row
+        except IntegrityError:
+            # Two deliveries of the same dialer event raced past the lookup above: the other one won.
+            if call_uuid and (winner := CallRecord.objects.filter(call_uuid=call_uuid).first()) is not None:
+                return winner
+            raise
+    if case is not None:
+        history.call_recorded(call=call, actor=by)
+        mark_work_started(case=case, actor=by, reason="首次电话")
+    connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
+    count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),
+               calls_made=1 if direction == CallDirection.OUTBOUND else 0,
+               calls_connected=1 if connected else 0)
+    return call

@@ -1,0 +1,45 @@
+"""What every case-work action shares: the open-case rule, 未开始 → 进行中, and the dashboard counters.
+
+Must not import views or `realtime.consumers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from accounts.models import User
+from cases import history
+from cases.actions.stats import daily_stats_bump, daily_stats_record_work
+from cases.enums import CaseStatus
+from cases.exceptions import CaseClosedForWorkError
+from cases.models import Case
+
+
+def ensure_open_for_work(case: Case) -> None:
+    """Raises: CaseClosedForWorkError when the case is settled or returned."""
+    if not case.is_open:
+        raise CaseClosedForWorkError(case.case_no, case.get_status_display())
+
+
+def mark_work_started(*, case: Case, actor: User | None, reason: str) -> bool:
+    """P3/M1: the first call or visit on a 未开始 case makes it 进行中. True if the status moved.
+
+    The UPDATE is conditional on the status still being 未开始, so two first calls at once move it once.
+    """
+    moved = Case.objects.filter(pk=case.pk, status=CaseStatus.NOT_STARTED).update(
+        status=CaseStatus.IN_PROGRESS, status_changed_at=timezone.now(), updated_at=timezone.now())
+    if moved:
+        case.status = CaseStatus.IN_PROGRESS
+        history.case_work_started(case=case, actor=actor, reason=reason)
+    return bool(moved)
+
+
+def count_work(*, case: Case | None, collector: User | None, day: dt.date, **deltas: int) -> None:
+    """Bump the collector's dashboard counters (M7) for `day` and count the case as worked that day."""
+    if collector is None:
+        return
+    daily_stats_bump(collector_id=collector.pk, day=day, **deltas)
+    if case is not None:
+        daily_stats_record_work(case_id=case.pk, collector_id=collector.pk, day=day)

@@ -1,0 +1,100 @@
+"""Serving case files (never through a public media URL) and the full download of a case (C14, P12, M3).
+
+Every response starts from `access_case`: a file of a case the user may not see is a 404, like the case.
+Audio and PDFs play or show inline with HTTP Range support (seeking in a long recording); `?download=1`
+asks for an attachment, which is audited.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from accounts.selectors import sees_full_id_numbers
+from cases import uploads
+from cases.actions.files import case_bundle_download, case_file_download
+from cases.documents.bundle import Member, file_chunks, stream_zip
+from cases.documents.workbook import write_work_records
+from cases.policies import access_case
+from cases.selectors.work import case_bundle, stored_file_get
+from cases.views.cases import AppRequest
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _range(header: str, size: int) -> tuple[int, int] | None:
+    """(start, end inclusive) of a single-range header; None to serve the whole file."""
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    first, last = match.group(1), match.group(2)
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # "bytes=-500": the last 500 bytes
+        start, end = max(size - int(last), 0), size - 1
+    if start > end or start >= size:
+        raise ValueError("unsatisfiable")
+    return start, end
+
+
+@login_required
+@require_GET
+def case_file_view(request: AppRequest, case_id: int, file_id: int) -> HttpResponse | StreamingHttpResponse:
+    case = access_case(user=request.user, case_id=case_id)
+    stored = stored_file_get(case=case, file_id=file_id)
+    if stored is None:
+        raise Http404("文件不存在或已删除")
+    download = request.GET.get("download") == "1"
+    size = stored.size
+    headers = {
+        "Content-Disposition": content_disposition_header(download, stored.original_name),
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    try:
+        wanted = _range(request.headers.get("Range", ""), size)
+    except ValueError:
+        return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
+    if download and wanted is None:
+        case_file_download(stored=stored, by=request.user, request=request)
+    if wanted is None:
+        response = StreamingHttpResponse(uploads.iter_stored(stored.file.name), content_type=stored.content_type,
+                                         headers=headers)
+        response["Content-Length"] = str(size)
+        return response
+    start, end = wanted
+    response = StreamingHttpResponse(uploads.iter_stored(stored.file.name, start=start, length=end - start + 1),
+                                     status=206, content_type=stored.content_type, headers=headers)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    return response
+
+
+@login_required
+@require_GET
+def case_bundle_view(request: AppRequest, case_id: int) -> StreamingHttpResponse:
+    """下载全部资料: the zip is produced while it is sent; memory stays flat whatever the recordings weigh."""
+    case = access_case(user=request.user, case_id=case_id)
+    bundle = case_bundle(case=case, full_numbers=sees_full_id_numbers(request.user))
+    case_bundle_download(case=case, by=request.user, file_count=len(bundle.files), request=request)
+
+    now = timezone.localtime()
+    # The workbook holds a case's few hundred rows (tens of kB): the only part built in memory.
+    buf = io.BytesIO()
+    write_work_records(bundle, buf)
+    xlsx = buf.getvalue()
+    members = [Member("工作记录.xlsx", len(xlsx), now, lambda: [xlsx])]
+    members += [Member(f.arcname, f.size, f.modified, file_chunks(lambda n=f.storage_name: uploads.open_stored(n)))
+                for f in bundle.files]
+    filename = f"{case.case_no}_{case.debtor_name}_全部资料_{now:%Y%m%d}.zip"
+    return StreamingHttpResponse(stream_zip(members), content_type="application/zip",
+                                 headers={"Content-Disposition": content_disposition_header(True, filename),
+                                          "Cache-Control": "private, no-store"})
