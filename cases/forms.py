@@ -119,9 +119,12 @@ class CaseFilterForm(forms.Form):
             obj = self._value(name)
             return obj.pk if obj is not None else None  # type: ignore[attr-defined]
 
+        status = str(self._value("status") or "")
         return CaseFilters(
             bank_id=pk("bank"), batch_id=pk("batch"),
-            status=str(self._value("status") or ""), status_group=str(self._value("group") or ""),
+            status=status,
+            # A status picked in the form is narrower than a 进度 tab; keeping both could only give nothing.
+            status_group="" if status else str(self._value("group") or ""),
             region=str(self._value("region") or "").strip(),
             amount_min=self._value("amount_min"), amount_max=self._value("amount_max"),  # type: ignore[arg-type]
             entrust_from=self._value("entrust_from"), entrust_to=self._value("entrust_to"),  # type: ignore[arg-type]

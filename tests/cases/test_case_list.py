@@ -452,3 +452,11 @@ def test_case_list_summary_sums_only_under_the_cap(three, manager):
     assert under.totals.entrusted_amount == Decimal("105000.00")
     assert under.totals.repaid_amount == Decimal("80000.00") and under.totals.balance == Decimal("25000.00")
     assert over.count.capped and over.totals is None
+
+
+def test_case_list_view_lets_a_picked_status_override_the_group_tab(three, manager_client):
+    # when: the 已完成 tab is open and the user picks 进行中 in the status box
+    response = manager_client.get(URL, {"group": "finished", "status": "in_progress"})
+    # then
+    assert [c.pk for c in response.context["page"].rows] == [three[0].pk]
+    assert response.context["current_group"] == ""
