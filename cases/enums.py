@@ -56,6 +56,9 @@ class CaseEventType(models.TextChoices):
     VISIT_FORM_EXPORTED = "visit_form_exported", "导出外访记录表"
     CASE_DOWNLOADED = "case_downloaded", "下载资料"
     DELETED = "deleted", "删除"
+    # Document requests (C8, P9, R3)
+    DOCREQ_OPENED = "docreq_opened", "索要资料"
+    DOCREQ_STATUS_CHANGED = "docreq_status_changed", "资料请求状态"
 
 
 class ReminderKind(models.TextChoices):

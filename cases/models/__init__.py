@@ -4,6 +4,7 @@ from cases.models.banks import Bank, ClerkBankScope
 from cases.models.batches import Batch
 from cases.models.calls import CallRecord
 from cases.models.cases import Case, CaseContact
+from cases.models.chat import ChatMessage, ChatReadState, DocumentRequest, DocumentRequestStatus, RequestedInfo
 from cases.models.complaints import Complaint
 from cases.models.files import StoredFile
 from cases.models.history import CaseEvent
@@ -16,3 +17,4 @@ from cases.models.visits import VisitRecord
 __all__ = ["Bank", "Batch", "Case", "CaseContact", "CaseEvent", "ClerkBankScope"]
 __all__ += ["DailyCaseWork", "DailyCollectorStats", "HolidayArrangement", "Reminder", "UserEvent"]
 __all__ += ["BankTemplate", "CallRecord", "Complaint", "StoredFile", "VisitRecord"]
+__all__ += ["ChatMessage", "ChatReadState", "DocumentRequest", "DocumentRequestStatus", "RequestedInfo"]
