@@ -65,3 +65,33 @@ class PromiseDateTooEarlyError(DomainError):
 class WorkDateInFutureError(DomainError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}不能晚于现在")
+
+
+# --- Document requests (C8, P9, R3) -----------------------------------------------------------------------
+
+class DocumentRequestInvalidError(DomainError):
+    """The request form is incomplete; the message says what is missing."""
+
+
+class NoClerkForRequestError(DomainError):
+    def __init__(self, bank_name: str) -> None:
+        super().__init__(f"该委案没有负责内勤，“{bank_name}”也没有在职的内勤，暂时无法索要资料，请联系管理人员")
+
+
+class DocumentRequestClosedError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("该资料请求已关闭，不能再发送消息；如仍需资料，请由业务员重新打开")
+
+
+class ChatMessageEmptyError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("请输入消息内容或选择附件")
+
+
+class ChatMessageTooLongError(DomainError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"消息过长，最多 {limit} 字")
+
+
+class DocumentRequestTransitionError(DomainError):
+    """A status change that the request's state or the user's side does not allow."""

@@ -8,6 +8,7 @@ from accounts.models import User
 from cases.enums import CallResult, CallSource, CaseEventType, VisitResult
 from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
 from cases.models.cases import mask_phone
+from cases.models.chat import DocumentRequest, DocumentRequestStatus
 
 
 def cases_imported(*, case_ids: Iterable[int], batch: Batch, actor: User | None) -> None:
@@ -125,4 +126,27 @@ def work_deleted(*, case: Case, actor: User | None, what: str, reason: str,
     return CaseEvent.objects.create(
         case=case, type=CaseEventType.DELETED, actor=actor,
         summary=f"删除了{what}，原因：{reason}"[:500], data=data,
+    )
+
+
+# --- Document requests (C8, P9, R3) ----------------------------------------------------------------------
+# The timeline notes that documents were asked for and how the request moved; the chat itself stays on the
+# request page.
+
+def document_request_opened(*, docreq: DocumentRequest, actor: User) -> CaseEvent:
+    items = "、".join(docreq.item_labels)
+    note = f"（{docreq.assignment_note}）" if docreq.assignment_note else ""
+    return CaseEvent.objects.create(
+        case_id=docreq.case_id, type=CaseEventType.DOCREQ_OPENED, actor=actor,
+        summary=f"向内勤 {docreq.assigned_clerk.display_name} 索要资料：{items}{note}"[:500],
+        data={"document_request_id": docreq.pk},
+    )
+
+
+def document_request_status_changed(*, docreq: DocumentRequest, actor: User, previous: str) -> CaseEvent:
+    labels = dict(DocumentRequestStatus.choices)
+    return CaseEvent.objects.create(
+        case_id=docreq.case_id, type=CaseEventType.DOCREQ_STATUS_CHANGED, actor=actor,
+        summary=f"资料请求 #{docreq.pk} 由“{labels.get(previous, previous)}”变为“{docreq.get_status_display()}”",
+        data={"document_request_id": docreq.pk, "from": previous, "to": docreq.status},
     )

@@ -6,6 +6,7 @@ from django.http import Http404
 
 from accounts.models import User
 from cases.models import Bank, Case, ClerkBankScope
+from cases.models.chat import DocumentRequest
 from cases.selectors.cases import case_visible_to
 
 
@@ -79,3 +80,56 @@ def can_upload_bank_template(*, user: User, bank: Bank) -> bool:
 
 def can_delete_bank_template(*, user: User, bank: Bank) -> bool:
     return can_upload_bank_template(user=user, bank=bank) or (_active(user) and user.is_sysadmin)
+
+
+# --- Document requests (C8, P9, R3) -----------------------------------------------------------------------
+# Two sides talk on a request: the collector side (who asked, and the case's collector should the case move
+# to a colleague) and the clerk side (the clerk it was assigned to). Managers read along; nobody else sees it.
+
+SIDE_COLLECTOR = "collector"
+SIDE_CLERK = "clerk"
+
+
+def document_request_side(*, user: User, docreq: DocumentRequest) -> str | None:
+    """"collector", "clerk", or None for a reader who is not a participant (managers)."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.pk == docreq.assigned_clerk_id:
+        return SIDE_CLERK
+    if user.pk == docreq.requested_by_id or (user.is_collector and user.pk == docreq.case.collector_id):
+        return SIDE_COLLECTOR
+    return None
+
+
+def can_view_document_request(*, user: User, docreq: DocumentRequest) -> bool:
+    """The request's collector (or the case's current one), the assigned clerk, managers."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_manager or document_request_side(user=user, docreq=docreq) is not None
+
+
+def access_document_request(*, user: User, request_id: int) -> DocumentRequest:
+    """The request if `user` may see it; Http404 for both "missing" and "not yours"."""
+    docreq = (
+        DocumentRequest.objects.select_related("case", "case__bank", "requested_by", "assigned_clerk")
+        .filter(pk=request_id)
+        .first()
+    )
+    if docreq is None or not can_view_document_request(user=user, docreq=docreq):
+        raise Http404("资料请求不存在或无权查看")
+    return docreq
+
+
+def can_open_document_request(*, user: User, case: Case) -> bool:
+    """P9: the collector working the case asks for its documents while the case is open."""
+    return bool(user.is_authenticated and user.is_active and user.is_collector and case.collector_id == user.pk
+                and case.is_open)
+
+
+def can_post_document_request_message(*, user: User, docreq: DocumentRequest) -> bool:
+    """Only the two sides write in the chat; managers read."""
+    return document_request_side(user=user, docreq=docreq) is not None
+
+
+def can_view_document_request_inbox(*, user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and (user.is_clerk or user.is_manager))

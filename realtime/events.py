@@ -136,3 +136,8 @@ class DashboardCounterChanged(Event):
     department_id: int | None = None
     deltas: dict[str, int]
     amount_deltas: dict[str, str] | None = None
+
+
+# Other areas' events live in modules of their own, registered in EVENT_TYPES like the ones above; they are
+# imported here so the registry is complete wherever events are used (consumers dispatch by it).
+from realtime import events_chat as _events_chat  # noqa: E402, F401
