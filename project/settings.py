@@ -212,3 +212,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# --- Dialer (issue 5): Asterisk ARI connection, read only through dialer.config.DialerConfig -------------
+# In the embedded default the dialer talks to the ARI simulator (dialer/simulator) on 127.0.0.1:8088.
+DIALER_ARI_URL = env_str("DIALER_ARI_URL", "http://127.0.0.1:8088/")
+DIALER_ARI_USER = env_str("DIALER_ARI_USER", "asterisk")
+DIALER_ARI_PASSWORD = env_str("DIALER_ARI_PASSWORD", "asterisk" if EMBEDDED or DEBUG else "")
+DIALER_APP = env_str("DIALER_APP", "collect")  # Stasis app name: the dialplan's Stasis(collect,inbound,${EXTEN})
+DIALER_TRUNK = env_str("DIALER_TRUNK", "trunk")  # PJSIP endpoint of the SIP trunk: PJSIP/<number>@<trunk>
+DIALER_LINES = env_int("DIALER_LINES", 10)  # outside lines on the trunk: 6, 8 or 10
+DIALER_DRAIN_TIMEOUT_SECONDS = env_int("DIALER_DRAIN_TIMEOUT_SECONDS", 120)
+DIALER_COLLECTOR_RING_SECONDS = env_int("DIALER_COLLECTOR_RING_SECONDS", 30)
+DIALER_CUSTOMER_RING_SECONDS = env_int("DIALER_CUSTOMER_RING_SECONDS", 45)
+DIALER_RECONNECT_MAX_SECONDS = env_int("DIALER_RECONNECT_MAX_SECONDS", 30)
+# Start the ARI simulator inside the product (embedded default only; never against a real Asterisk).
+DIALER_SIMULATOR = env_bool("DIALER_SIMULATOR", EMBEDDED)
+# --- end of dialer block ---------------------------------------------------------------------------------
