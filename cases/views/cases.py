@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -131,6 +132,9 @@ def case_list_view(request: AppRequest) -> HttpResponse:
         "columns": _columns_for(user=user, sort=sort),
         "show_commission": sees_commission(user),
         "full_ids": sees_full_id_numbers(user),
+        # P2: open cases within 30 days of their return date stand out (the first expiry reminder).
+        "today": timezone.localdate(),
+        "due_soon": timezone.localdate() + dt.timedelta(days=30),
         "nav_active": "cases",
     }
     template = "cases/case_list.html#case-table" if request.htmx else "cases/case_list.html"

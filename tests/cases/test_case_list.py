@@ -460,3 +460,18 @@ def test_case_list_view_lets_a_picked_status_override_the_group_tab(three, manag
     # then
     assert [c.pk for c in response.context["page"].rows] == [three[0].pk]
     assert response.context["current_group"] == ""
+
+
+def test_case_list_view_marks_return_dates_within_30_days(make_case, collector, collector_client):
+    # given
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    make_case(collector=collector, status=CaseStatus.IN_PROGRESS, entrust_date=today - dt.timedelta(days=80),
+              return_date=today + dt.timedelta(days=10), original_return_date=today + dt.timedelta(days=10))
+    make_case(collector=collector, status=CaseStatus.IN_PROGRESS, entrust_date=today - dt.timedelta(days=10),
+              return_date=today + dt.timedelta(days=80), original_return_date=today + dt.timedelta(days=80))
+    # when
+    text = collector_client.get(URL).content.decode()
+    # then
+    assert text.count("due-soon") == 1 and 'title="30 天内到期"' in text
