@@ -1026,6 +1026,7 @@ class Engine:
             priority=1,
         )
         self.channels[channel.id] = channel
+        self._endpoint_changed(self.trunk)
         self._channel_event("ChannelCreated", channel)
         channel.priority = 2
         channel.app_name, channel.app_data = "Stasis", f"{app},inbound,{exten}"

@@ -553,3 +553,28 @@ async def test_originate_while_disconnected_returns_200_but_the_call_is_dropped_
     # then
     assert status == 200
     assert (await sim.state())["channels"] == []
+
+
+async def test_subscribe_all_is_ignored_when_reconnecting_to_an_existing_app(simulator, sim):
+    # given: app "dash" first connected without subscribeAll
+    plain = events_url(simulator.url, app="dash", user=ARI_USER, password=ARI_PASSWORD)
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(plain):
+            pass
+        # when
+        everything = events_url(simulator.url, app="dash", user=ARI_USER, password=ARI_PASSWORD, subscribe_all=True)
+        async with session.ws_connect(everything):
+            state = await sim.state()
+    # then
+    assert state["apps"]["dash"]["subscribe_all"] is False
+
+
+async def test_inbound_calls_use_trunk_lines(ari, recorder, sim):
+    # given: 3 lines, 3 inbound calls in progress
+    for n in range(3):
+        await sim.inbound(f"1391234567{n}", "80001234")
+    # when
+    refused = await sim.inbound("13912345679", "80001234")
+    # then
+    assert refused == {"channel_id": None, "stasis": "CONGESTION"}
+    assert (await sim.state())["lines"]["busy"] == 3
