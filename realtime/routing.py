@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from realtime.consumers.chat import ChatConsumer
 from realtime.consumers.live import LiveConsumer
 from realtime.embedded import EmbeddedServicesMiddleware
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/live/", EmbeddedServicesMiddleware(LiveConsumer.as_asgi())),
+    path("ws/chat/<int:request_id>/", ChatConsumer.as_asgi()),
 ]
