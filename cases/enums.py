@@ -46,6 +46,10 @@ class CaseEventType(models.TextChoices):
     CONTINUED = "continued", "续案导入"
     SUPERSEDED = "superseded", "被新批次续案"
     ASSIGNED = "assigned", "分配"
+    # Re-assignment (C4): how a case changed hands; the plain first assignment stays ASSIGNED.
+    REASSIGNED = "reassigned", "调整分配"
+    SWAPPED = "swapped", "互换"
+    HANDED_OVER = "handed_over", "离职交接"
     NOTE = "note", "备注"
     STATUS_CHANGED = "status_changed", "状态变更"
     # Case work (P4, P5, C13, C14, C15)

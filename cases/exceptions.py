@@ -95,3 +95,50 @@ class ChatMessageTooLongError(DomainError):
 
 class DocumentRequestTransitionError(DomainError):
     """A status change that the request's state or the user's side does not allow."""
+
+
+# --- Assignment (C3, C4, C6) --------------------------------------------------------------------------
+
+def _some(case_nos: list[str], limit: int = 5) -> str:
+    shown = "、".join(case_nos[:limit])
+    return f"{shown} 等 {len(case_nos)} 件" if len(case_nos) > limit else shown
+
+
+class CaseNotAssignableError(DomainError):
+    """Base of the refusals of an assignment; nothing was changed."""
+
+
+class CaseClosedForAssignmentError(CaseNotAssignableError):
+    def __init__(self, case_nos: list[str]) -> None:
+        super().__init__(f"委案 {_some(case_nos)} 已结清或已退案，不能分配")
+        self.case_nos = case_nos
+
+
+class CaseOutOfScopeError(CaseNotAssignableError):
+    def __init__(self, case_nos: list[str]) -> None:
+        super().__init__(f"委案 {_some(case_nos)} 属于您未负责的银行，不能分配")
+        self.case_nos = case_nos
+
+
+class CollectorUnavailableError(CaseNotAssignableError):
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"不能分配给 {name}：{why}")
+
+
+class NothingToAssignError(CaseNotAssignableError):
+    def __init__(self, what: str = "没有选择任何委案") -> None:
+        super().__init__(what)
+
+
+class SelectionChangedError(CaseNotAssignableError):
+    def __init__(self) -> None:
+        super().__init__("预览之后所选委案有变化（可能已被他人分配、结案或新导入），未做任何分配，请重新预览后再确认")
+
+
+class AssignmentPlanError(CaseNotAssignableError):
+    """The chosen collectors do not fit the chosen mode (e.g. 分给一人 with two collectors)."""
+
+
+class AssignerNotAllowedError(CaseNotAssignableError):
+    def __init__(self) -> None:
+        super().__init__("只有内勤或管理人员可以分配委案")

@@ -150,3 +150,39 @@ def document_request_status_changed(*, docreq: DocumentRequest, actor: User, pre
         summary=f"资料请求 #{docreq.pk} 由“{labels.get(previous, previous)}”变为“{docreq.get_status_display()}”",
         data={"document_request_id": docreq.pk, "from": previous, "to": docreq.status},
     )
+
+
+# --- Assignment (C3, C4) ----------------------------------------------------------------------------------
+
+# (case id, collector before or None, collector after): one per case whose collector changed.
+AssignmentMove = tuple[int, int | None, int]
+
+
+def _assignment_summary(*, event_type: str, before: str | None, after: str, reason: str) -> str:
+    if event_type == CaseEventType.ASSIGNED and before is None:
+        text = f"分配给 {after}"
+    elif event_type == CaseEventType.ASSIGNED:
+        text = f"重新分配：由 {before} 改为 {after}"
+    elif event_type == CaseEventType.SWAPPED:
+        text = f"互换：由 {before} 换给 {after}"
+    elif event_type == CaseEventType.HANDED_OVER:
+        text = f"离职交接：由 {before} 交给 {after}"
+    else:
+        text = f"调整：由 {before or '未分配'} 转给 {after}"
+    return f"{text}，原因：{reason}" if reason else text
+
+
+def cases_assigned(*, moves: Iterable[AssignmentMove], actor: User, event_type: CaseEventType, reason: str,
+                   names: dict[int, str], kind: str) -> None:
+    """One entry per case that changed hands (bulk: a morning's distribution moves thousands of cases).
+
+    `names` maps collector ids to display names, so the summary reads right after a rename.
+    """
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case_id=case_id, type=event_type, actor=actor,
+                   summary=_assignment_summary(event_type=event_type, after=names[after], reason=reason,
+                                               before=names.get(before) if before else None)[:500],
+                   data={"from": before, "to": after, "kind": kind})
+         for case_id, before, after in moves],
+        batch_size=2000,
+    )

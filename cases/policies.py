@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -133,3 +134,26 @@ def can_post_document_request_message(*, user: User, docreq: DocumentRequest) ->
 
 def can_view_document_request_inbox(*, user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_clerk or user.is_manager))
+
+
+# --- Assignment (C3, C4, C6, C7) ----------------------------------------------------------------------
+
+def can_assign_cases(*, user: User) -> bool:
+    """C3/C4: clerks distribute and re-distribute cases; managers may too. Collectors and admins do not."""
+    return bool(user.is_authenticated and user.is_active and (user.is_clerk or user.is_manager))
+
+
+def cases_assignable_by(user: User) -> QuerySet[Case]:
+    """The cases `user` may assign: every case for managers, the cases of a clerk's banks (C7) for clerks.
+
+    A clerk who is also a collector sees their own cases of other banks, but may not hand them on.
+    """
+    if not can_assign_cases(user=user):
+        return Case.objects.none()
+    if user.is_manager:
+        return Case.objects.all()
+    return Case.objects.filter(bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id"))
+
+
+def can_assign_case(*, user: User, case: Case) -> bool:
+    return cases_assignable_by(user).filter(pk=case.pk).exists()

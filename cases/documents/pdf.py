@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
 from cases.documents.context import VisitFormContext
 
 

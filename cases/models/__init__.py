@@ -1,5 +1,6 @@
 """The case domain's tables, one module per area, all re-exported here."""
 
+from cases.models.assignments import Assignment, AssignmentKind
 from cases.models.banks import Bank, ClerkBankScope
 from cases.models.batches import Batch
 from cases.models.calls import CallRecord
@@ -18,3 +19,4 @@ __all__ = ["Bank", "Batch", "Case", "CaseContact", "CaseEvent", "ClerkBankScope"
 __all__ += ["DailyCaseWork", "DailyCollectorStats", "HolidayArrangement", "Reminder", "UserEvent"]
 __all__ += ["BankTemplate", "CallRecord", "Complaint", "StoredFile", "VisitRecord"]
 __all__ += ["ChatMessage", "ChatReadState", "DocumentRequest", "DocumentRequestStatus", "RequestedInfo"]
+__all__ += ["Assignment", "AssignmentKind"]

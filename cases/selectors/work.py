@@ -248,7 +248,9 @@ def case_bundle(*, case: Case, full_numbers: bool) -> CaseBundle:
         if rec is not None and not rec.is_deleted and rec.file.name:
             direction = "呼出" if call.direction == CallDirection.OUTBOUND else "呼入"
             ext = rec.file.name.rpartition(".")[2]
-            rec_name = _unique(f"录音/{local:%Y-%m-%d_%H%M}_{direction}_{_safe(show(call.number))}.{ext}", taken)
+            # "*" is not allowed in Windows file names: masked digits become "x" (138xxxx5678).
+            number = _safe(show(call.number).replace("*", "x"))
+            rec_name = _unique(f"录音/{local:%Y-%m-%d_%H%M}_{direction}_{number}.{ext}", taken)
             recording_names[rec.pk] = rec_name
             files.append(BundleFile(rec_name, rec.file.name, rec.size, timezone.localtime(rec.created_at)))
         calls.append(CallRow(

@@ -1,0 +1,386 @@
+"""Assignment writes (C3, C4, C6): distribute cases to collectors, move, swap and hand them over.
+
+Every change goes through `_apply`, which works on thousands of cases at once with a constant number of
+statements per chunk (bulk inserts, set-based updates): the row lock, the checks, the end of the open
+`Assignment`, the new one, the case fields (collector, owner clerk, assigned_at, 未分配 → 未开始), one
+timeline entry per case, one audit entry per operation and the dashboard counters.
+
+`assignment_plan` is pure: the preview shows its result and the confirm step recomputes it from the same
+selection, refusing when the digest differs from the one the clerk saw.
+
+Must not import views, forms or `realtime.consumers`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
+from cases import history
+from cases.actions.stats import daily_stats_bump
+from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
+from cases.exceptions import (
+    AssignerNotAllowedError,
+    AssignmentPlanError,
+    CaseClosedForAssignmentError,
+    CaseNotAssignableError,
+    CaseOutOfScopeError,
+    CollectorUnavailableError,
+    NothingToAssignError,
+    SelectionChangedError,
+)
+from cases.models import Assignment, AssignmentKind, Case, ClerkBankScope
+from cases.policies import can_assign_cases, cases_assignable_by
+from cases.selectors.assignments import UNFINISHED_STATUSES
+
+ZERO = Decimal("0.00")
+# Rows per statement: SQLite allows 32766 bound parameters, PostgreSQL many more; 2000 keeps both fast.
+CHUNK = 2000
+
+_EVENT_TYPES: dict[str, CaseEventType] = {
+    AssignmentKind.ASSIGN: CaseEventType.ASSIGNED,
+    AssignmentKind.MOVE: CaseEventType.REASSIGNED,
+    AssignmentKind.SWAP: CaseEventType.SWAPPED,
+    AssignmentKind.HANDOVER: CaseEventType.HANDED_OVER,
+}
+
+
+class AssignmentMode(models.TextChoices):
+    ONE = "one", "全部分给一人"
+    COUNT = "count", "按件数平均"
+    AMOUNT = "amount", "按金额平均"
+
+
+# --- the plan (pure) -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanCase:
+    """One selected case as the plan sees it: its money and who held it when it was selected."""
+
+    id: int
+    amount: Decimal
+    collector_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanShare:
+    collector_id: int
+    case_ids: tuple[int, ...]
+    amount: Decimal
+
+    @property
+    def count(self) -> int:
+        return len(self.case_ids)
+
+
+@dataclass(frozen=True)
+class AssignmentPlan:
+    mode: str
+    shares: tuple[PlanShare, ...]
+    digest: str
+    # case id → collector when selected; `_apply` refuses if a case changed hands since.
+    held_by: dict[int, int | None]
+
+    @property
+    def total_count(self) -> int:
+        return sum(s.count for s in self.shares)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((s.amount for s in self.shares), ZERO)
+
+    @property
+    def count_spread(self) -> int:
+        counts = [s.count for s in self.shares]
+        return max(counts) - min(counts) if counts else 0
+
+    @property
+    def amount_spread(self) -> Decimal:
+        amounts = [s.amount for s in self.shares]
+        return max(amounts) - min(amounts) if amounts else ZERO
+
+
+def selection_digest(*, cases: Iterable[PlanCase], collector_ids: Sequence[int], mode: str) -> str:
+    """A short fingerprint of exactly what the clerk previewed: the cases (with their holder), whom to and how."""
+    h = hashlib.sha256(f"{mode}|{','.join(map(str, collector_ids))}|".encode())
+    for case in sorted(cases, key=lambda c: c.id):
+        h.update(f"{case.id}:{case.collector_id or 0};".encode())
+    return h.hexdigest()[:32]
+
+
+def assignment_plan(*, cases: Sequence[PlanCase], collectors: Sequence[int], mode: str) -> AssignmentPlan:
+    """Who gets which case: one collector, or spread evenly by count (round-robin in amount order, so
+    counts differ by at most one and money roughly evens out too) or by amount (largest case first to
+    whoever has the least money so far: the sums come out as even as the case sizes allow).
+
+    Emits: nothing (pure).
+    Raises: NothingToAssignError, AssignmentPlanError.
+    """
+    collector_ids = list(dict.fromkeys(collectors))
+    if not cases:
+        raise NothingToAssignError()
+    if not collector_ids:
+        raise AssignmentPlanError("请至少选择一位业务员")
+    if mode == AssignmentMode.ONE and len(collector_ids) != 1:
+        raise AssignmentPlanError("“全部分给一人”只能选择一位业务员；要分给多人请选择按件数或按金额平均")
+    if mode not in AssignmentMode.values:
+        raise AssignmentPlanError("请选择分配方式")
+    if len({c.id for c in cases}) != len(cases):
+        raise AssignmentPlanError("所选委案有重复")
+
+    ordered = sorted(cases, key=lambda c: (-c.amount, c.id))
+    buckets: list[list[PlanCase]] = [[] for _ in collector_ids]
+    if mode == AssignmentMode.AMOUNT:
+        # (money so far, cases so far, position): ties go to fewer cases, then to the earlier collector.
+        heap = [(ZERO, 0, i) for i in range(len(collector_ids))]
+        for case in ordered:
+            total, count, i = heapq.heappop(heap)
+            buckets[i].append(case)
+            heapq.heappush(heap, (total + case.amount, count + 1, i))
+    else:
+        for n, case in enumerate(ordered):
+            buckets[n % len(collector_ids)].append(case)
+
+    shares = tuple(
+        PlanShare(collector_id=cid, case_ids=tuple(sorted(c.id for c in bucket)),
+                  amount=sum((c.amount for c in bucket), ZERO))
+        for cid, bucket in zip(collector_ids, buckets, strict=True)
+    )
+    return AssignmentPlan(mode=mode, shares=shares,
+                          digest=selection_digest(cases=cases, collector_ids=collector_ids, mode=mode),
+                          held_by={c.id: c.collector_id for c in cases})
+
+
+# --- writes ---------------------------------------------------------------------------------------------
+
+def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _case_ids(cases: Iterable[Case] | QuerySet[Case]) -> list[int]:
+    if isinstance(cases, QuerySet):
+        return list(cases.order_by().values_list("pk", flat=True))
+    return [case.pk for case in cases]
+
+
+def _check_collectors(collector_ids: Iterable[int]) -> dict[int, User]:
+    wanted = list(dict.fromkeys(collector_ids))
+    found = User.objects.in_bulk(wanted)
+    for cid in wanted:
+        user = found.get(cid)
+        if user is None:
+            raise CollectorUnavailableError(f"编号 {cid} 的用户", "用户不存在")
+        if not user.is_active:
+            raise CollectorUnavailableError(user.display_name, "该账号已停用（离职）")
+        if not user.is_collector:
+            raise CollectorUnavailableError(user.display_name, "该用户不是催收业务员")
+    return found
+
+
+def _names(user_ids: Iterable[int]) -> dict[int, str]:
+    rows = User.objects.filter(pk__in=list(set(user_ids))).values_list("pk", "full_name", "username")
+    return {pk: full_name or username for pk, full_name, username in rows}
+
+
+def _apply(*, shares: dict[int, list[int]], by: User, kind: str, reason: str,
+           held_by: dict[int, int | None] | None = None) -> list[Assignment]:
+    """Give each collector in `shares` their case ids. Runs inside the caller's transaction.
+
+    `held_by` (case id → collector when the clerk looked) makes the write refuse if any case changed hands
+    in between: the clerk confirms exactly what the preview showed, or nothing.
+    """
+    if not can_assign_cases(user=by):
+        raise AssignerNotAllowedError()
+    target_of = {case_id: cid for cid, ids in shares.items() for case_id in ids}
+    if not target_of:
+        raise NothingToAssignError()
+    collectors = _check_collectors(cid for cid, ids in shares.items() if ids)
+    all_ids = sorted(target_of)
+
+    # Lock the rows in id order (two clerks assigning overlapping selections wait, never deadlock) and read
+    # what the checks need from the locked rows, not from what the page showed.
+    rows: list[tuple[int, str, str, int | None, int]] = []
+    for chunk in _chunks(all_ids):
+        rows += list(Case.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+                     .values_list("pk", "case_no", "status", "collector_id", "bank_id"))
+    if len(rows) != len(all_ids):
+        raise SelectionChangedError() if held_by is not None else NothingToAssignError("部分委案已不存在")
+    closed = [case_no for _, case_no, status, _, _ in rows if status not in OPEN_STATUSES]
+    if closed:
+        raise CaseClosedForAssignmentError(closed)
+    if not by.is_manager:
+        scope = set(ClerkBankScope.objects.filter(clerk=by).values_list("bank_id", flat=True))
+        outside = [case_no for _, case_no, _, _, bank_id in rows if bank_id not in scope]
+        if outside:
+            raise CaseOutOfScopeError(outside)
+    if held_by is not None and any(held_by.get(pk, -1) != collector_id for pk, _, _, collector_id, _ in rows):
+        raise SelectionChangedError()
+
+    # A case already with its target stays as it is: no new period, no timeline entry.
+    moves = [(pk, collector_id, target_of[pk]) for pk, _, _, collector_id, _ in rows
+             if collector_id != target_of[pk]]
+    if not moves:
+        return []
+    now = timezone.now()
+    moved_ids = [pk for pk, _, _ in moves]
+    for chunk in _chunks(moved_ids):
+        Assignment.objects.filter(case_id__in=chunk, ended_at=None).update(ended_at=now)
+    created = Assignment.objects.bulk_create(
+        [Assignment(case_id=pk, collector_id=to, assigned_by=by, started_at=now, kind=kind, reason=reason)
+         for pk, _, to in moves],
+        batch_size=CHUNK,
+    )
+    by_target: dict[int, list[int]] = {}
+    for pk, _, to in moves:
+        by_target.setdefault(to, []).append(pk)
+    # C6: the clerk who hands a case to a collector owns it from then on. A manager who is not a clerk
+    # leaves the owner clerk as it was: the collector's contact stays the clerk who knows the bank.
+    owner = {"owner_clerk": by} if by.is_clerk else {}
+    for to, ids in by_target.items():
+        for chunk in _chunks(ids):
+            Case.objects.filter(pk__in=chunk).update(collector_id=to, assigned_at=now, updated_at=now, **owner)
+    for chunk in _chunks(moved_ids):
+        Case.objects.filter(pk__in=chunk, status=CaseStatus.UNASSIGNED).update(
+            status=CaseStatus.NOT_STARTED, status_changed_at=now)
+
+    names = _names([*collectors, *(before for _, before, _ in moves if before)])
+    history.cases_assigned(moves=moves, actor=by, event_type=_EVENT_TYPES[kind], reason=reason, names=names,
+                           kind=kind)
+    label = AssignmentKind(kind).label
+    audit_record(
+        actor=by, action=AuditAction.PERMISSION_CHANGE, object_type="assignment", object_id=created[0].pk,
+        summary=f"{label} {len(moves)} 件委案：" + "、".join(
+            f"{names[to]} {len(ids)} 件" for to, ids in by_target.items()) + (f"；原因：{reason}" if reason else ""),
+        detail={"kind": kind, "count": len(moves), "reason": reason,
+                "to": {str(to): len(ids) for to, ids in by_target.items()},
+                "from": sorted({before for _, before, _ in moves if before})},
+    )
+    for to, ids in by_target.items():
+        daily_stats_bump(collector_id=to, new_assignments=len(ids))
+    # TODO(assignments): realtime/events.py has no CaseAssigned event yet; when it lands, publish it here per
+    # target collector with publish_on_commit(..., to=[groups.collector(to)]) so their list refreshes live.
+    return created
+
+
+@transaction.atomic
+def assignment_create(*, cases: Iterable[Case] | QuerySet[Case], collector: User, by: User,
+                      kind: str = AssignmentKind.ASSIGN, reason: str = "") -> list[Assignment]:
+    """Give `cases` (one or thousands) to `collector`; `by` becomes their owner clerk (C6).
+
+    Emits: DashboardCounterChanged (new_assignments) → the collector's dashboard groups.
+    Raises: CaseClosedForAssignmentError, CaseOutOfScopeError, CollectorUnavailableError,
+            AssignerNotAllowedError, NothingToAssignError.
+    """
+    return _apply(shares={collector.pk: _case_ids(cases)}, by=by, kind=kind, reason=reason.strip())
+
+
+@transaction.atomic
+def assignment_plan_apply(*, plan: AssignmentPlan, by: User, kind: str = AssignmentKind.ASSIGN, reason: str = "",
+                          expected_digest: str | None = None) -> list[Assignment]:
+    """Carry out a plan the clerk previewed; refuse if the selection changed since the preview.
+
+    Emits: DashboardCounterChanged (new_assignments) → each collector's dashboard groups.
+    Raises: SelectionChangedError, and what `assignment_create` raises.
+    """
+    if expected_digest is not None and expected_digest != plan.digest:
+        raise SelectionChangedError()
+    shares = {s.collector_id: list(s.case_ids) for s in plan.shares if s.case_ids}
+    return _apply(shares=shares, by=by, kind=kind, reason=reason.strip(), held_by=plan.held_by)
+
+
+def _unfinished_of(*, collector: User, by: User) -> QuerySet[Case]:
+    """The collector's unfinished cases that `by` may move (a clerk: those of their banks)."""
+    return cases_assignable_by(by).filter(collector=collector, status__in=UNFINISHED_STATUSES)
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise CaseNotAssignableError("请填写调整原因")
+    return reason
+
+
+@transaction.atomic
+def assignment_move(*, from_collector: User, to_collector: User, cases: Iterable[Case] | QuerySet[Case] | None = None,
+                    by: User, reason: str, kind: str = AssignmentKind.MOVE) -> list[Assignment]:
+    """Move some (`cases`) or all unfinished cases of one collector to another (C4).
+
+    Emits: DashboardCounterChanged (new_assignments) → the receiving collector's dashboard groups.
+    Raises: CaseNotAssignableError (no reason, same person, a case not theirs), NothingToAssignError,
+            and what `assignment_create` raises.
+    """
+    reason = _require_reason(reason)
+    if from_collector.pk == to_collector.pk:
+        raise AssignmentPlanError("原业务员和目标业务员不能是同一人")
+    available = _unfinished_of(collector=from_collector, by=by)
+    if cases is None:
+        ids = list(available.order_by().values_list("pk", flat=True))
+    else:
+        ids = _case_ids(cases)
+        allowed = set(available.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        stray = [pk for pk in ids if pk not in allowed]
+        if stray:
+            case_nos = list(Case.objects.filter(pk__in=stray[:5]).values_list("case_no", flat=True))
+            raise CaseNotAssignableError(
+                f"委案 {'、'.join(case_nos)} 不是 {from_collector.display_name} 名下您可调整的未完成委案")
+    if not ids:
+        raise NothingToAssignError(f"{from_collector.display_name} 名下没有您可调整的未完成委案")
+    return _apply(shares={to_collector.pk: ids}, by=by, kind=kind, reason=reason,
+                  held_by=dict.fromkeys(ids, from_collector.pk))
+
+
+@transaction.atomic
+def assignment_swap(*, a: User, b: User, by: User, reason: str) -> list[Assignment]:
+    """Swap two collectors' unfinished cases (those `by` may assign): A's go to B and B's to A (C4).
+
+    Emits: DashboardCounterChanged (new_assignments) → both collectors' dashboard groups.
+    Raises: CaseNotAssignableError, NothingToAssignError, CollectorUnavailableError.
+    """
+    reason = _require_reason(reason)
+    if a.pk == b.pk:
+        raise AssignmentPlanError("请选择两位不同的业务员")
+    a_ids = list(_unfinished_of(collector=a, by=by).order_by().values_list("pk", flat=True))
+    b_ids = list(_unfinished_of(collector=b, by=by).order_by().values_list("pk", flat=True))
+    if not a_ids and not b_ids:
+        raise NothingToAssignError(f"{a.display_name} 和 {b.display_name} 名下都没有您可调整的未完成委案")
+    held = {**dict.fromkeys(a_ids, a.pk), **dict.fromkeys(b_ids, b.pk)}
+    # Both must be able to receive cases, even the one whose list happens to be empty.
+    _check_collectors([a.pk, b.pk])
+    return _apply(shares={b.pk: a_ids, a.pk: b_ids}, by=by, kind=AssignmentKind.SWAP, reason=reason,
+                  held_by=held)
+
+
+def handover_plan(*, departed: User, collectors: Sequence[int], mode: str, by: User) -> AssignmentPlan:
+    """The plan for handing a departed user's unfinished cases (those `by` may assign) to others."""
+    rows = _unfinished_of(collector=departed, by=by).order_by().values_list("pk", "entrusted_amount")
+    cases = [PlanCase(id=pk, amount=amount, collector_id=departed.pk) for pk, amount in rows]
+    if not cases:
+        raise NothingToAssignError(f"{departed.display_name} 名下没有您可交接的未完成委案")
+    return assignment_plan(cases=cases, collectors=collectors, mode=mode)
+
+
+@transaction.atomic
+def assignment_handover(*, departed: User, collectors: Sequence[User], mode: str, by: User,
+                        reason: str = "", expected_digest: str | None = None) -> list[Assignment]:
+    """Hand a deactivated user's unfinished cases to one collector or spread them evenly (C4, 离职交接).
+
+    Emits: DashboardCounterChanged (new_assignments) → each receiving collector's dashboard groups.
+    Raises: CaseNotAssignableError (the user is still active), SelectionChangedError (differs from the
+            previewed `expected_digest`), NothingToAssignError, and what `assignment_create` raises.
+    """
+    if departed.is_active:
+        raise CaseNotAssignableError(f"{departed.display_name} 的账号仍在使用，请用“调整分配”转移其委案")
+    plan = handover_plan(departed=departed, collectors=[c.pk for c in collectors], mode=mode, by=by)
+    reason = reason.strip() or f"{departed.display_name} 离职"
+    return assignment_plan_apply(plan=plan, by=by, kind=AssignmentKind.HANDOVER, reason=reason,
+                                 expected_digest=expected_digest)
