@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.views import assignments as assignment_views
 from cases.views import batches, cases, imports
+from cases.views import chat as chat_views
 from cases.views import complaints as complaint_views
 from cases.views import dashboards as dashboard_views
 from cases.views import documents as document_views
@@ -23,6 +24,16 @@ urlpatterns = [
     path("reminders/<int:reminder_id>/read/", reminder_views.reminder_mark_read_view, name="reminder-read"),
     path("reminders/read-all/", reminder_views.reminder_mark_all_read_view, name="reminder-read-all"),
     path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
+    # Document requests with chat (C8, P9, R3)
+    path("docreq/", chat_views.docreq_inbox_view, name="docreq-inbox"),
+    path("docreq/mine/", chat_views.docreq_mine_view, name="docreq-mine"),
+    path("<int:case_id>/docreq/new/", chat_views.docreq_create_view, name="docreq-create"),
+    path("<int:case_id>/docreq/", chat_views.docreq_case_panel_view, name="docreq-case-panel"),
+    path("docreq/<int:request_id>/", chat_views.docreq_detail_view, name="docreq-detail"),
+    path("docreq/<int:request_id>/messages/", chat_views.docreq_message_create_view, name="docreq-message-create"),
+    path("docreq/<int:request_id>/status/", chat_views.docreq_status_view, name="docreq-status"),
+    path("docreq/<int:request_id>/files/<int:message_id>/", chat_views.docreq_attachment_view,
+         name="docreq-attachment"),
     # Assignment (C3, C4, C6)
     path("assign/", assignment_views.assign_view, name="assign"),
     path("assign/collectors/", assignment_views.assign_collectors_view, name="assign-collectors"),

@@ -21,6 +21,8 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
     ("批次列表", "cases:batch-list", "batches", ("is_clerk", "is_manager", "is_sysadmin")),
     ("实时看板", "cases:dashboard", "dashboard", ("is_manager", "is_sysadmin")),
+    ("资料请求", "cases:docreq-inbox", "docreq", ("is_clerk", "is_manager")),
+    ("我的资料请求", "cases:docreq-mine", "docreq-mine", ("is_phone_collector", "is_field_collector")),
     ("分配委案", "cases:assign", "assign", ("is_clerk", "is_manager")),
     ("离职交接", "cases:orphans", "handover", ("is_clerk", "is_manager")),
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),

@@ -70,6 +70,9 @@ def on_case(code: int | str, **overrides: int | str) -> dict[str, int | str]:
 
 # GETs on the world's case: those who see it (its bank's clerk, its collector, managers, admins) get 200.
 SEES_CASE = everyone(NOT_FOUND, clerk=OK, collector=OK, manager=OK, sysadmin=OK)
+# The world's document request: its collector, its clerk (the case's owner) and managers; 404 for the rest.
+DOCREQ_SEEN = everyone(NOT_FOUND, clerk=OK, collector=OK, manager=OK)
+DOCREQ_SIDES = everyone(NOT_FOUND, clerk=REDIRECT, collector=REDIRECT, manager=FORBIDDEN)
 # Assignment pages: clerks (any bank: each sees their own banks' cases) and managers.
 ASSIGNERS = only(OK, "clerk", "other_clerk", "manager")
 
@@ -86,6 +89,10 @@ class World:
     call_id: int = 0
     visit_id: int = 0
     template_id: int = 0
+    # Document requests (C8, P9, R3), filled by the autouse `_document_request` fixture: a request on the
+    # world's case (collector → its owner clerk) and a chat message with a picture attached.
+    docreq_id: int = 0
+    docreq_message_id: int = 0
     # Assignment (C3, C4): the world's collector, and a departed collector still holding a case of the bank.
     collector_id: int = 0
     departed_id: int = 0
@@ -160,6 +167,22 @@ MATRIX: tuple[Route, ...] = (
     Route("cases:handover", ASSIGNERS, kwargs=lambda w: {"user_id": w.departed_id}),
     Route("cases:collector-assignments", ASSIGNERS, kwargs=lambda w: {"user_id": w.collector_id}),
     Route("cases:case-assignments", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    # Document requests with chat (C8, P9, R3): the request's collector, its clerk and managers see it.
+    Route("cases:docreq-inbox", only(OK, "clerk", "other_clerk", "manager")),
+    Route("cases:docreq-mine", only(OK, "collector", "other_collector", "field_collector")),
+    Route("cases:docreq-create", on_case(FORBIDDEN, collector=OK), kwargs=lambda w: {"case_id": w.case_id}),
+    # An empty form comes back with its errors (200); nothing is created.
+    Route("cases:docreq-create", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:docreq-case-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:docreq-detail", DOCREQ_SEEN, kwargs=lambda w: {"request_id": w.docreq_id}),
+    Route("cases:docreq-status", DOCREQ_SEEN, kwargs=lambda w: {"request_id": w.docreq_id}),
+    # Without a status the sides are sent back to the page with the error; managers only read.
+    Route("cases:docreq-status", DOCREQ_SIDES, method="post", kwargs=lambda w: {"request_id": w.docreq_id}),
+    Route("cases:docreq-message-create", DOCREQ_SIDES, method="post", kwargs=lambda w: {"request_id": w.docreq_id}),
+    Route("cases:docreq-message-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"request_id": w.docreq_id}),
+    Route("cases:docreq-attachment", DOCREQ_SEEN,
+          kwargs=lambda w: {"request_id": w.docreq_id, "message_id": w.docreq_message_id}),
 )
 
 
@@ -311,3 +334,20 @@ def _assignment_world(request):
     departed = f.CollectorFactory(username="departed", full_name="郑离职", is_active=False)
     f.CaseFactory(batch=case.batch, collector=departed, status=CaseStatus.IN_PROGRESS)
     world.collector_id, world.departed_id = case.collector_id, departed.pk
+
+
+@pytest.fixture(autouse=True)
+def _document_request(request, _case_work):
+    """Gives the world's case a document request with a picture in its chat (document request routes)."""
+    if "world" not in request.fixturenames:
+        return
+    from cases.actions.chat import chat_message_send, document_request_open
+    from cases.models import Case
+    from tests.cases import samples
+
+    world = request.getfixturevalue("world")
+    case = Case.objects.select_related("collector", "bank").get(pk=world.case_id)
+    docreq = document_request_open(case=case, by=case.collector, items=["id_copy"], reason="核对身份")
+    message = chat_message_send(docreq=docreq, by=request.getfixturevalue("clerk"), text="见附件",
+                                upload=samples.upload("身份证.png", samples.png()))
+    world.docreq_id, world.docreq_message_id = docreq.pk, message.pk
