@@ -324,3 +324,17 @@ def test_collector_assignment_history_page(clerk_client, cases, collector):
     # then
     assert response.status_code == 200
     assert cases[0].case_no in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_case_detail_shows_the_collector_whom_to_ask_and_loads_the_history(collector_client, collector, clerk, batch):
+    # given
+    clerk.phone = "13912345678"
+    clerk.save()
+    case = f.CaseFactory(batch=batch, collector=collector, owner_clerk=clerk, status=CaseStatus.IN_PROGRESS)
+    # when
+    body = collector_client.get(reverse("cases:case-detail", kwargs={"case_id": case.pk})).content.decode()
+    # then
+    assert 'class="owner-clerk"' in body
+    assert "李内勤" in body and 'href="tel:13912345678"' in body
+    assert reverse("cases:case-assignments", kwargs={"case_id": case.pk}) in body
