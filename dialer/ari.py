@@ -497,6 +497,18 @@ class AriClient:
             raise
         return True
 
+    # ---- Asterisk itself ------------------------------------------------------------------------------
+
+    async def ping(self) -> JSON:
+        """GET /asterisk/ping: for the health heartbeat."""
+        result: JSON = await self._op("asterisk", "ping")
+        return result
+
+    async def startup_time(self) -> str:
+        """Asterisk's startup time: it changes when Asterisk restarted, not when only the websocket dropped."""
+        info: JSON = await self._op("asterisk", "getInfo", only="status")
+        return str(info["status"]["startup_time"])
+
     # ---- endpoints and applications --------------------------------------------------------------------
 
     async def get_endpoint(self, resource: str, tech: str = "PJSIP") -> JSON | None:

@@ -105,6 +105,14 @@ def build_app(engine: Engine) -> Starlette:
         data["basePath"] = f"http://{host}/ari"
         return _json(data)
 
+    # ---- asterisk ------------------------------------------------------------------------------------
+
+    async def asterisk_info(request: Request) -> Response:
+        return _json(engine.info(q(request, "only")))
+
+    async def asterisk_ping(request: Request) -> Response:
+        return _json(engine.ping())
+
     # ---- channels ------------------------------------------------------------------------------------
 
     async def channels_list(request: Request) -> Response:
@@ -386,6 +394,8 @@ def build_app(engine: Engine) -> Starlette:
 
     routes = [
         Route("/ari/api-docs/{name}", ari(api_docs)),
+        Route("/ari/asterisk/info", ari(asterisk_info), methods=["GET"]),
+        Route("/ari/asterisk/ping", ari(asterisk_ping), methods=["GET"]),
         Route("/ari/channels", ari(channels_list), methods=["GET"]),
         Route("/ari/channels", ari(channels_originate), methods=["POST"]),
         Route("/ari/channels/create", ari(channels_create), methods=["POST"]),

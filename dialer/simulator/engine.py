@@ -276,6 +276,26 @@ class Engine:
         self._seq = itertools.count()
         self._uid = itertools.count(1)
         self.boot = int(time.time())
+        self.startup = self.clock.now()
+
+    def info(self, only: str | None = None) -> JSON:
+        """GET /asterisk/info: startup_time changes on every restart (how a dialer tells a restart from a drop)."""
+        data: JSON = {
+            "build": {"os": "Linux", "kernel": "6.1.0", "options": "", "machine": "x86_64", "date": "", "user": "sim"},
+            "system": {"version": "22.0.0-simulator", "entity_id": ASTERISK_ID},
+            "config": {"name": "", "default_language": "en", "setid": {"user": "asterisk", "group": "asterisk"}},
+            "status": {
+                "startup_time": self.clock.stamp(self.startup),
+                "last_reload_time": self.clock.stamp(self.startup),
+            },
+        }
+        if only:
+            wanted = set(only.split(","))
+            data = {k: v for k, v in data.items() if k in wanted}
+        return data
+
+    def ping(self) -> JSON:
+        return {"asterisk_id": ASTERISK_ID, "ping": "pong", "timestamp": self.clock.stamp()}
 
     def reset_config(self) -> None:
         self.phones = {ext: Phone(ext=ext, name=f"Collector {ext}") for ext in self.initial_phones}

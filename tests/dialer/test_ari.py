@@ -447,3 +447,18 @@ async def test_operations_before_connect_raise(simulator):
     # when / then
     with pytest.raises(AriConnectError):
         await client.get_application()
+
+
+async def test_startup_time_tells_a_restart_from_a_dropped_websocket(ari, sim):
+    # given
+    before = await ari.startup_time()
+    # when
+    await sim.drop_websocket()
+    after_drop = await ari.startup_time()
+    await asyncio.sleep(0.01)
+    await sim.restart()
+    after_restart = await ari.startup_time()
+    # then
+    assert before == after_drop
+    assert after_restart != before
+    assert (await ari.ping())["ping"] == "pong"
