@@ -578,3 +578,59 @@ async def test_inbound_calls_use_trunk_lines(ari, recorder, sim):
     # then
     assert refused == {"channel_id": None, "stasis": "CONGESTION"}
     assert (await sim.state())["lines"]["busy"] == 3
+
+
+async def test_hanging_up_a_ringing_collector_cancels_the_dial(ari, recorder, sim):
+    # given
+    await sim.phone("8001", behaviour="no_answer")
+    await ari.originate(endpoint="PJSIP/8001", channel_id="coll-1")
+    await recorder.wait_type("Dial", "coll-1", dialstatus="RINGING")
+    # when
+    await ari.hangup_quietly("coll-1")
+    destroyed = await recorder.wait_type("ChannelDestroyed", "coll-1")
+    # then
+    assert recorder.types_for("coll-1")[-3:] == ["ChannelHangupRequest", "Dial:CANCEL", "ChannelDestroyed"]
+    assert destroyed["cause"] == 16
+
+
+async def test_dialling_a_channel_twice_is_409(ari, recorder):
+    # given
+    await ari.create_and_dial(endpoint="PJSIP/5551234@trunk", channel_id="cust-1")
+    # when / then
+    with pytest.raises(AriError) as info:
+        await ari._op("channels", "dial", channelId="cust-1")
+    assert info.value.status == 409
+
+
+async def test_live_recording_can_be_read_and_cancelled(ari, recorder):
+    # given
+    await call_collector(ari, recorder)
+    await ari.create_bridge("br-1")
+    await ari.add_to_bridge("br-1", "coll-1")
+    await ari.record_bridge("br-1", "rec-c")
+    await recorder.wait_type("RecordingStarted")
+    # when
+    live = await ari._op("recordings", "getLive", recordingName="rec-c")
+    await ari._op("recordings", "cancel", recordingName="rec-c")
+    finished = await recorder.wait_type("RecordingFinished")
+    # then
+    assert live == {"name": "rec-c", "format": "wav", "state": "recording", "target_uri": "bridge:br-1"}
+    assert finished["recording"]["state"] == "canceled"
+    assert await ari._op("recordings", "listStored") == []
+
+
+async def test_endpoints_list_phones_and_trunk_with_their_channels(ari, recorder, sim):
+    # given
+    await call_collector(ari, recorder)
+    await sim.phone("8004", online=False)
+    # when
+    endpoints = {e["resource"]: e for e in await ari._op("endpoints", "list")}
+    # then
+    assert endpoints["8001"] == {
+        "technology": "PJSIP",
+        "resource": "8001",
+        "state": "online",
+        "channel_ids": ["coll-1"],
+    }
+    assert endpoints["8004"]["state"] == "offline"
+    assert endpoints["trunk"]["state"] == "online"
