@@ -7,12 +7,14 @@ never reloads. Adapters only: parse, check the policy, call an action, render.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import User
 from accounts.selectors import sees_full_id_numbers
@@ -102,6 +104,15 @@ def _panel(request: AppRequest, case: Case, *, forms: dict[str, object] | None =
     return response
 
 
+def _saved(request: AppRequest, case: Case, *, status_before: str, message: str) -> HttpResponse:
+    """After a save: the panel and timeline again, or (when the save moved the case to 进行中) a reload,
+    so the status shown in the page head and the 处理人 card is not left saying 未开始."""
+    if case.status != status_before:
+        messages.success(request, f"{message}；委案状态已变为“{case.get_status_display()}”")
+        return HttpResponseClientRefresh()
+    return _panel(request, case, saved=message, timeline=True)
+
+
 @login_required
 @require_GET
 def case_work_view(request: AppRequest, case_id: int) -> HttpResponse:
@@ -120,6 +131,7 @@ def call_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     assert isinstance(form, CallRecordForm)
     if form.is_valid():
         data = form.cleaned_data
+        status_before = case.status
         try:
             call_record_create(
                 case=case, collector=request.user, by=request.user, number=form.number,
@@ -130,7 +142,7 @@ def call_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            return _panel(request, case, saved="电话记录已保存", timeline=True)
+            return _saved(request, case, status_before=status_before, message="电话记录已保存")
     return _panel(request, case, forms=forms, open_form="call")
 
 
@@ -145,6 +157,7 @@ def visit_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     assert isinstance(form, VisitRecordForm)
     if form.is_valid():
         data = form.cleaned_data
+        status_before = case.status
         try:
             visit_record_create(
                 case=case, collector=data["collector"], by=request.user, visited_on=data["visited_on"],
@@ -155,7 +168,7 @@ def visit_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            return _panel(request, case, saved="外访记录已保存", timeline=True)
+            return _saved(request, case, status_before=status_before, message="外访记录已保存")
     return _panel(request, case, forms=forms, open_form="visit")
 
 

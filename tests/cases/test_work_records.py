@@ -211,6 +211,8 @@ def test_only_system_admins_may_delete(request, role, expected):
 
 def test_call_form_on_the_case_page_saves_and_refreshes_the_timeline(case, collector, collector_client):
     # given
+    case.status = CaseStatus.IN_PROGRESS
+    case.save()
     contact = case.contacts.get()
     # when
     response = hx(collector_client, reverse("cases:call-create", args=[case.pk]), {
@@ -223,6 +225,18 @@ def test_call_form_on_the_case_page_saves_and_refreshes_the_timeline(case, colle
     assert "电话记录已保存" in text and "其母亲接听，答应转告" in text
     assert 'id="case-timeline" hx-swap-oob="true"' in text
     assert CallRecord.objects.get().contact == contact
+
+
+def test_first_call_on_a_not_started_case_reloads_the_page_to_show_the_new_status(case, collector_client):
+    # when
+    response = hx(collector_client, reverse("cases:call-create", args=[case.pk]), {
+        "contact": case.contacts.get().pk, "started_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "result": CallResult.NO_ANSWER,
+    })
+    # then
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"
+    page = collector_client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
+    assert "电话记录已保存；委案状态已变为“进行中”" in page
 
 
 def test_call_form_shows_errors_for_a_promise_without_amount(case, collector_client):
@@ -245,8 +259,7 @@ def test_visit_form_on_the_case_page_uploads_several_photos(case, collector, col
         "signed_form": s.upload("签字表.pdf", s.pdf()),
     })
     # then
-    assert response.status_code == 200
-    assert "外访记录已保存" in response.content.decode()
+    assert response.status_code == 200 and response["HX-Refresh"] == "true"  # 未开始 → 进行中
     assert VisitRecord.objects.get().files.count() == 3
 
 
