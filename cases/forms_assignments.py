@@ -12,7 +12,7 @@ from django.http import QueryDict
 from accounts.models import BranchCompany, Department, User
 from accounts.selectors import collector_list
 from cases.actions.assignments import AssignmentMode
-from cases.forms import CaseFilterForm, DepartmentChoiceField
+from cases.forms import CaseFilterForm, CollectorChoiceField, DepartmentChoiceField
 
 MAX_TICKED = 1000  # a page holds at most CASE_LIST_PAGE_SIZE rows; "all matching" has no limit
 
@@ -146,10 +146,10 @@ class MoveForm(forms.Form):
 class SwapForm(forms.Form):
     """互换: A's unfinished cases go to B and B's to A."""
 
-    a = forms.ModelChoiceField(label="业务员甲", queryset=User.objects.none(),
-                               error_messages={"required": "请选择两位业务员"})
-    b = forms.ModelChoiceField(label="业务员乙", queryset=User.objects.none(),
-                               error_messages={"required": "请选择两位业务员"})
+    a = CollectorChoiceField(label="业务员甲", queryset=User.objects.none(), empty_label="请选择…",
+                             error_messages={"required": "请选择两位业务员"})
+    b = CollectorChoiceField(label="业务员乙", queryset=User.objects.none(), empty_label="请选择…",
+                             error_messages={"required": "请选择两位业务员"})
     reason = forms.CharField(label="互换原因", max_length=200, error_messages={"required": "请填写互换原因"})
 
     def __init__(self, data: object = None, **kwargs: object) -> None:

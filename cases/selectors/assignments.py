@@ -59,6 +59,13 @@ def collector_loads(*, collector_ids: list[int]) -> dict[int, Load]:
     return {r["collector_id"]: Load(count=r["n"], amount=r["amount"] or ZERO) for r in rows}
 
 
+def collector_loads_for(*, user: User) -> dict[int, Load]:
+    """Per collector, the unfinished cases `user` may move (the 调整 page's collector choices)."""
+    rows = (cases_assignable_by(user).filter(status__in=UNFINISHED_STATUSES).exclude(collector=None).order_by()
+            .values("collector_id").annotate(n=Count("pk"), amount=Sum("entrusted_amount")))
+    return {r["collector_id"]: Load(count=r["n"], amount=r["amount"] or ZERO) for r in rows}
+
+
 def unfinished_cases_of(*, user: User, collector: User) -> QuerySet[Case]:
     """A collector's unfinished cases that `user` may move, largest first, with what a list row shows."""
     return (cases_assignable_by(user).filter(collector=collector, status__in=UNFINISHED_STATUSES)

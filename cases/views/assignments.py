@@ -46,6 +46,7 @@ from cases.selectors.assignments import (
     assignment_list_for_collector,
     assignment_selection,
     collector_loads,
+    collector_loads_for,
     departed_holder_list,
     unfinished_cases_of,
     unfinished_load,
@@ -247,8 +248,11 @@ def assign_confirm_view(request: AppRequest) -> HttpResponse:
 def _reassign_context(request: AppRequest, *, move_form: MoveForm, swap_form: SwapForm,
                       from_user: User | None) -> dict[str, object]:
     user = request.user
+    loads = collector_loads_for(user=user)
     context: dict[str, object] = {
         "move_form": move_form, "swap_form": swap_form, "from_user": from_user,
+        "from_choices": [(u, loads.get(u.pk)) for u in collector_list(active_only=False)
+                         if u.is_active or u.pk in loads],
         "nav_active": "assign", "tab": "reassign",
     }
     if from_user is not None:

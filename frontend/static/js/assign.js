@@ -35,10 +35,12 @@
         status.innerHTML = "已选择<b>全部符合条件的 " + Number(form.dataset.matchCount).toLocaleString("zh-CN") +
           " 件</b>（" + money(parseFloat(form.dataset.matchAmount)) + " 元），包括其他页";
         status.classList.add("all");
+        if (allButton) { allButton.hidden = true; }
       } else {
         var sum = ticked.reduce(function (s, b) { return s + parseFloat(b.dataset.amount || "0"); }, 0);
         status.textContent = ticked.length ? "已勾选 " + ticked.length + " 件（" + money(sum) + " 元）" : "未选择委案";
         status.classList.remove("all");
+        if (allButton) { allButton.hidden = false; }
       }
     }
 
