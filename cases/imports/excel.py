@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import mul
 from typing import BinaryIO
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -94,6 +95,10 @@ _MAX_MONEY = Decimal("999999999999.99")  # Case money fields: 14 digits, 2 decim
 _MAX_LEN = {"批次号": 64, "案件编号": 64, "客户姓名": 64, "卡号": 32, "家庭地址": 255, "单位名称": 128,
             "单位地址": 255, "地区": 64, "联系人姓名": 64, "联系人关系": 32}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_MOBILE_FAST = re.compile(r"1[3-9]\d{9}")
+# GB 11643 weights and check characters (the same as cases.validators; repeated for the per-row fast path).
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
 
 
 _UNREADABLE = (CalamineError, ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, KeyError,
@@ -302,93 +307,93 @@ def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
 
 
 class _RowParser:
-    """Turns one list of cell values into a CaseRow, collecting every problem of the row."""
+    """Turns one list of cell values into a CaseRow, collecting every problem of the row.
+
+    Built once per file: the plan fixes each column's position and converter, so the per-row loop does
+    no lookups by header. Columns whose values repeat from row to row (batch number, dates, rate, product
+    type, region...) remember their converted values; a 100k-row file then converts each distinct value
+    once.
+    """
 
     def __init__(self, positions: dict[str, int], extra_headers: list[str]) -> None:
-        self.positions = positions
+        self.plan = [
+            (index, column.header, positions.get(column.header), column.required, _CONVERTERS[column.header],
+             {} if column.header in _CACHED_COLUMNS else None)
+            for index, column in enumerate(COLUMNS)
+        ]
         self.extras = [(h, positions[h]) for h in extra_headers]
 
     def parse(self, number: int, cells: list[CellValue]) -> tuple[CaseRow | None, list[RowError]]:
         errors: list[RowError] = []
-        positions = self.positions
         width = len(cells)
-
-        def cell(header: str) -> CellValue:
-            pos = positions.get(header)
-            return cells[pos] if pos is not None and pos < width else ""
-
-        def read(header: str, parse: Callable[[CellValue], object], *, required: bool = False) -> object:
-            value = cell(header)
-            if value == "" or (isinstance(value, str) and not value.strip()):
-                if required:
-                    errors.append(RowError(number, header, "必填，不能为空"))
-                return None
+        values: list[object] = [None] * len(COLUMNS)
+        for index, header, pos, required, convert, cache in self.plan:
+            value = cells[pos] if pos is not None and pos < width else ""
+            if type(value) is str:
+                value = value.strip()
+                if not value:
+                    if required:
+                        errors.append(RowError(number, header, "必填，不能为空"))
+                    continue
+            if cache is not None:
+                key = (type(value), value)
+                hit = cache.get(key)
+                if hit is None:
+                    try:
+                        hit = (True, convert(value))
+                    except RowProblem as problem:
+                        hit = (False, str(problem))
+                    if len(cache) < _CACHE_LIMIT:
+                        cache[key] = hit
+                if hit[0]:
+                    values[index] = hit[1]
+                else:
+                    errors.append(RowError(number, header, str(hit[1])))
+                continue
             try:
-                return parse(value)
+                values[index] = convert(value)
             except RowProblem as problem:
                 errors.append(RowError(number, header, str(problem)))
-                return None
-
-        def text(header: str, *, required: bool = False) -> str:
-            value = read(header, _text, required=required)
-            if value is None:
-                return ""
-            assert isinstance(value, str)
-            limit = _MAX_LEN.get(header)
-            if limit is not None and len(value) > limit:
-                errors.append(RowError(number, header, f"过长：最多 {limit} 个字，实际 {len(value)} 个"))
-            return value
-
-        batch_no = text("批次号", required=True)
-        case_no = text("案件编号", required=True)
-        debtor_name = text("客户姓名", required=True)
-        id_number = read("证件号码", _id_number, required=True)
-        amount = read("委案金额", _positive_money, required=True)
-        rate = read("佣金比例", _commission_rate, required=True)
-        entrust = read("委案日期", _date, required=True)
-        back = read("退案日期", _date, required=True)
+        (batch_no, case_no, debtor_name, id_number, amount, rate, entrust, back, product, card_no, mobile, others,
+         home, employer, work, principal, interest, fees, overdue, region, contact_name, contact_relation,
+         contact_phone, note) = values
         if isinstance(entrust, dt.date) and isinstance(back, dt.date) and back < entrust:
             errors.append(RowError(number, "退案日期", f"退案日期 {back:%Y-%m-%d} 早于委案日期 {entrust:%Y-%m-%d}"))
-        product = read("产品类型", _product_type)
-        card_no = text("卡号").replace(" ", "")
-        mobile = read("手机号码", _mobile)
-        others = read("其他电话", _phone_list)
-        principal = read("本金", _money)
-        interest = read("利息", _money)
-        fees = read("费用", _money)
-        overdue = read("逾期天数", _non_negative_int)
-        contact_name = text("联系人姓名")
-        contact_relation = text("联系人关系")
-        contact_phone = read("联系人电话", _phone)
-        home, employer, work = text("家庭地址"), text("单位名称"), text("单位地址")
-        region, note = text("地区"), text("备注")
         if errors:
             return None, errors
         contacts: list[ContactRow] = []
         if mobile:
-            contacts.append(ContactRow(name=debtor_name, relation="本人", phone=str(mobile)))
-        for phone in others or ():
-            contacts.append(ContactRow(name=debtor_name, relation="本人", phone=phone))
-        extra = {h: _text(cells[p]) for h, p in self.extras if p < width and _text(cells[p])}
+            contacts.append(ContactRow(name=str(debtor_name), relation="本人", phone=str(mobile)))
+        if others:
+            assert isinstance(others, list)
+            contacts.extend(ContactRow(name=str(debtor_name), relation="本人", phone=phone) for phone in others)
+        extra: dict[str, str] = {}
+        for header, pos in self.extras:
+            if pos < width:
+                text = _text(cells[pos])
+                if text:
+                    extra[header] = text
         if contact_phone:
-            contacts.append(ContactRow(name=contact_name, relation=contact_relation, phone=str(contact_phone)))
+            contacts.append(ContactRow(name=str(contact_name or ""), relation=str(contact_relation or ""),
+                                       phone=str(contact_phone)))
         else:
             # A contact without a number cannot be called; keep what the bank gave so nothing is lost.
             if contact_name:
-                extra["联系人姓名"] = contact_name
+                extra["联系人姓名"] = str(contact_name)
             if contact_relation:
-                extra["联系人关系"] = contact_relation
+                extra["联系人关系"] = str(contact_relation)
         row = CaseRow(
-            row_number=number, batch_no=batch_no, case_no=case_no, debtor_name=debtor_name,
+            row_number=number, batch_no=str(batch_no), case_no=str(case_no), debtor_name=str(debtor_name),
             id_number=str(id_number), entrusted_amount=_as_decimal(amount), commission_rate=_as_decimal(rate),
             entrust_date=_as_date(entrust), return_date=_as_date(back),
             product_type=str(product) if product else ProductType.OTHER.value,
-            card_no=card_no, mobile=str(mobile or ""), home_address=home, employer=employer, work_address=work,
-            region=region, note=note,
+            card_no=str(card_no or ""), mobile=str(mobile or ""), home_address=str(home or ""),
+            employer=str(employer or ""), work_address=str(work or ""), region=str(region or ""),
+            note=str(note or ""),
             principal=_as_decimal(principal) if principal is not None else None,
             interest=_as_decimal(interest) if interest is not None else None,
             fees=_as_decimal(fees) if fees is not None else None,
-            overdue_days=int(overdue) if isinstance(overdue, int) else None,
+            overdue_days=overdue if isinstance(overdue, int) else None,
             contacts=contacts, extra=extra,
         )
         return row, errors
@@ -409,7 +414,7 @@ def _as_date(value: object) -> dt.date:
 
 def _text(value: CellValue) -> str:
     if isinstance(value, str):
-        return value.strip().strip("\u3000").strip()
+        return value.strip()  # str.strip() also removes the ideographic space U+3000
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, bool):
@@ -426,6 +431,12 @@ def _numeric_text(value: CellValue) -> str:
 
 
 def _id_number(value: CellValue) -> str:
+    # Fast path for the usual well-formed 18-character text; anything else takes the explaining path.
+    if type(value) is str and len(value) == 18 and value.isascii() and value[:17].isdigit():
+        last = value[17].upper()
+        if _ID_CHECK[sum(map(mul, map(int, value[:17]), _ID_WEIGHTS)) % 11] == last \
+                and "01" <= value[10:12] <= "12" and "01" <= value[12:14] <= "31":
+            return value[:17] + last
     if isinstance(value, float | int) and not isinstance(value, bool):
         text = _text(value)
         if len(text) > 15:
@@ -463,6 +474,11 @@ def _decimal(value: CellValue, what: str) -> Decimal:
 
 
 def _money(value: CellValue) -> Decimal:
+    if type(value) is float and 0 <= value < 1e12:
+        # Fast path: a float cell with at most 2 decimals (what Excel stores for typed-in money).
+        text = repr(value)
+        if "e" not in text and len(text) - text.index(".") <= 3:
+            return Decimal(text).quantize(_CENT)
     number = _decimal(value, "金额")
     if number < 0:
         raise RowProblem("金额不能为负数")
@@ -542,6 +558,8 @@ def _product_type(value: CellValue) -> str:
 
 
 def _mobile(value: CellValue) -> str:
+    if type(value) is str and len(value) == 11 and value.isascii() and _MOBILE_FAST.match(value):
+        return value
     phone = normalize_phone(_text(value))
     if not is_mobile(phone):
         raise RowProblem(f"手机号码“{_text(value)}”无效：应为 11 位、以 13-19 开头的手机号码")
@@ -549,6 +567,8 @@ def _mobile(value: CellValue) -> str:
 
 
 def _phone(value: CellValue) -> str:
+    if type(value) is str and len(value) == 11 and value.isascii() and _MOBILE_FAST.match(value):
+        return value
     phone = normalize_phone(_text(value))
     if not (is_mobile(phone) or is_landline(phone)):
         raise RowProblem(f"电话“{_text(value)}”无效：应为 11 位手机号码或带区号的固定电话（如 024-23801234）")
@@ -577,6 +597,39 @@ def _non_negative_int(value: CellValue) -> int:
     if number < 0 or number != number.to_integral_value():
         raise RowProblem(f"逾期天数“{_text(value)}”应为不小于 0 的整数")
     return int(number)
+
+
+def _limited_text(header: str) -> Callable[[CellValue], str]:
+    limit = _MAX_LEN.get(header)
+
+    def convert(value: CellValue) -> str:
+        text = value if type(value) is str else _text(value)
+        if limit is not None and len(text) > limit:
+            raise RowProblem(f"过长：最多 {limit} 个字，实际 {len(text)} 个")
+        return text
+
+    return convert
+
+
+def _card_no(value: CellValue) -> str:
+    return _limited_text("卡号")(value).replace(" ", "")
+
+
+_CONVERTERS: dict[str, Callable[[CellValue], object]] = {
+    "批次号": _limited_text("批次号"), "案件编号": _limited_text("案件编号"), "客户姓名": _limited_text("客户姓名"),
+    "证件号码": _id_number, "委案金额": _positive_money,
+    "佣金比例": _commission_rate, "委案日期": _date, "退案日期": _date,
+    "产品类型": _product_type, "卡号": _card_no, "手机号码": _mobile,
+    "其他电话": _phone_list, "家庭地址": _limited_text("家庭地址"), "单位名称": _limited_text("单位名称"),
+    "单位地址": _limited_text("单位地址"), "本金": _money, "利息": _money,
+    "费用": _money, "逾期天数": _non_negative_int, "地区": _limited_text("地区"),
+    "联系人姓名": _limited_text("联系人姓名"), "联系人关系": _limited_text("联系人关系"),
+    "联系人电话": _phone, "备注": _limited_text("备注"),
+}
+# Columns whose values repeat across rows; each keeps at most _CACHE_LIMIT converted values.
+_CACHED_COLUMNS = frozenset({"批次号", "佣金比例", "委案日期", "退案日期", "产品类型", "单位名称", "逾期天数", "地区",
+                             "联系人关系", "备注"})
+_CACHE_LIMIT = 5000
 
 
 def add_one_month(day: dt.date) -> dt.date:
