@@ -73,6 +73,9 @@ class User(AbstractUser):
     is_manager = models.BooleanField("管理人员", default=False, db_index=True)
     is_sysadmin = models.BooleanField("系统管理员", default=False, db_index=True)
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    # The collector's phone extension as Asterisk names it (e.g. "PJSIP/8001"); the dialer rings it.
+    sip_endpoint = models.CharField("分机", max_length=64, blank=True, db_index=True,
+                                    help_text="例如 PJSIP/8001；电话催收业务员的坐席分机")
 
     objects = AppUserManager()
 

@@ -27,6 +27,11 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("离职交接", "cases:orphans", "handover", ("is_clerk", "is_manager")),
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
     ("模板下载", "cases:template-list", "templates", ("any",)),
+    ("账号管理", "ops:user-list", "ops-users", ("is_sysadmin",)),
+    ("审计日志", "ops:audit-list", "ops-audit", ("is_sysadmin",)),
+    ("VPN 账号", "ops:vpn-list", "ops-vpn", ("is_sysadmin",)),
+    ("备份", "ops:backup-list", "ops-backups", ("is_sysadmin",)),
+    ("系统健康", "ops:health", "ops-health", ("is_sysadmin",)),
     ("后台维护", "admin:index", "admin", ("is_sysadmin",)),
 ]
 

@@ -49,6 +49,11 @@ INSTALLED_APPS = [
     "cases",
     "realtime",
     "frontend",
+    # System administration (issue 7): accounts pages, audit viewer, VPN accounts, backups, health.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Issue 7: users told to change their password reach only the password page until they do; CSP header.
+    "accounts.middleware.ForcePasswordChangeMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by the backend into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -212,6 +220,70 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+
+# --- System administration and hardening (issue 7) ---------------------------------------------------
+# Production shape: HTTPS everywhere. On by default when neither DEBUG nor the embedded default is on.
+_PRODUCTION = not DEBUG and not EMBEDDED
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The reverse proxy terminates TLS and says so in X-Forwarded-Proto (deploy/nginx.conf).
+if env_bool("BEHIND_TLS_PROXY", _PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^ops/health\.json$"]  # monitoring probes inside the compose network use HTTP
+
+# Content-Security-Policy (django-csp): scripts only from this site or with the per-response nonce
+# (`{{ request.csp_nonce }}`); no inline event handlers; images may be data: URIs (2FA QR codes).
+# Styles allow 'unsafe-inline' because htmx injects its indicator style and some templates set style="".
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF, "ws:", "wss:"] if DEBUG else [SELF, "wss:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Enforced in the production shape; report-only in DEBUG and the embedded default so a page's inline script
+# that still lacks its nonce shows up in the browser console instead of breaking development.
+if env_bool("CSP_REPORT_ONLY", not _PRODUCTION):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = CONTENT_SECURITY_POLICY
+    CONTENT_SECURITY_POLICY = None
+
+# Protected downloads: with PROTECTED_DOWNLOADS_ACCEL set the web process answers with X-Accel-Redirect to
+# this internal nginx location (deploy/nginx.conf) instead of streaming the file itself.
+PROTECTED_DOWNLOADS_ACCEL = env_bool("PROTECTED_DOWNLOADS_ACCEL", False)
+PROTECTED_DOWNLOADS_ACCEL_PREFIX = env_str("PROTECTED_DOWNLOADS_ACCEL_PREFIX", "/_protected/")
+
+# VPN account passwords (S2) are encrypted with these Fernet keys, never with SECRET_KEY. The first key
+# encrypts; all of them decrypt (rotation: put the new key first, run `manage.py vpn_rotate_key`).
+VPN_ENCRYPTION_KEYS = env_list("VPN_ENCRYPTION_KEYS", []) or env_list("VPN_ENCRYPTION_KEY", [])
+VPN_EXPIRY_WARN_DAYS = env_int("VPN_EXPIRY_WARN_DAYS", 30)
+
+# Backups (S3): where they go, the optional Fernet key, the daily time (Asia/Shanghai) and retention.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
+BACKUP_ENCRYPT = env_bool("BACKUP_ENCRYPT", bool(BACKUP_ENCRYPTION_KEY))
+BACKUP_TIME = env_str("BACKUP_TIME", "02:30")
+BACKUP_SCHEDULED = env_bool("BACKUP_SCHEDULED", not EMBEDDED)
+BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4)
+BACKUP_KEEP_MONTHLY = env_int("BACKUP_KEEP_MONTHLY", 12)
+# Health (S4): the monitoring token of /ops/health.json (Authorization: Bearer <token>), thresholds.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN")
+HEALTH_BACKUP_MAX_AGE_HOURS = env_int("HEALTH_BACKUP_MAX_AGE_HOURS", 26)
+HEALTH_DISK_WARN_PERCENT = env_int("HEALTH_DISK_WARN_PERCENT", 85)
+HEALTH_DISK_ERROR_PERCENT = env_int("HEALTH_DISK_ERROR_PERCENT", 95)
+# --- end of issue 7 block ----------------------------------------------------------------------------
 
 # --- Dialer (issue 5): Asterisk ARI connection, read only through dialer.config.DialerConfig -------------
 # In the embedded default the dialer talks to the ARI simulator (dialer/simulator) on 127.0.0.1:8088.

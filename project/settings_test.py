@@ -17,3 +17,6 @@ CSRF_COOKIE_SECURE = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Static files are not collected for tests; WhiteNoise would warn (and warnings are errors here).
 MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
+# Issue 7: the test client speaks plain HTTP even when DATABASE_URL makes the settings production-shaped.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0

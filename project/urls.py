@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("cases.urls")),
+    path("ops/", include("ops.urls")),
     path("admin/", admin.site.urls),
 ]

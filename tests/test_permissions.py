@@ -186,6 +186,51 @@ MATRIX: tuple[Route, ...] = (
 )
 
 
+# --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN
+# account made on demand. Health JSON answers monitoring tokens too (tests/ops/test_health.py).
+def _vpn_account_id(w: World) -> int:
+    from ops.models import VpnAccount
+
+    return VpnAccount.objects.get_or_create(server="vpn.example.test", protocol="openvpn", username="matrix")[0].pk
+
+
+ADMIN_ONLY = only(OK, "sysadmin")
+ADMIN_POST_ONLY = only(NOT_ALLOWED, "sysadmin")  # GET on a POST-only admin URL
+_USER = {"kwargs": lambda w: {"user_id": w.collector_id}}
+MATRIX += (
+    Route("ops:user-list", ADMIN_ONLY),
+    Route("ops:user-list", ADMIN_ONLY, query={"q": "王", "role": "clerk", "active": "all"}),
+    Route("ops:user-create", ADMIN_ONLY),
+    Route("ops:user-edit", ADMIN_ONLY, **_USER),
+    Route("ops:user-deactivate", ADMIN_ONLY, **_USER),
+    Route("ops:user-password-reset", ADMIN_POST_ONLY, **_USER),
+    Route("ops:user-password-reset", ADMIN_ONLY, method="post", **_USER),
+    Route("ops:user-reactivate", ADMIN_POST_ONLY, **_USER),
+    Route("ops:user-reactivate", only(REDIRECT, "sysadmin"), method="post", **_USER),
+    Route("ops:user-2fa-reset", ADMIN_POST_ONLY, **_USER),
+    Route("ops:user-2fa-reset", only(REDIRECT, "sysadmin"), method="post", **_USER),
+    Route("ops:scope-grid", ADMIN_ONLY),
+    Route("ops:extension-list", ADMIN_ONLY),
+    Route("ops:audit-list", ADMIN_ONLY),
+    Route("ops:audit-list", ADMIN_ONLY, query={"action": "login", "date_from": "2026-01-01"}),
+    Route("ops:audit-export", ADMIN_ONLY),
+    Route("ops:vpn-list", ADMIN_ONLY),
+    Route("ops:vpn-create", ADMIN_ONLY),
+    Route("ops:vpn-edit", ADMIN_ONLY, kwargs=lambda w: {"account_id": _vpn_account_id(w)}),
+    Route("ops:vpn-reveal", ADMIN_POST_ONLY, kwargs=lambda w: {"account_id": _vpn_account_id(w)}),
+    Route("ops:vpn-reveal", ADMIN_ONLY, method="post", kwargs=lambda w: {"account_id": _vpn_account_id(w)}),
+    Route("ops:vpn-delete", ADMIN_POST_ONLY, kwargs=lambda w: {"account_id": _vpn_account_id(w)}),
+    Route("ops:backup-list", ADMIN_ONLY),
+    Route("ops:backup-start", ADMIN_POST_ONLY),
+    Route("ops:health", ADMIN_ONLY),
+    # No token and no admin session: 401 for everyone, never a login redirect (monitoring speaks JSON).
+    Route("ops:health-json", only(OK, "sysadmin", other=401) | {"anonymous": 401}),
+    Route("accounts:two-factor", everyone(OK)),
+    # The second login step without a pending sign-in sends everyone back (anonymous to the login page).
+    Route("accounts:login-otp", everyone(REDIRECT)),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:

@@ -1,0 +1,34 @@
+"""Middleware of the accounts layer: users told to change their password do that before anything else.
+
+Must not import `cases` or `realtime`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+
+class ForcePasswordChangeMiddleware:
+    """A signed-in user with `must_change_password` reaches only the password page (and logout) until done."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "must_change_password", False):
+            allowed = (reverse("accounts:password-change"), reverse("accounts:logout"), settings.STATIC_URL)
+            if not request.path.startswith(allowed):
+                messages.warning(request, "您的密码由管理员重置或为初始密码，请先修改密码后再继续使用。")
+                target = reverse("accounts:password-change")
+                if getattr(request, "htmx", False):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = target
+                    return response
+                return HttpResponseRedirect(target)
+        return self.get_response(request)
