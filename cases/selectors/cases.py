@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
 from cases.enums import STATUS_GROUPS
 from cases.models import Batch, Case, CaseContact, CaseEvent, ClerkBankScope
+from cases.selectors.reminders import annotate_urgency
 from cases.validators import is_landline, is_mobile, normalize_id_number, normalize_phone, normalize_width
 
 ZERO = Decimal("0.00")
@@ -93,8 +94,12 @@ SORT_FIELDS: dict[str, str] = {
     # walks the (collector, id) index; sorting a million rows by a joined name took 3 s.
     "collector": "collector_id",
     "commission_rate": "commission_rate",
+    # Most pressing first: open overdue first call/visit, then the nearest return date (annotate_urgency).
+    "urgency": "urgency",
 }
 COMMISSION_SORTS = frozenset({"commission_rate"})
+# Sorting by urgency computes it for every row in scope: fine for a collector's own cases, not for a million.
+URGENCY_SORTS = frozenset({"urgency"})
 DEFAULT_SORT = "-id"
 
 
@@ -124,6 +129,8 @@ class CaseFilters:
 def sort_keys_for(user: User) -> frozenset[str]:
     """The sort keys `user` may use."""
     keys = frozenset(SORT_FIELDS)
+    if not user.is_collector:
+        keys -= URGENCY_SORTS
     return keys if sees_commission(user) else keys - COMMISSION_SORTS
 
 
@@ -226,7 +233,7 @@ def _scoped_unordered(*, user: User, filters: CaseFilters, skip_status: bool = F
 def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """The cases `user` may see that match `filters`, sorted, with what a list row shows."""
     return (
-        _scoped_unordered(user=user, filters=filters)
+        annotate_urgency(_scoped_unordered(user=user, filters=filters))
         .select_related("bank", "batch", "collector", "owner_clerk")
         .order_by(*_order_by(user=user, sort=filters.sort))
     )

@@ -55,6 +55,7 @@ class Column:
 # The case table's columns in display order. `commission_rate` is dropped for collectors (P7),
 # `collector` for users who only see their own cases.
 CASE_COLUMNS: tuple[Column, ...] = (
+    Column("urgency", "提醒"),
     Column("case_no", "案件编号"),
     Column("debtor_name", "客户姓名"),
     Column("id_number", "证件号码", sortable=False),
