@@ -14,10 +14,13 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
+from django.db import OperationalError, close_old_connections
 from django.http import Http404
 
 from accounts.models import User
@@ -40,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # A browser sends "typing" on every few key presses; pass on at most one per connection per this many seconds.
 TYPING_MIN_INTERVAL_S = 2.0
+RETRIES = 4
+
+T = TypeVar("T")
 
 
 def _fetch(user: User, request_id: int) -> DocumentRequest:
@@ -70,9 +76,27 @@ def _participant(user: User, request_id: int) -> DocumentRequest:
     return docreq
 
 
+def _retrying(fn: Callable[[], T]) -> T:
+    """Run `fn`, again after a moment if SQLite (the embedded default) reports the database locked.
+
+    Two people writing at the same moment can make SQLite refuse a transaction that read before it wrote
+    ("database is locked", without waiting). Every call here is safe to repeat: a send carries its
+    client_msg_id, a read mark only moves forward.
+    """
+    for attempt in range(RETRIES):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == RETRIES - 1:
+                raise
+            close_old_connections()
+            time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")
+
+
 def _send(user: User, request_id: int, text: str, client_msg_id: str) -> dict[str, Any]:
-    message = chat_message_send(docreq=_participant(user, request_id), by=user, text=text,
-                                client_msg_id=client_msg_id)
+    message = _retrying(lambda: chat_message_send(docreq=_participant(user, request_id), by=user, text=text,
+                                                  client_msg_id=client_msg_id))
     return {"type": "chat.ack", "client_msg_id": client_msg_id, "message_id": message.pk}
 
 
@@ -81,7 +105,7 @@ def _typing(user: User, request_id: int) -> None:
 
 
 def _read(user: User, request_id: int, last_id: int) -> None:
-    chat_mark_read(docreq=_fetch(user, request_id), user=user, last_id=last_id)
+    _retrying(lambda: chat_mark_read(docreq=_fetch(user, request_id), user=user, last_id=last_id))
 
 
 class ChatConsumer(AppConsumer):
