@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import collector_list, sees_all_cases
 from cases.enums import ReminderKind
-from cases.models import DailyCollectorStats, Reminder
+from cases.models import DailyCollectorStats, DocumentRequest, Reminder
+from cases.models.chat import DocumentRequestStatus
 from cases.models.stats import COUNTER_FIELDS
 
 # Columns of the dashboard in display order: (key, label). `repaid_amount` is money.
@@ -109,6 +110,13 @@ def dashboard_stats_for_day(*, day: dt.date | None = None, branch_id: int | None
     )
     for row in overdue:
         per[row["user_id"]].values[_OVERDUE_COLUMN[row["kind"]]] = row["n"]
+    # C8: requests a collector opened that still wait for the clerk's answer (index requested_by, status).
+    waiting = (
+        DocumentRequest.objects.filter(requested_by_id__in=ids, status=DocumentRequestStatus.OPEN)
+        .values("requested_by_id").annotate(n=Count("id"))
+    )
+    for row in waiting:
+        per[row["requested_by_id"]].values["doc_requests_waiting"] = row["n"]
 
     total = Counters()
     branches: dict[int | None, BranchBlock] = {}

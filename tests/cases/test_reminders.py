@@ -343,3 +343,17 @@ def test_annotate_urgency_orders_overdue_work_then_nearest_return(assigned_case)
     assert rows[0].overdue_call and rows[0].urgency == 0
     assert rows[1].urgency == 1
     assert rows[2].urgency == URGENCY_NONE
+
+
+@pytest.mark.django_db
+def test_case_list_flags_and_sorts_by_urgency_for_collector(assigned_case, collector_client):
+    # given
+    far = assigned_case(return_date=dt.date(2027, 3, 1))
+    overdue = assigned_case(return_date=dt.date(2027, 3, 1), assigned_at=at(2026, 11, 2))
+    with time_machine.travel(at(2026, 11, 29), tick=False):
+        reminder_fire_due()
+        # when
+        html = collector_client.get(reverse("cases:case-list"), {"sort": "urgency"}).content.decode()
+    # then
+    assert "首呼超期" in html
+    assert html.index(f'id="case-row-{overdue.pk}"') < html.index(f'id="case-row-{far.pk}"')

@@ -125,3 +125,16 @@ def test_dashboard_stats_for_day_sums_collectors_into_departments_and_branches()
     assert block.counters.values["calls_made"] == 5
     assert sorted(c.name for c in block.departments[0].collectors) == sorted(["甲", "乙"])
     assert board.lines_in_use is None
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_document_requests_waiting(collector, clerk, make_case):
+    # given: a request of the collector's that waits for the clerk
+    from cases.models import DocumentRequest
+
+    case = make_case(collector=collector)
+    DocumentRequest.objects.create(case=case, requested_by=collector, assigned_clerk=clerk, reason="需要身份证复印件")
+    # when
+    board = dashboard_stats_for_day(day=DAY)
+    # then
+    assert board.total.values["doc_requests_waiting"] == 1
