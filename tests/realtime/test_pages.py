@@ -35,5 +35,5 @@ def test_dashboard_shows_todays_counters(manager_client, collector):
     assert response.status_code == 200
     assert 'name="rt-topics" content="dashboard"' in html
     assert f'data-scope="collector" data-id="{collector.pk}"' in html
-    assert '<td class="num" data-col="calls_made">5</td>' in html
+    assert '<td class="num nz" data-col="calls_made">5</td>' in html
     assert "实时看板" in html

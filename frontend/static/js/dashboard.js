@@ -18,6 +18,7 @@
     } else {
       target.textContent = String(cur + delta);
     }
+    target.classList.toggle("nz", parseFloat(target.textContent.replace(/[¥,\s]/g, "")) !== 0);
     var flashEl = target.closest("td, .dash-card") || target;
     flashEl.classList.remove("flash");
     void flashEl.offsetWidth;  // restart the animation
