@@ -272,6 +272,12 @@ class StoredNames:
     def add(self, name: str) -> None:
         self.names.append(name)
 
+    def delete_all(self) -> None:
+        """Delete what was stored so far (a caller that returns early instead of raising)."""
+        for name in self.names:
+            delete_stored(name)
+        self.names.clear()
+
     def __enter__(self) -> StoredNames:
         return self
 

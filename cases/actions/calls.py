@@ -93,6 +93,7 @@ def call_record_create(
         except IntegrityError:
             # Two deliveries of the same dialer event raced past the lookup above: the other one won.
             if call_uuid and (winner := CallRecord.objects.filter(call_uuid=call_uuid).first()) is not None:
+                guard.delete_all()  # the winner has its own recording; ours would be an orphan
                 return winner
             raise
     if case is not None:
