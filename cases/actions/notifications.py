@@ -6,9 +6,11 @@ last id it saw (see realtime/consumers/base.py), so nothing sent while it was aw
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from cases.models import UserEvent
 from realtime import groups
@@ -35,3 +37,23 @@ def user_events_deliver(*, event: Event, user_ids: Iterable[int]) -> list[UserEv
         rows = [UserEvent.objects.create(user_id=uid, type=event.type, payload=payload) for uid in unique_ids]
     publish_stored_on_commit(event, event_ids={groups.user(row.user_id): row.pk for row in rows})
     return rows
+
+
+# Stored events only serve catching up after a dropped connection; pages render their state from the
+# domain tables, so a month of them is plenty.
+USER_EVENT_RETENTION = dt.timedelta(days=30)
+
+
+def user_events_prune(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """Delete stored events older than the retention, at most `batch` per call (the scheduler calls it each
+    tick). Returns how many were deleted.
+
+    Emits: nothing.
+    Raises: nothing.
+    """
+    cutoff = (now or timezone.now()) - USER_EVENT_RETENTION
+    ids = list(UserEvent.objects.filter(created_at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch])
+    if not ids:
+        return 0
+    deleted, _ = UserEvent.objects.filter(id__in=ids).delete()
+    return deleted

@@ -138,3 +138,4 @@ def test_dashboard_counts_document_requests_waiting(collector, clerk, make_case)
     board = dashboard_stats_for_day(day=DAY)
     # then
     assert board.total.values["doc_requests_waiting"] == 1
+

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cases.actions.notifications import user_events_prune
 from cases.actions.reminders import FireResult, reminder_fire_due
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ def scheduler_tick() -> FireResult:
     """One round of due checks in this thread, with fresh database connections around it."""
     close_old_connections()
     try:
-        return reminder_fire_due()
+        result = reminder_fire_due()
+        user_events_prune()
+        return result
     finally:
         close_old_connections()
 

@@ -78,7 +78,11 @@
         if (msg.event_id <= lastEventId) { return; }
         remember(msg.event_id);
       }
-      if (msg.type === "realtime.replayed" && typeof msg.last_event_id === "number") { remember(msg.last_event_id); }
+      if (msg.type === "realtime.replayed" && typeof msg.last_event_id === "number") {
+        remember(msg.last_event_id);
+        // Away for longer than the server replays: the page's state is stale, render it afresh.
+        if (msg.truncated) { location.reload(); return; }
+      }
       emit(msg.type, msg);
     };
     ws.onclose = function (ev) {
