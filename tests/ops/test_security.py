@@ -14,7 +14,7 @@ from django.urls import reverse
 from cases.models import StoredFile
 from tests import factories as f
 from tests import test_permissions as perms
-from tests.realtime.conftest import ws_connect  # noqa: F401 (fixture)
+from tests.realtime import conftest as realtime_conftest
 from tests.test_permissions import MATRIX, NOT_ALLOWED, OK, REDIRECT, ROLES, Route, _client
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 # The permission matrix's world and its autouse fixtures (objects of every kind), shared with this sweep.
 globals().update({name: value for name, value in vars(perms).items()
                   if type(value).__name__ == "FixtureFunctionDefinition"})
+ws_connect = realtime_conftest.ws_connect
 
 
 # --- login throttling ------------------------------------------------------------------------------------
