@@ -54,8 +54,8 @@ def test_collector_and_clerk_exchange_chat_messages_live(browser_page, collector
     # when: the clerk opens the request; both chat sockets are up
     row.click()
     expect(clerk_page.locator("#chat-root")).to_be_visible()
-    expect(clerk_page.locator("#chat-conn")).to_be_hidden(timeout=10000)
-    expect(collector_page.locator("#chat-conn")).to_be_hidden(timeout=10000)
+    expect(clerk_page.locator("#chat-root")).to_have_attribute("data-conn", "open", timeout=10000)
+    expect(collector_page.locator("#chat-root")).to_have_attribute("data-conn", "open", timeout=10000)
     # the clerk types: the collector sees the typing indicator
     clerk_box = clerk_page.locator("#chat-composer textarea")
     clerk_box.press_sequentially("您好，合同")

@@ -365,6 +365,7 @@
     timer = null;
     if (stopped) { return; }
     var sock;
+    chatRoot.dataset.conn = "connecting";
     try { sock = new WebSocket(url()); } catch (e) { schedule(); return; }
     ws = sock;
     sock.onopen = function () {
