@@ -65,8 +65,10 @@ def batch_import_file(*, bank: Bank, uploaded_by: User | None, file: BinaryIO, f
     if len(data) > limit:
         raise ImportRejectedError([RowError(0, "", f"文件超过 {limit // (1024 * 1024)} MB 的上传上限，请拆分后导入")])
     source_sha256 = hashlib.sha256(data).hexdigest()
-    result = parse_case_workbook(io.BytesIO(data))
-    del data
+    buffer = io.BytesIO(data)
+    del data  # the parser reads it once; holding a second reference would keep the bytes alive throughout
+    result = parse_case_workbook(buffer)
+    del buffer
     # The duplicate batch is the first thing a clerk needs to know, even when the file has other problems.
     if result.batch_no and Batch.objects.filter(bank=bank, batch_no=result.batch_no).exists():
         raise BatchAlreadyImportedError(bank.name, result.batch_no)
@@ -235,6 +237,19 @@ def _bulk_create_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[
     return case_ids
 
 
+# The columns the import sets, in COPY order. Any other concrete column (one added to the model later)
+# is sent with its Python default, so COPY keeps working when the models grow.
+_CASE_COLUMNS = (
+    "id", "bank_id", "batch_id", "case_no", "debtor_name", "id_number", "product_type", "card_no", "mobile",
+    "home_address", "employer", "work_address", "region", "note", "entrusted_amount", "principal", "interest",
+    "fees", "overdue_days", "commission_rate", "repaid_amount", "balance", "entrust_date", "return_date",
+    "original_return_date", "status", "status_changed_at", "owner_clerk_id", "collector_id", "assigned_at",
+    "previous_case_id", "extra", "created_at", "updated_at",
+)
+_CONTACT_COLUMNS = ("case_id", "name", "relation", "phone", "source", "created_at")
+_EVENT_COLUMNS = ("case_id", "type", "actor_id", "summary", "data", "created_at")
+
+
 def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date],
                 earlier: dict[str, _Earlier], actor: User | None, now: dt.datetime) -> list[int]:
     """COPY the cases, their contacts and their 导入 timeline entries, with ids reserved up front."""
@@ -245,66 +260,77 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
             [table, pk_column, len(rows)],
         )
         case_ids = [r[0] for r in django_cursor.fetchall()]
-        cursor = django_cursor.cursor  # the psycopg 3 cursor, same connection and transaction
+        cursor = django_cursor.cursor  # the psycopg 3 cursor: same connection, same transaction
 
-        def case_rows() -> Iterator[dict[str, object]]:
-            for i, row in enumerate(rows):
-                values = _case_values(batch=batch, row=row, return_date=return_dates[i],
-                                      earlier=earlier.get(row.case_no), now=now)
-                values["id"] = case_ids[i]
-                yield values
+        bank_id, batch_id = batch.bank_id, batch.pk
+        unassigned, not_started = CaseStatus.UNASSIGNED.value, CaseStatus.NOT_STARTED.value
+        empty_json = "{}"
 
-        _copy(cursor, Case, case_rows(), include_pk=True)
+        def case_rows() -> Iterator[tuple[object, ...]]:
+            for case_id, row, return_date in zip(case_ids, rows, return_dates, strict=True):
+                source = earlier.get(row.case_no) if earlier else None
+                collector_id = source.collector_id if source else None
+                yield (
+                    case_id, bank_id, batch_id, row.case_no, row.debtor_name, row.id_number, row.product_type,
+                    row.card_no, row.mobile, row.home_address, row.employer, row.work_address, row.region, row.note,
+                    row.entrusted_amount, row.principal, row.interest, row.fees, row.overdue_days,
+                    row.commission_rate, ZERO, row.entrusted_amount, row.entrust_date,
+                    return_date, return_date, not_started if collector_id else unassigned, now,
+                    source.owner_clerk_id if source else None, collector_id, now if collector_id else None,
+                    source.id if source else None,
+                    json.dumps(row.extra, ensure_ascii=False) if row.extra else empty_json, now, now,
+                )
 
-        def contact_rows() -> Iterator[dict[str, object]]:
+        _copy(cursor, Case, _CASE_COLUMNS, case_rows())
+
+        source_import = ContactSource.IMPORT.value
+
+        def contact_rows() -> Iterator[tuple[object, ...]]:
             for case_id, row in zip(case_ids, rows, strict=True):
                 for c in row.contacts:
-                    yield {"case_id": case_id, "name": c.name, "relation": c.relation, "phone": c.phone,
-                           "source": ContactSource.IMPORT.value, "created_at": now}
+                    yield (case_id, c.name, c.relation, c.phone, source_import, now)
 
-        _copy(cursor, CaseContact, contact_rows())
+        _copy(cursor, CaseContact, _CONTACT_COLUMNS, contact_rows())
 
         summary, data = _imported_summary(batch)
         actor_id = actor.pk if actor is not None else None
-
-        def event_rows() -> Iterator[dict[str, object]]:
-            for case_id in case_ids:
-                yield {"case_id": case_id, "type": CaseEventType.IMPORTED.value, "actor_id": actor_id,
-                       "summary": summary, "data": data, "created_at": now}
-
-        _copy(cursor, CaseEvent, event_rows())
+        event = (CaseEventType.IMPORTED.value, actor_id, summary, json.dumps(data), now)
+        _copy(cursor, CaseEvent, _EVENT_COLUMNS, ((case_id, *event) for case_id in case_ids))
     return case_ids
 
 
-def _copy(cursor: object, model: type[models.Model], rows: Iterable[dict[str, object]], *,
-          include_pk: bool = False) -> None:
-    """COPY `rows` (dicts keyed by attname) into `model`'s table; columns we don't set get their default.
+def _copy(cursor: object, model: type[models.Model], columns: Sequence[str],
+          rows: Iterable[tuple[object, ...]]) -> None:
+    """COPY `rows` (tuples in `columns` order, by attname) into `model`'s table.
 
-    Columns added to the model later with a Python default are filled with that default, so this keeps
-    working when the model grows.
+    Concrete columns not in `columns` (other than the primary key) are sent with their Python default.
     """
-    fields = [f for f in model._meta.concrete_fields if include_pk or not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    defaults: dict[str, object] = {}
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    missing = [f for name, f in fields.items() if name not in columns and not f.primary_key]
+    tail = tuple(_default_for_copy(f) for f in missing)
+    names = [fields[name].column for name in columns] + [f.column for f in missing]
+    sql = (f"COPY {connection.ops.quote_name(model._meta.db_table)} "
+           f"({', '.join(connection.ops.quote_name(n) for n in names)}) FROM STDIN")
     with cursor.copy(sql) as copy:  # type: ignore[attr-defined]
-        for values in rows:
-            out: list[object] = []
-            for f in fields:
-                name = f.attname
-                if name in values:
-                    value = values[name]
-                else:
-                    if name not in defaults:
-                        defaults[name] = f.get_default()
-                    value = defaults[name]
-                if name in json_fields:
-                    value = json.dumps(value, ensure_ascii=False)
-                elif isinstance(value, models.Choices):
-                    value = value.value
-                out.append(value)
-            copy.write_row(out)
+        write = copy.write_row
+        if tail:
+            for row in rows:
+                write(row + tail)
+        else:
+            for row in rows:
+                write(row)
+
+
+def _default_for_copy(field: models.Field) -> object:  # type: ignore[type-arg]
+    value = field.get_default()
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, models.Choices):
+        return value.value
+    auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if value is None and not field.null and auto:
+        return timezone.now()
+    return value
 
 
 def _write_continuation_history(*, batch: Batch, rows: list[CaseRow], case_ids: list[int],
