@@ -179,7 +179,7 @@ def cases_assigned(*, moves: Iterable[AssignmentMove], actor: User, event_type: 
     `names` maps collector ids to display names, so the summary reads right after a rename.
     """
     CaseEvent.objects.bulk_create(
-        [CaseEvent(case_id=case_id, type=event_type, actor=actor,
+        [CaseEvent(case_id=case_id, type=event_type, actor_id=actor.pk,
                    summary=_assignment_summary(event_type=event_type, after=names[after], reason=reason,
                                                before=names.get(before) if before else None)[:500],
                    data={"from": before, "to": after, "kind": kind})
