@@ -40,6 +40,22 @@ class Check:
     def last_seen_at(self) -> dt.datetime | None:
         return parse_datetime(self.last_seen) if self.last_seen else None
 
+    @property
+    def age_label(self) -> str:
+        return age_label(_age(self.last_seen))
+
+
+def age_label(seconds: float | None) -> str:
+    """“刚刚”, “35 秒前”, “12 分钟前”, “3 小时前”, “2 天前” (whatever language the browser asks for)."""
+    if seconds is None:
+        return "—"
+    if seconds < 5:
+        return "刚刚"
+    for size, unit in ((86400, "天"), (3600, "小时"), (60, "分钟")):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}前"
+    return f"{int(seconds)} 秒前"
+
 
 def _now() -> str:
     return timezone.now().isoformat()
@@ -148,7 +164,7 @@ def check_backup() -> Check:
     if last is not None and last.pk != good.pk and last.status == BackupStatus.FAILED:
         status = WARN if status == OK else status
         detail = f"之后的一次备份失败：{last.error[:150]}"
-    value = f"{hours:.1f} 小时前" if hours < 48 else f"{hours / 24:.0f} 天前"
+    value = age_label(hours * 3600)
     return Check("backup", "最近备份", status, value, detail, good.finished_at.isoformat())
 
 

@@ -124,7 +124,7 @@ def user_deactivate_view(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.success(request, f"已停用 {account.display_name} 的账号，其登录会话随即失效。")
             return HttpResponseRedirect(reverse("ops:user-deactivate", args=[account.pk]))
     return render(request, "ops/user_deactivate.html", {
-        "account": account, "form": form, "unfinished": unfinished_cases_for(user=account),
+        "account": account, "form": form, "unfinished": unfinished_cases_for(user=account, sample=30),
         "handover_url": handover_url(user=account), "nav_active": "ops-users",
     })
 
