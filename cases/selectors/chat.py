@@ -23,12 +23,17 @@ REPLAY_LIMIT = 500
 _RELATED = ("case", "case__bank", "requested_by", "assigned_clerk")
 
 
-def _with_unread(qs: QuerySet[DocumentRequest], *, user: User) -> QuerySet[DocumentRequest]:
-    """Annotate `unread`: messages of others after the user's read mark (one subquery per row, indexed)."""
-    last_read = ChatReadState.objects.filter(request=OuterRef("pk"), user=user).values("last_read_message_id")[:1]
+def _with_unread(qs: QuerySet[DocumentRequest], *, user: User | None) -> QuerySet[DocumentRequest]:
+    """Annotate `unread`: messages of others after the reader's read mark (one subquery per row, indexed).
+
+    `user=None` reads as the request's assigned clerk: what managers see (they leave no read marks of their
+    own, so "unread for the manager" would count every message; "unread by the clerk" is what they watch).
+    """
+    reader = OuterRef("assigned_clerk") if user is None else user
+    last_read = ChatReadState.objects.filter(request=OuterRef("pk"), user=reader).values("last_read_message_id")[:1]
     unread = (
         ChatMessage.objects.filter(request=OuterRef("pk"), id__gt=Coalesce(OuterRef("my_last_read"), 0))
-        .exclude(author=user)
+        .exclude(author=OuterRef("assigned_clerk") if user is None else user)
         .order_by()
         .values("request")
         .annotate(n=Count("id"))
@@ -53,7 +58,7 @@ def document_request_list_for_inbox(*, user: User, show: str = "active") -> Quer
                            output_field=IntegerField())
         qs = qs.exclude(status=DocumentRequestStatus.CLOSED).annotate(open_first=open_first).order_by(
             "open_first", "created_at", "id")
-    return _with_unread(qs.select_related(*_RELATED), user=user)
+    return _with_unread(qs.select_related(*_RELATED), user=None if user.is_manager else user)
 
 
 def document_request_list_for_collector(*, user: User, show: str = "active") -> QuerySet[DocumentRequest]:

@@ -281,6 +281,21 @@ def test_unread_counts_follow_the_read_mark(case, collector, clerk):
     assert (before, after) == (2, 0)
 
 
+def test_inbox_for_managers_counts_what_the_clerk_has_not_read(case, collector, clerk, manager):
+    # given: two collector messages, the clerk has read the first and answered
+    docreq = _open(case, collector)
+    first = chat_message_send(docreq=docreq, by=collector, text="一")
+    chat_message_send(docreq=docreq, by=collector, text="二")
+    chat_mark_read(docreq=docreq, user=clerk, last_id=first.pk)
+    chat_message_send(docreq=docreq, by=clerk, text="答复")
+    # when
+    row = document_request_list_for_inbox(user=manager).get(pk=docreq.pk)
+    # then: the clerk's own reply marked everything before it read
+    assert row.unread == 0
+    chat_message_send(docreq=docreq, by=collector, text="三")
+    assert document_request_list_for_inbox(user=manager).get(pk=docreq.pk).unread == 1
+
+
 def test_chat_typing_announce_is_sent_but_not_stored(case, collector, published, django_capture_on_commit_callbacks):
     # given
     docreq = _open(case, collector)
