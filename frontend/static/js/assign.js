@@ -126,6 +126,18 @@
     });
   }
 
+  // The branch/department filter re-renders the collector picker; keep the keyboard where it was.
+  var pickerFocus = null;
+  document.addEventListener("change", function (e) {
+    if (e.target.closest(".picker-filters")) { pickerFocus = e.target.name; }
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!pickerFocus || !e.target || e.target.id !== "collector-picker") return;
+    var again = document.querySelector("#collector-picker [name=" + pickerFocus + "]");
+    if (again) { again.focus(); }
+    pickerFocus = null;
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setup);
   } else {
