@@ -28,6 +28,8 @@ class DialerConfig:
     customer_ring_s: int
     reconnect_max_s: int
     simulator: bool
+    # Inbound callers matching no case (or whose collector is busy) ring these extensions, first free first.
+    fallback_extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.ari_url)
@@ -60,6 +62,8 @@ class DialerConfig:
             customer_ring_s=conf.DIALER_CUSTOMER_RING_SECONDS,
             reconnect_max_s=conf.DIALER_RECONNECT_MAX_SECONDS,
             simulator=conf.DIALER_SIMULATOR,
+            fallback_extensions=tuple(
+                e.strip() for e in str(getattr(conf, "DIALER_FALLBACK_EXTENSIONS", "")).split(",") if e.strip()),
         )
 
     def collector_endpoint(self, extension: str) -> str:

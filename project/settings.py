@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "cases",
     "realtime",
     "frontend",
+    "dialer",  # issue 5: manage.py run_dialer (the dialer owns no tables)
     # System administration (issue 7): accounts pages, audit viewer, VPN accounts, backups, health.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -299,4 +300,8 @@ DIALER_CUSTOMER_RING_SECONDS = env_int("DIALER_CUSTOMER_RING_SECONDS", 45)
 DIALER_RECONNECT_MAX_SECONDS = env_int("DIALER_RECONNECT_MAX_SECONDS", 30)
 # Start the ARI simulator inside the product (embedded default only; never against a real Asterisk).
 DIALER_SIMULATOR = env_bool("DIALER_SIMULATOR", EMBEDDED)
+# Inbound callers matching no case ring these extensions (comma-separated), first free first.
+DIALER_FALLBACK_EXTENSIONS = env_str("DIALER_FALLBACK_EXTENSIONS", "")
+# Run the dialer inside the web process (embedded default only; never in tests or management commands).
+DIALER_EMBEDDED = env_bool("DIALER_EMBEDDED", EMBEDDED)
 # --- end of dialer block ---------------------------------------------------------------------------------

@@ -20,3 +20,5 @@ MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
 # Issue 7: the test client speaks plain HTTP even when DATABASE_URL makes the settings production-shaped.
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
+# Issue 5: the dialer never starts inside tests unless a live-server test asks for it.
+DIALER_EMBEDDED = os.environ.get("DIALER_EMBEDDED") == "1"

@@ -44,4 +44,7 @@ class EmbeddedServicesMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         ensure_embedded_services()
+        from dialer.embedded import ensure_embedded_dialer  # issue 5: the dialer in the web loop
+
+        ensure_embedded_dialer()
         return await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from cases.models.calls import CallRecord
 from cases.models.cases import Case, CaseContact
 from cases.models.chat import ChatMessage, ChatReadState, DocumentRequest, DocumentRequestStatus, RequestedInfo
 from cases.models.complaints import Complaint
+from cases.models.compliance import BlockedNumber, CallPolicy, CallRefusal, NumberSuggestion, PendingRecording
 from cases.models.files import StoredFile
 from cases.models.history import CaseEvent
 from cases.models.realtime import UserEvent
@@ -20,3 +21,4 @@ __all__ += ["DailyCaseWork", "DailyCollectorStats", "HolidayArrangement", "Remin
 __all__ += ["BankTemplate", "CallRecord", "Complaint", "StoredFile", "VisitRecord"]
 __all__ += ["ChatMessage", "ChatReadState", "DocumentRequest", "DocumentRequestStatus", "RequestedInfo"]
 __all__ += ["Assignment", "AssignmentKind"]
+__all__ += ["BlockedNumber", "CallPolicy", "CallRefusal", "NumberSuggestion", "PendingRecording"]

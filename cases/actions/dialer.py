@@ -1,0 +1,264 @@
+"""The dialer's writes (issue 5): dial requests from the case page, call records and recordings written by
+the dialer, compliance refusals, suggested numbers, unmatched recordings.
+
+The dialer reaches these only through dialer/domain.py; views call them directly. Web → dialer commands go
+over realtime.commands (the channel layer), never through process memory.
+Must not import views, `realtime.consumers` or `dialer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import uuid
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import User
+from cases import uploads
+from cases.actions.calls import call_record_create
+from cases.actions.files import store_checked
+from cases.enums import CallResult, CallSource, ContactSource, FileKind
+from cases.exceptions import DomainError
+from cases.models import CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion, PendingRecording, StoredFile
+from cases.models.cases import mask_phone
+from cases.models.compliance import NumberSuggestionStatus
+from cases.policies import can_record_work
+from cases.uploads import StoredNames
+from realtime import groups
+from realtime.commands import send_dialer_command_on_commit
+from realtime.events_calls import CallStatusChanged
+from realtime.publish import publish_on_commit
+
+HEALTH_KEY = "dialer:health"
+_NUMBER = re.compile(r"^\+?\d{3,20}$")
+
+# The dialer's end causes (dialer.session.EndCause values) as call results a collector would have typed.
+_RESULT_OF_CAUSE = {"busy": CallResult.BUSY, "no_answer": CallResult.NO_ANSWER}
+
+
+class DialRefusedError(DomainError):
+    """A dial request that cannot go to the dialer (the message says why, in Chinese)."""
+
+
+def dialer_health() -> dict[str, object] | None:
+    """The dialer's last heartbeat (written every 10 s by dialer.app), None when it is not running."""
+    value = cache.get(HEALTH_KEY)
+    return value if isinstance(value, dict) else None
+
+
+def _clean_number(raw: str) -> str:
+    number = re.sub(r"[\s\-()]", "", raw or "")
+    if not _NUMBER.match(number):
+        raise DialRefusedError("号码格式不正确，请输入 3–20 位数字")
+    return number
+
+
+def case_label(case: Case) -> str:
+    return f"{case.case_no} {case.debtor_name}"
+
+
+@transaction.atomic
+def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, number: str = "") -> str:
+    """Ask the dialer to ring `by`'s phone, then `contact`'s number (or the typed `number`), bridged and recorded.
+
+    A typed number that differs from the contact's is kept as a NumberSuggestion for the owner clerk.
+    Returns the call uuid the panel follows.
+    Emits: CallStatusChanged ("requested") to the collector.
+    Raises: DialRefusedError (not this collector's case, no extension, dialer not connected, bad number).
+    """
+    if not can_record_work(user=by, case=case):
+        raise DialRefusedError("只有该委案的业务员可以拨打")
+    if not by.sip_endpoint:
+        raise DialRefusedError("您还没有设置分机，请联系系统管理员")
+    if contact is not None and contact.case_id != case.pk:
+        raise DialRefusedError("该联系人不属于这个委案")
+    known = contact.phone if contact is not None else case.mobile
+    target = _clean_number(number) if number.strip() else _clean_number(known)
+    if number.strip() and target != re.sub(r"[\s\-()]", "", known or ""):
+        exists = (CaseContact.objects.filter(case=case, phone=target).exists() or case.mobile == target)
+        if not exists:
+            NumberSuggestion.objects.get_or_create(
+                case=case, number=target, status=NumberSuggestionStatus.PENDING,
+                defaults={"based_on": contact, "suggested_by": by})
+    health = dialer_health()
+    if health is None or not health.get("ari_connected"):
+        raise DialRefusedError("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试")
+    call_uuid = uuid.uuid4().hex
+    send_dialer_command_on_commit({
+        "type": "originate", "call_uuid": call_uuid, "collector_id": by.pk, "ext": by.sip_endpoint,
+        "case_id": case.pk, "contact_id": contact.pk if contact is not None else None, "number": target,
+    })
+    call_status_notify(collector_id=by.pk, call_uuid=call_uuid, status="requested", direction="outbound",
+                       number=target, case=case, message="正在呼叫您的话机，请摘机")
+    return call_uuid
+
+
+def call_hangup_request(*, call_uuid: str, by: User) -> None:
+    """Ask the dialer to hang up `by`'s call (the dialer checks the call is theirs).
+
+    Emits: nothing (the dialer's CallStatusChanged "ended" follows).
+    Raises: nothing.
+    """
+    send_dialer_command_on_commit({"type": "hangup", "call_uuid": call_uuid, "user_id": by.pk})
+
+
+def listen_in_request(*, call_uuid: str, by: User) -> None:
+    """Ask the dialer to let manager `by` listen to a live call on their phone (spy only).
+
+    Emits: nothing. Raises: DialRefusedError (no manager, no extension, dialer down).
+    """
+    if not (by.is_active and by.is_manager):
+        raise DialRefusedError("只有管理人员可以监听")
+    if not by.sip_endpoint:
+        raise DialRefusedError("您还没有设置分机，请联系系统管理员")
+    health = dialer_health()
+    if health is None or not health.get("ari_connected"):
+        raise DialRefusedError("呼叫系统未连接，暂时无法监听")
+    send_dialer_command_on_commit({"type": "listen", "call_uuid": call_uuid, "user_id": by.pk,
+                                   "ext": by.sip_endpoint})
+
+
+def call_status_notify(*, collector_id: int, call_uuid: str, status: str, direction: str, number: str,
+                       case: Case | None = None, cause: str = "", message: str = "",
+                       connected_at: dt.datetime | None = None, duration_s: int | None = None,
+                       popup: bool = False, sent_at: float | None = None) -> None:
+    """Tell the collector's call panel where their call stands.
+
+    Emits: CallStatusChanged to the collector's user group. Raises: nothing.
+    """
+    event = CallStatusChanged(
+        call_uuid=call_uuid, status=status, direction=direction, number_masked=mask_phone(number),
+        case_id=case.pk if case is not None else None, case_label=case_label(case) if case is not None else "",
+        case_url=reverse("cases:case-detail", args=[case.pk]) if case is not None and popup else "",
+        cause=cause, message=message, connected_at=connected_at.isoformat() if connected_at else "",
+        duration_s=duration_s, sent_at=sent_at if sent_at is not None else time.time(),
+    )
+    publish_on_commit(event, to=[groups.user(collector_id)])
+
+
+@transaction.atomic
+def call_refusal_log(*, collector_id: int, case_id: int | None, number: str, rule: str, message: str,
+                     call_uuid: str) -> CallRefusal:
+    """Log a call the product refused (compliance, lines, phone, connection) and tell the collector why.
+
+    Emits: CallStatusChanged ("refused"). Raises: nothing.
+    """
+    case = Case.objects.filter(pk=case_id).first() if case_id else None
+    row = CallRefusal.objects.create(collector_id=collector_id, case=case, number=number, rule=rule,
+                                     message=message[:200])
+    call_status_notify(collector_id=collector_id, call_uuid=call_uuid, status="refused", direction="outbound",
+                       number=number, case=case, cause=rule, message=message)
+    return row
+
+
+@transaction.atomic
+def dialer_call_write(*, call_uuid: str, collector_id: int | None, case_id: int | None, contact_id: int | None,
+                      number: str, direction: str, started_at: dt.datetime, answered_at: dt.datetime | None,
+                      ended_at: dt.datetime, cause: str, cause_label: str, recording_name: str = "") -> CallRecord:
+    """Write a finished dialer call on its case (or unmatched), once per call uuid, with its pending recording.
+
+    Emits: DashboardCounterChanged (through call_record_create). Raises: nothing for a repeated write.
+    """
+    existing = CallRecord.objects.filter(call_uuid=call_uuid).first()
+    if existing is not None:
+        return existing
+    case = Case.objects.filter(pk=case_id).first() if case_id else None
+    collector = User.objects.filter(pk=collector_id).first() if collector_id else None
+    contact = CaseContact.objects.filter(pk=contact_id, case=case).first() if contact_id and case else None
+    call = call_record_create(
+        case=case, collector=collector, number=number, by=collector, contact=contact, direction=direction,
+        source=CallSource.DIALER, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
+        hangup_cause=cause_label[:64], result=_RESULT_OF_CAUSE.get(cause, ""), call_uuid=call_uuid,
+    )
+    if recording_name and call.recording_id is None:
+        PendingRecording.objects.get_or_create(name=recording_name, defaults={"call": call})
+    return call
+
+
+def recording_store(*, name: str, data: bytes) -> StoredFile | None:
+    """Store a fetched recording (content-checked, SHA-256) on its call and forget it as pending.
+
+    Returns None when no call waits for `name` (already stored: a repeated fetch).
+    Emits: nothing. Raises: UploadRejectedError (not audio).
+    """
+    with transaction.atomic():
+        pending = (PendingRecording.objects.select_for_update().select_related("call", "call__case")
+                   .filter(name=name).first())
+        if pending is None:
+            return None
+        call = pending.call
+        upload = ContentFile(data, name=f"{name}.wav")
+        found = uploads.check_upload(upload, kind=FileKind.RECORDING)
+        with StoredNames() as guard:
+            stored = store_checked(case=call.case, kind=FileKind.RECORDING, upload=upload, found=found,
+                                   by=call.collector, guard=guard)
+            call.recording = stored
+            call.save(update_fields=["recording"])
+            pending.delete()
+        return stored
+
+
+def recording_fetch_failed(*, name: str, error: str) -> None:
+    """Count a failed download; the scheduler's next round asks the dialer again. Emits/Raises: nothing."""
+    pending = PendingRecording.objects.filter(name=name).first()
+    if pending is not None:
+        pending.attempts += 1
+        pending.last_error = error[:300]
+        pending.save(update_fields=["attempts", "last_error"])
+
+
+def pending_recording_names() -> list[str]:
+    return list(PendingRecording.objects.order_by("created_at").values_list("name", flat=True)[:100])
+
+
+def recordings_retry_request() -> int:
+    """Scheduler job: ask the dialer to fetch recordings still on Asterisk. Returns how many wait.
+
+    Emits: nothing. Raises: nothing.
+    """
+    waiting = PendingRecording.objects.count()
+    if waiting:
+        send_dialer_command_on_commit({"type": "recordings.retry"})
+    return waiting
+
+
+@transaction.atomic
+def recording_match(*, call: CallRecord, case: Case, by: User) -> CallRecord:
+    """Attach an unmatched call (and its recording) to `case`; it leaves the unmatched list.
+
+    Emits: nothing. Raises: DialRefusedError (already matched).
+    """
+    call = CallRecord.objects.select_for_update().get(pk=call.pk)
+    if call.case_id is not None:
+        raise DialRefusedError("这条录音已经匹配到委案")
+    call.case = case
+    call.save(update_fields=["case"])
+    if call.recording_id:
+        StoredFile.objects.filter(pk=call.recording_id, case__isnull=True).update(case=case)
+    from cases import history
+    history.call_recorded(call=call, actor=by)
+    return call
+
+
+@transaction.atomic
+def number_suggestion_decide(*, suggestion: NumberSuggestion, accept: bool, by: User) -> CaseContact | None:
+    """The owner clerk adds a collector's new number to the case, or declines it.
+
+    Emits: nothing. Raises: DialRefusedError (already decided).
+    """
+    suggestion = NumberSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != NumberSuggestionStatus.PENDING:
+        raise DialRefusedError("该号码已经处理过了")
+    suggestion.status = NumberSuggestionStatus.ACCEPTED if accept else NumberSuggestionStatus.DECLINED
+    suggestion.decided_by = by
+    suggestion.save(update_fields=["status", "decided_by"])
+    if not accept:
+        return None
+    return CaseContact.objects.create(case_id=suggestion.case_id, phone=suggestion.number, relation="业务员新增",
+                                      source=ContactSource.ADDED)
+

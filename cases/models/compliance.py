@@ -1,0 +1,157 @@
+"""Calling rules (issue 5 compliance guard): per-bank calling window and caps, blocked numbers, refusals.
+
+The dialer reads these through dialer/domain.py before every originate; a refusal is logged here so
+managers see refusals per collector. Numbers the collector typed are offered to the owner clerk as a
+NumberSuggestion. Models stay thin: the rules themselves live in dialer/compliance.py (pure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+# The law's outer bounds (never wider than 08:00–22:00) and the product default (08:00–21:00).
+WINDOW_EARLIEST = dt.time(8, 0)
+WINDOW_LATEST = dt.time(22, 0)
+DEFAULT_WINDOW_START = dt.time(8, 0)
+DEFAULT_WINDOW_END = dt.time(21, 0)
+DEFAULT_MAX_ANSWERED_PER_DEBTOR = 3
+DEFAULT_MAX_UNANSWERED_PER_NUMBER = 6
+
+
+class CallPolicy(models.Model):
+    bank = models.OneToOneField("cases.Bank", on_delete=models.CASCADE, related_name="call_policy",
+                                verbose_name="银行")
+    window_start = models.TimeField("允许拨打开始", default=DEFAULT_WINDOW_START)
+    window_end = models.TimeField("允许拨打结束", default=DEFAULT_WINDOW_END)
+    max_answered_per_debtor = models.PositiveSmallIntegerField("每名债务人每日接通上限",
+                                                               default=DEFAULT_MAX_ANSWERED_PER_DEBTOR)
+    max_unanswered_per_number = models.PositiveSmallIntegerField("每个号码每日未接通上限",
+                                                                 default=DEFAULT_MAX_UNANSWERED_PER_NUMBER)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拨打规则"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(window_start__gte=WINDOW_EARLIEST,
+                                                      window_end__lte=WINDOW_LATEST,
+                                                      window_start__lt=models.F("window_end")),
+                                   name="callpolicy_window_within_0800_2200"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} {self.window_start:%H:%M}–{self.window_end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.window_start < WINDOW_EARLIEST or self.window_end > WINDOW_LATEST:
+            raise ValidationError("拨打时段不得早于 08:00 或晚于 22:00")
+        if self.window_start >= self.window_end:
+            raise ValidationError("拨打时段的开始必须早于结束")
+
+
+class BlockedNumberReason(models.TextChoices):
+    EMPTY = "empty", "空号"
+    DO_NOT_CALL = "do_not_call", "拒绝来电（勿扰）"
+
+
+class BlockedNumber(models.Model):
+    number = models.CharField("号码", max_length=32, unique=True)
+    reason = models.CharField("原因", max_length=16, choices=BlockedNumberReason.choices)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="标记人")
+    created_at = models.DateTimeField("标记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "禁拨号码"
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_reason_display()}"
+
+
+class RefusalRule(models.TextChoices):
+    WINDOW = "window", "不在允许拨打时段"
+    ANSWERED_CAP = "answered_cap", "债务人当日接通次数已达上限"
+    UNANSWERED_CAP = "unanswered_cap", "号码当日未接通次数已达上限"
+    EMPTY_NUMBER = "empty", "空号"
+    DO_NOT_CALL = "do_not_call", "号码已标记勿扰"
+    NOT_CONNECTED = "not_connected", "呼叫系统未连接"
+    PHONE_OFFLINE = "phone_offline", "业务员话机不在线"
+    LINES_BUSY = "lines_busy", "外线全忙"
+    NO_EXTENSION = "no_extension", "业务员未设置分机"
+    COLLECTOR_BUSY = "collector_busy", "业务员正在通话"
+
+
+class CallRefusal(models.Model):
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_refusals",
+                                  verbose_name="业务员")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                             verbose_name="委案")
+    number = models.CharField("号码", max_length=32)
+    rule = models.CharField("规则", max_length=16, choices=RefusalRule.choices)
+    message = models.CharField("提示", max_length=200)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拒绝拨打记录"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["collector", "created_at"], name="refusal_collector_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.number} {self.get_rule_display()}"
+
+
+class NumberSuggestionStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    ACCEPTED = "accepted", "已添加"
+    DECLINED = "declined", "已忽略"
+
+
+class NumberSuggestion(models.Model):
+    """A number a collector edited or typed before dialling, offered to the owner clerk to add to the case."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="number_suggestions",
+                             verbose_name="委案")
+    number = models.CharField("号码", max_length=32)
+    based_on = models.ForeignKey("cases.CaseContact", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name="原号码")
+    suggested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name="业务员")
+    status = models.CharField("状态", max_length=16, choices=NumberSuggestionStatus.choices,
+                              default=NumberSuggestionStatus.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="处理人")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待添加号码"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], condition=models.Q(status="pending"),
+                                    name="numbersuggestion_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.number} {self.get_status_display()}"
+
+
+class PendingRecording(models.Model):
+    """A call's recording still on Asterisk: written with the call record, deleted once stored here.
+
+    Survives restarts, so a failed download is retried (the scheduler asks the dialer) until stored.
+    """
+
+    call = models.OneToOneField("cases.CallRecord", on_delete=models.CASCADE, related_name="+",
+                                verbose_name="电话记录")
+    name = models.CharField("录音名", max_length=128, unique=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待取回录音"
+
+    def __str__(self) -> str:
+        return self.name

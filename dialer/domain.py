@@ -1,0 +1,86 @@
+"""The dialer's door into the domain: async wrappers (sync_to_async) around cases actions and selectors.
+
+The ONLY dialer module that imports `cases`. Everything here runs in a worker thread with fresh database
+connections around it, so a long-lived dialer never holds a stale connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from cases.actions import dialer as actions
+from cases.models import Case
+from cases.selectors import dialer as selectors
+from dialer.compliance import ComplianceFacts
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _db(fn: Callable[P, R]) -> Callable[P, R]:
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+    return run
+
+
+def _async(fn: Callable[P, R]):  # type: ignore[no-untyped-def]
+    return sync_to_async(_db(fn), thread_sensitive=True)
+
+
+@dataclass(frozen=True)
+class CallerMatch:
+    case_id: int
+    collector_id: int
+    extension: str
+    label: str
+
+
+def _compliance_facts(case_id: int | None, number: str, now: dt.datetime) -> ComplianceFacts:
+    case = Case.objects.filter(pk=case_id).first() if case_id else None
+    f = selectors.compliance_facts(case=case, number=number, now=now)
+    return ComplianceFacts(window_start=f.window_start, window_end=f.window_end,
+                           max_answered_per_debtor=f.max_answered_per_debtor,
+                           max_unanswered_per_number=f.max_unanswered_per_number,
+                           answered_today=f.answered_today, unanswered_today=f.unanswered_today, blocked=f.blocked)
+
+
+def _notify(*, collector_id: int, case_id: int | None, **kwargs: object) -> None:
+    case = Case.objects.filter(pk=case_id).first() if case_id else None
+    actions.call_status_notify(collector_id=collector_id, case=case, **kwargs)  # type: ignore[arg-type]
+
+
+def _case_for_caller(number: str) -> CallerMatch | None:
+    case = selectors.case_for_caller(number)
+    if case is None or case.collector is None:
+        return None
+    return CallerMatch(case_id=case.pk, collector_id=case.collector.pk, extension=case.collector.sip_endpoint,
+                       label=actions.case_label(case))
+
+
+def _recording_store(name: str, data: bytes) -> bool:
+    return actions.recording_store(name=name, data=data) is not None
+
+
+def _call_write(**kwargs: object) -> int:
+    return actions.dialer_call_write(**kwargs).pk  # type: ignore[arg-type]
+
+
+compliance_facts = _async(_compliance_facts)
+notify = _async(_notify)
+refusal_log = _async(actions.call_refusal_log)
+case_for_caller = _async(_case_for_caller)
+collector_extensions = _async(selectors.collector_extensions)
+call_write = _async(_call_write)
+recording_store = _async(_recording_store)
+recording_fetch_failed = _async(actions.recording_fetch_failed)
+pending_recording_names = _async(actions.pending_recording_names)
