@@ -38,45 +38,6 @@ def admin_sql(sql: str) -> None:
 
 
 FILL_SQL = """
-INSERT INTO cases_bank (code, name, is_active, created_at)
-SELECT 'BK' || b, '银行' || b, true, now() FROM generate_series(1, 4) b;
-
-INSERT INTO accounts_branchcompany (name, created_at) VALUES ('沈阳分公司', now()), ('大连分公司', now());
-INSERT INTO accounts_department (branch_id, name, created_at)
-SELECT br.id, d, now() FROM accounts_branchcompany br, unnest(ARRAY['电催一部', '电催二部', '外访部']) d;
-
--- 300 collectors, 8 clerks (two per bank), 2 managers.
-INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-  date_joined, full_name, phone, branch_id, department_id, is_clerk, is_phone_collector, is_field_collector,
-  is_manager, is_sysadmin, must_change_password)
-SELECT '!', false, 'c' || g, '', '', '', false, true, now(), '业务员' || g, '',
-  (SELECT id FROM accounts_branchcompany ORDER BY id LIMIT 1 OFFSET (g % 2)),
-  (SELECT id FROM accounts_department ORDER BY id LIMIT 1 OFFSET (g % 6)),
-  false, g % 5 <> 0, g % 5 = 0, false, false, false
-FROM generate_series(1, 300) g;
-INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-  date_joined, full_name, phone, is_clerk, is_phone_collector, is_field_collector, is_manager, is_sysadmin,
-  must_change_password)
-SELECT '!', false, 'k' || g, '', '', '', false, true, now(), '内勤' || g, '', true, false, false, false, false, false
-FROM generate_series(1, 8) g;
-INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-  date_joined, full_name, phone, is_clerk, is_phone_collector, is_field_collector, is_manager, is_sysadmin,
-  must_change_password)
-SELECT '!', false, 'm' || g, '', '', '', false, true, now(), '经理' || g, '', false, false, false, true, false, false
-FROM generate_series(1, 2) g;
-INSERT INTO cases_clerkbankscope (clerk_id, bank_id, created_at)
-SELECT u.id, b.id, now() FROM accounts_user u
-JOIN cases_bank b ON b.code = 'BK' || ((substr(u.username, 2)::int % 4) + 1)
-WHERE u.is_clerk;
-
--- 200 batches of 5,000 cases.
-INSERT INTO cases_batch (bank_id, batch_no, product_type, imported_by_id, imported_at, entrust_date, return_date,
-  case_count, total_amount, continuation_count, source_filename, source_sha256)
-SELECT (SELECT id FROM cases_bank ORDER BY id LIMIT 1 OFFSET (g % 4)), 'PC' || lpad(g::text, 5, '0'),
-  CASE WHEN g % 3 = 0 THEN 'loan' ELSE 'credit_card' END, NULL, now() - (g || ' days')::interval,
-  current_date - (g % 120), current_date - (g % 120) + 90, 5000, 0, 0, '', ''
-FROM generate_series(1, 200) g;
-
 CREATE TEMP TABLE bench_batches AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, bank_id, entrust_date,
   return_date FROM cases_batch;
 CREATE TEMP TABLE bench_collectors AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id
@@ -86,7 +47,8 @@ CREATE TEMP TABLE bench_clerks AS SELECT DISTINCT ON (bank_id) bank_id, clerk_id
 INSERT INTO cases_case (bank_id, batch_id, case_no, debtor_name, id_number, product_type, card_no, mobile,
   home_address, employer, work_address, region, note, entrusted_amount, principal, interest, fees, overdue_days,
   commission_rate, repaid_amount, balance, entrust_date, return_date, original_return_date, status,
-  status_changed_at, owner_clerk_id, collector_id, assigned_at, previous_case_id, extra, created_at, updated_at)
+  status_changed_at, owner_clerk_id, collector_id, assigned_at, previous_case_id, extra, created_at, updated_at
+  %(case_extra_cols)s)
 SELECT b.bank_id, b.id, 'AJ' || lpad(g::text, 8, '0'),
   substr('王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗', 1 + (hashint4(g) & 2147483647) % 20, 1)
     || substr('伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平', 1 + (hashint4(g + 7) & 2147483647) % 20, 1)
@@ -103,6 +65,7 @@ SELECT b.bank_id, b.id, 'AJ' || lpad(g::text, 8, '0'),
   CASE WHEN st = 'unassigned' THEN NULL ELSE k.clerk_id END,
   CASE WHEN st = 'unassigned' THEN NULL ELSE c.id END,
   CASE WHEN st = 'unassigned' THEN NULL ELSE now() END, NULL, '{}'::jsonb, now(), now()
+  %(case_extra_vals)s
 FROM (
   SELECT g, round((1000 + (hashint4(g + 3) & 2147483647) % 200000)::numeric + 0.55, 2) AS amt,
     (ARRAY['unassigned','not_started','in_progress','in_progress','in_progress','settled','returned','retained'])
@@ -113,17 +76,93 @@ JOIN bench_batches b ON b.n = (s.g - 1) / 5000 % 200
 JOIN bench_clerks k ON k.bank_id = b.bank_id
 JOIN bench_collectors c ON c.n = (hashint4(s.g + 11) & 2147483647) % 300;
 
-INSERT INTO cases_casecontact (case_id, name, relation, phone, source, created_at)
-SELECT id, '联系人', '配偶', '138' || lpad(id::text, 8, '0'), 'import', now() FROM cases_case;
+INSERT INTO cases_casecontact (case_id, name, relation, phone, source, created_at %(contact_extra_cols)s)
+SELECT id, '联系人', '配偶', '138' || lpad(id::text, 8, '0'), 'import', now() %(contact_extra_vals)s FROM cases_case;
 """
+
+
+def _literal(field: object) -> str:
+    """An SQL literal of a field's default (enough for the booleans, numbers, texts and JSON models use)."""
+    import json
+    from decimal import Decimal
+
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return "now()"
+    value = field.get_default() if field.has_default() else None  # type: ignore[attr-defined]
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _extra_columns(model: type, mapped: set[str]) -> tuple[str, str]:
+    """Columns other work added to a table after this script was written, filled with their defaults.
+
+    Keeps the raw INSERTs below working when a model gains a NOT NULL column with a Python-side default.
+    """
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if f.column not in mapped and not f.primary_key]
+    cols = "".join(f", {connection.ops.quote_name(f.column)}" for f in fields)
+    vals = "".join(f", {_literal(f)}" for f in fields)
+    return cols, vals
+
+
+def _fill_small_tables() -> None:
+    """Banks, staff, scopes and batches through the ORM: a few hundred rows, and new fields get defaults."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import BranchCompany, Department, User
+    from cases.models import Bank, Batch, ClerkBankScope
+
+    banks = Bank.objects.bulk_create([Bank(code=f"BK{b}", name=f"银行{b}") for b in range(1, 5)])
+    branches = BranchCompany.objects.bulk_create([BranchCompany(name=n) for n in ("沈阳分公司", "大连分公司")])
+    departments = Department.objects.bulk_create(
+        [Department(branch=b, name=n) for b in branches for n in ("电催一部", "电催二部", "外访部")])
+    users = [User(username=f"c{g}", password="!", full_name=f"业务员{g}", branch=branches[g % 2],
+                  department=departments[g % 6], is_phone_collector=g % 5 != 0, is_field_collector=g % 5 == 0)
+             for g in range(1, 301)]
+    users += [User(username=f"k{g}", password="!", full_name=f"内勤{g}", is_clerk=True) for g in range(1, 9)]
+    users += [User(username=f"m{g}", password="!", full_name=f"经理{g}", is_manager=True) for g in range(1, 3)]
+    User.objects.bulk_create(users)
+    ClerkBankScope.objects.bulk_create([
+        ClerkBankScope(clerk=u, bank=banks[int(u.username[1:]) % 4]) for u in User.objects.filter(is_clerk=True)])
+    today = timezone.localdate()
+    Batch.objects.bulk_create([
+        Batch(bank=banks[g % 4], batch_no=f"PC{g:05d}", product_type="loan" if g % 3 == 0 else "credit_card",
+              entrust_date=today - dt.timedelta(days=g % 120), return_date=today - dt.timedelta(days=g % 120 - 90),
+              case_count=5000)
+        for g in range(1, 201)])
 
 
 def fill(cases: int) -> None:
     from django.db import connection
 
+    from cases.models import Case, CaseContact
+
     started = time.perf_counter()
+    _fill_small_tables()
+    case_cols = {"id", "bank_id", "batch_id", "case_no", "debtor_name", "id_number", "product_type", "card_no",
+                 "mobile", "home_address", "employer", "work_address", "region", "note", "entrusted_amount",
+                 "principal", "interest", "fees", "overdue_days", "commission_rate", "repaid_amount", "balance",
+                 "entrust_date", "return_date", "original_return_date", "status", "status_changed_at",
+                 "owner_clerk_id", "collector_id", "assigned_at", "previous_case_id", "extra", "created_at",
+                 "updated_at"}
+    case_extra_cols, case_extra_vals = _extra_columns(Case, case_cols)
+    contact_extra_cols, contact_extra_vals = _extra_columns(
+        CaseContact, {"id", "case_id", "name", "relation", "phone", "source", "created_at"})
+    sql = (FILL_SQL.replace("%(cases)s", str(cases))
+           .replace("%(case_extra_cols)s", case_extra_cols).replace("%(case_extra_vals)s", case_extra_vals)
+           .replace("%(contact_extra_cols)s", contact_extra_cols)
+           .replace("%(contact_extra_vals)s", contact_extra_vals))
     with connection.cursor() as cur:
-        for statement in FILL_SQL.replace("%(cases)s", str(cases)).split(";\n"):
+        for statement in sql.split(";\n"):
             if statement.strip():
                 cur.execute(statement)
         cur.execute("VACUUM ANALYZE")
