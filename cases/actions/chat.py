@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases import history
 from cases.actions.notifications import user_events_deliver
+from cases.actions.stats import dashboard_publish_deltas
 from cases.enums import FileKind
 from cases.exceptions import (
     ChatMessageEmptyError,
@@ -125,7 +126,8 @@ def document_request_open(*, case: Case, by: User, items: Iterable[str], reason:
                           items_other: str = "") -> DocumentRequest:
     """P9/C8: `by` asks for customer documents on `case`; the request goes to the case's owner clerk at once.
 
-    Emits: DocumentRequestOpened → user.<clerk> (stored: toast and inbox, caught up on reconnect).
+    Emits: DocumentRequestOpened → user.<clerk> (stored: toast and inbox, caught up on reconnect);
+           DashboardCounterChanged (doc_requests_waiting +1) → the collector's dashboard groups.
     Raises: DocumentRequestInvalidError, NoClerkForRequestError.
     """
     codes, other = _clean_items(items, items_other)
@@ -145,6 +147,7 @@ def document_request_open(*, case: Case, by: User, items: Iterable[str], reason:
             items=tuple(docreq.item_labels), reason=reason, created_at=_iso(docreq.created_at)),
         user_ids=[clerk.pk],
     )
+    _dashboard_waiting(docreq=docreq, delta=1)
     return docreq
 
 
@@ -311,8 +314,17 @@ _TRANSITIONS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
 }
 
 
+def _dashboard_waiting(*, docreq: DocumentRequest, delta: int) -> None:
+    """M7: the managers' dashboard counts requests waiting for the clerk per collector (live-only column,
+    counted from the table on page load; here only the move is published)."""
+    dashboard_publish_deltas(collector_id=docreq.requested_by_id, deltas={"doc_requests_waiting": delta})
+
+
 def _status_changed(*, docreq: DocumentRequest, by: User, previous: str, at: object) -> None:
     history.document_request_status_changed(docreq=docreq, actor=by, previous=previous)
+    was_waiting, waiting = previous == DocumentRequestStatus.OPEN, docreq.status == DocumentRequestStatus.OPEN
+    if was_waiting != waiting:
+        _dashboard_waiting(docreq=docreq, delta=1 if waiting else -1)
     event = DocumentRequestStatusChanged(
         request_id=docreq.pk, case_id=docreq.case_id, case_no=docreq.case.case_no, status=docreq.status,
         status_label=docreq.get_status_display(), previous_status=previous, by_id=by.pk,
@@ -326,7 +338,8 @@ def document_request_set_status(*, docreq: DocumentRequest, by: User, status: st
     """Move a request between 待答复, 已答复 and 已关闭: the clerk answers, either side closes, the collector
     reopens.
 
-    Emits: DocumentRequestStatusChanged → chat.<request>, user.<each participant> (stored).
+    Emits: DocumentRequestStatusChanged → chat.<request>, user.<each participant> (stored);
+           DashboardCounterChanged (doc_requests_waiting ±1) when the request leaves or re-enters 待答复.
     Raises: DocumentRequestTransitionError.
     """
     docreq = (DocumentRequest.objects.select_for_update(of=("self",))

@@ -27,6 +27,7 @@ from cases.models import CaseEvent, ChatMessage, DocumentRequest, DocumentReques
 from cases.policies import access_document_request, can_view_document_request
 from cases.selectors.chat import document_request_list_for_inbox, waiting_text
 from realtime import groups
+from realtime.events import DashboardCounterChanged
 from realtime.events_chat import ChatMessagePosted, ChatRead, ChatTyping, DocumentRequestOpened
 from tests import factories as f
 from tests.cases.samples import media_root, pdf  # noqa: F401  (fixture)
@@ -355,6 +356,20 @@ def test_document_request_set_status_notifies_both_sides_as_stored_events(
     for user in (collector, clerk):
         [message] = [m for m in published.messages_to(groups.user(user.pk)) if m["type"] == "docreq.status_changed"]
         assert message["status"] == "closed" and isinstance(message["event_id"], int)
+
+
+def test_the_dashboard_hears_when_a_request_starts_and_stops_waiting(
+        case, collector, clerk, published, django_capture_on_commit_callbacks):
+    # given / when: opened, answered by the clerk's reply, reopened by the collector
+    with django_capture_on_commit_callbacks(execute=True):
+        docreq = _open(case, collector)
+        chat_message_send(docreq=docreq, by=clerk, text="已上传")
+        chat_message_send(docreq=docreq, by=clerk, text="还有别的吗")
+        document_request_set_status(docreq=docreq, by=collector, status="open")
+    # then
+    deltas = [e.deltas for e in published.sent_to(groups.dashboard_all()) if isinstance(e, DashboardCounterChanged)]
+    assert deltas == [{"doc_requests_waiting": 1}, {"doc_requests_waiting": -1}, {"doc_requests_waiting": 1}]
+    assert all(e.collector_id == collector.pk for e in published.sent_to(groups.dashboard_all()))
 
 
 # --- Policy ---------------------------------------------------------------------------------------------------
