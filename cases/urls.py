@@ -7,6 +7,7 @@ from cases.views import batches, cases, imports
 from cases.views import chat as chat_views
 from cases.views import complaints as complaint_views
 from cases.views import dashboards as dashboard_views
+from cases.views import dialer as dialer_views
 from cases.views import documents as document_views
 from cases.views import files as file_views
 from cases.views import reminders as reminder_views
@@ -60,4 +61,16 @@ urlpatterns = [
     path("templates/", template_views.bank_template_list_view, name="template-list"),
     path("templates/<int:template_id>/", template_views.bank_template_download_view, name="template-download"),
     path("templates/<int:template_id>/delete/", template_views.bank_template_delete_view, name="template-delete"),
+    # Dialer (issue 5): click-to-call, suggested numbers, unmatched recordings, lines board.
+    path("<int:case_id>/dial/", dialer_views.dial_numbers_view, name="dial-numbers"),
+    path("<int:case_id>/dial/call/", dialer_views.dial_view, name="call-dial"),
+    path("calls/hangup/", dialer_views.hangup_view, name="call-hangup"),
+    path("<int:case_id>/numbers/", dialer_views.number_suggestions_view, name="number-suggestions"),
+    path("<int:case_id>/numbers/<int:suggestion_id>/", dialer_views.number_suggestion_decide_view,
+         name="number-suggestion-decide"),
+    path("recordings/unmatched/", dialer_views.recording_unmatched_view, name="recording-unmatched"),
+    path("recordings/unmatched/<int:call_id>/", dialer_views.recording_unmatched_file_view,
+         name="recording-unmatched-file"),
+    path("lines/", dialer_views.lines_board_view, name="lines-board"),
+    path("lines/listen/", dialer_views.listen_in_view, name="listen-in"),
 ]

@@ -231,6 +231,40 @@ MATRIX += (
 )
 
 
+# --- Dialer (issue 5): click-to-call on the case (only its collector gets through to the dialer; with no
+# extension set and no dialer running the refusal is a 409 with the reason), suggested numbers for the
+# owner clerk, unmatched recordings for collectors and managers, the managers' lines board and listen-in.
+def _suggestion_id(w: World) -> int:
+    from cases.models import Case, NumberSuggestion
+
+    case = Case.objects.get(pk=w.case_id)
+    return NumberSuggestion.objects.get_or_create(case=case, number="13911112222",
+                                                  defaults={"suggested_by": case.collector})[0].pk
+
+
+RECORDINGS = only(OK, "collector", "other_collector", "field_collector", "manager", "sysadmin")
+_CASE = {"kwargs": lambda w: {"case_id": w.case_id}}
+MATRIX += (
+    Route("cases:dial-numbers", SEES_CASE, **_CASE),
+    Route("cases:call-dial", on_case(409), method="post", **_CASE),
+    Route("cases:call-dial", everyone(NOT_ALLOWED), **_CASE),
+    Route("cases:call-hangup", everyone(400), method="post"),
+    Route("cases:call-hangup", everyone(NOT_ALLOWED)),
+    Route("cases:number-suggestions", SEES_CASE, **_CASE),
+    Route("cases:number-suggestion-decide", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "suggestion_id": _suggestion_id(w)}),
+    Route("cases:recording-unmatched", RECORDINGS),
+    Route("cases:recording-unmatched", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
+          method="post"),
+    Route("cases:recording-unmatched-file", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
+          kwargs=lambda w: {"call_id": 999999}),
+    Route("cases:lines-board", only(OK, "manager", "sysadmin")),
+    Route("cases:lines-board", only(OK, "manager", "sysadmin"), query={"fragment": "1"}),
+    Route("cases:listen-in", only(REDIRECT, "manager", "sysadmin"), method="post"),
+    Route("cases:listen-in", everyone(NOT_ALLOWED)),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:

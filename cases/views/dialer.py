@@ -1,0 +1,231 @@
+"""Dialer pages and endpoints (issue 5): click-to-call, hang-up, suggested numbers, unmatched recordings,
+the managers' lines board and listen-in. Adapters only: policy → action/selector → render.
+
+Collectors never receive a full number: they dial by contact id and the server resolves it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from accounts.selectors import sees_full_id_numbers
+from cases.actions.dialer import (
+    DialRefusedError,
+    call_hangup_request,
+    dial_request,
+    dialer_health,
+    listen_in_request,
+    number_suggestion_decide,
+    recording_match,
+)
+from cases.models import CallRecord, Case, CaseContact, NumberSuggestion
+from cases.models.cases import mask_phone
+from cases.policies import access_case, can_record_work
+from cases.selectors.cases import case_visible_to
+from cases.selectors.dashboards import can_view_dashboard
+from cases.selectors.dialer import (
+    calls_today_by_collector,
+    pending_number_suggestions,
+    recent_refusals,
+    refusals_today_by_collector,
+    unmatched_recordings,
+)
+from cases.views.cases import AppRequest
+
+LINES_KEY = "dialer:lines"
+
+PHASE_LABELS = {
+    "collector_ringing": "振铃（业务员）", "collector_answered": "外呼中", "customer_dialling": "外呼中",
+    "customer_ringing": "振铃（客户）", "inbound_ringing": "来电振铃", "routed": "来电振铃", "connected": "通话中",
+}
+
+
+def _number_for(user: User, number: str) -> str:
+    return number if sees_full_id_numbers(user) else mask_phone(number)
+
+
+@login_required
+@require_GET
+def dial_numbers_view(request: AppRequest, case_id: int) -> HttpResponse:
+    """The case's numbers with dial buttons (loaded into the call panel on the case page)."""
+    case = access_case(user=request.user, case_id=case_id)
+    if not can_record_work(user=request.user, case=case):
+        return HttpResponse("")
+    rows = []
+    if case.mobile:
+        rows.append({"id": "", "label": "本人手机", "number": _number_for(request.user, case.mobile)})
+    for contact in CaseContact.objects.filter(case=case).order_by("id"):
+        label = " ".join(p for p in (contact.relation, contact.name) if p) or "联系人"
+        rows.append({"id": contact.pk, "label": label, "number": _number_for(request.user, contact.phone)})
+    return render(request, "dialer/_dial_numbers.html", {"case": case, "rows": rows,
+                                                          "has_extension": bool(request.user.sip_endpoint)})
+
+
+@login_required
+@require_POST
+def dial_view(request: AppRequest, case_id: int) -> JsonResponse:
+    """Click-to-call: {contact: id or "" for the debtor's mobile, number: optional typed number}."""
+    case = access_case(user=request.user, case_id=case_id)
+    contact = None
+    raw = request.POST.get("contact", "")
+    if raw:
+        if not raw.isdigit():
+            return JsonResponse({"error": "联系人不正确"}, status=400)
+        contact = CaseContact.objects.filter(pk=int(raw), case=case).first()
+        if contact is None:
+            return JsonResponse({"error": "该联系人不属于这个委案"}, status=400)
+    try:
+        call_uuid = dial_request(case=case, by=request.user, contact=contact, number=request.POST.get("number", ""))
+    except DialRefusedError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"call_uuid": call_uuid, "message": "正在呼叫您的话机，请摘机"})
+
+
+@login_required
+@require_POST
+def hangup_view(request: AppRequest) -> JsonResponse:
+    call_uuid = request.POST.get("call_uuid", "")
+    if not call_uuid.isalnum() or len(call_uuid) > 64:
+        return JsonResponse({"error": "呼叫标识不正确"}, status=400)
+    call_hangup_request(call_uuid=call_uuid, by=request.user)
+    return JsonResponse({"ok": True})
+
+
+@login_required
+@require_GET
+def number_suggestions_view(request: AppRequest, case_id: int) -> HttpResponse:
+    """Numbers collectors typed for this case, for the owner clerk to add (loaded on the case page)."""
+    case = access_case(user=request.user, case_id=case_id)
+    if not (request.user.is_clerk and case.owner_clerk_id == request.user.pk):
+        return HttpResponse("")
+    return render(request, "dialer/_number_suggestions.html",
+                  {"case": case, "suggestions": pending_number_suggestions(case)})
+
+
+@login_required
+@require_POST
+def number_suggestion_decide_view(request: AppRequest, case_id: int, suggestion_id: int) -> HttpResponse:
+    case = access_case(user=request.user, case_id=case_id)
+    if not (request.user.is_clerk and case.owner_clerk_id == request.user.pk):
+        raise PermissionDenied
+    suggestion = get_object_or_404(NumberSuggestion, pk=suggestion_id, case=case)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        number_suggestion_decide(suggestion=suggestion, accept=accept, by=request.user)
+    except DialRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已将 {suggestion.number} 添加到委案" if accept else f"已忽略 {suggestion.number}")
+    return redirect("cases:case-detail", case_id=case.pk)
+
+
+def _can_see_unmatched(user: User) -> bool:
+    return bool(user.is_active and (user.is_collector or user.is_manager or user.is_sysadmin))
+
+
+@login_required
+def recording_unmatched_view(request: AppRequest) -> HttpResponse:
+    """Inbound recordings that match no case; matching one to a case (by case number) attaches it."""
+    if not _can_see_unmatched(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        call = get_object_or_404(CallRecord, pk=request.POST.get("call") or 0, case__isnull=True,
+                                 recording__isnull=False)
+        case_no = request.POST.get("case_no", "").strip()
+        case = case_visible_to(request.user).filter(case_no=case_no).order_by("-id").first() if case_no else None
+        if case is None:
+            messages.error(request, f"找不到您可查看的委案编号“{case_no}”" if case_no else "请输入委案编号")
+        else:
+            try:
+                recording_match(call=call, case=case, by=request.user)
+            except DialRefusedError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"录音已匹配到委案 {case.case_no}")
+        return redirect("cases:recording-unmatched")
+    rows = [{"call": c, "number": _number_for(request.user, c.number)} for c in unmatched_recordings()[:200]]
+    return render(request, "dialer/recording_unmatched.html", {"rows": rows, "nav_active": "recordings"})
+
+
+@login_required
+@require_GET
+def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResponse:
+    """Play an unmatched recording (it has no case yet, so the case file URL does not serve it)."""
+    from django.http import FileResponse
+
+    if not _can_see_unmatched(request.user):
+        raise PermissionDenied
+    call = get_object_or_404(CallRecord, pk=call_id, case__isnull=True, recording__isnull=False)
+    stored = call.recording
+    if stored is None or stored.is_deleted:
+        raise Http404
+    return FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+
+
+def _lines_context(user: User) -> dict[str, object]:
+    now = timezone.now()
+    snapshot = cache.get(LINES_KEY) or {}
+    health = dialer_health()
+    collectors = {u.pk: u for u in User.objects.filter(is_active=True).filter(
+        pk__in=[c.get("collector_id") for c in snapshot.get("calls", []) if c.get("collector_id")])}
+    cases = {c.pk: c for c in Case.objects.filter(
+        pk__in=[c.get("case_id") for c in snapshot.get("calls", []) if c.get("case_id")])}
+    calls = []
+    for c in snapshot.get("calls", []):
+        started = c.get("connected_at") or c.get("since") or now.timestamp()
+        calls.append({
+            "uuid": c["call_uuid"], "phase": c["phase"], "label": PHASE_LABELS.get(c["phase"], c["phase"]),
+            "direction": "呼入" if c["direction"] == "inbound" else "呼出", "extension": c.get("extension", ""),
+            "collector": collectors.get(c.get("collector_id")), "case": cases.get(c.get("case_id")),
+            "number": _number_for(user, c.get("number", "")),
+            "seconds": max(0, int(now.timestamp() - started)), "talking": c["phase"] == "connected",
+        })
+    total = int(snapshot.get("lines") or (health or {}).get("lines") or 0)
+    lines = [{"no": i + 1, "call": calls[i] if i < len(calls) else None} for i in range(max(total, len(calls)))]
+    today = calls_today_by_collector(now)
+    refusals = refusals_today_by_collector(now)
+    people = User.objects.filter(pk__in=set(today) | set(refusals)).order_by("username")
+    per_collector = [{"user": u, "calls": today.get(u.pk, (0, 0))[0], "answered": today.get(u.pk, (0, 0))[1],
+                      "refusals": refusals.get(u.pk, 0)} for u in people]
+    return {"lines": lines, "health": health, "connected": bool(health and health.get("ari_connected")),
+            "per_collector": per_collector, "refusals": recent_refusals(30), "now": now,
+            "can_listen": bool(user.sip_endpoint)}
+
+
+@login_required
+@require_GET
+def lines_board_view(request: AppRequest) -> HttpResponse:
+    """M7: every line live, calls and refusals per collector today, listen-in."""
+    if not can_view_dashboard(user=request.user):
+        raise PermissionDenied
+    context = _lines_context(request.user)
+    if request.GET.get("fragment"):
+        return render(request, "dialer/_lines_live.html", context)
+    context["nav_active"] = "lines"
+    return render(request, "dialer/lines_board.html", context)
+
+
+@login_required
+@require_POST
+def listen_in_view(request: AppRequest) -> HttpResponse:
+    if not can_view_dashboard(user=request.user):
+        raise PermissionDenied
+    call_uuid = request.POST.get("call_uuid", "")
+    try:
+        listen_in_request(call_uuid=call_uuid, by=request.user)
+    except DialRefusedError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"正在呼叫您的分机 {request.user.sip_endpoint}，摘机即可监听（只听不说）")
+    return redirect("cases:lines-board")
+
+
+
