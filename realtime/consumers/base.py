@@ -121,6 +121,21 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             self.last_event_id = event_id
         await self.send_json(message)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels runs close_old_connections() in a worker thread before every handler: a thread hop per
+        # message, which dominated fan-out cost (bench/fanout.py). Forwarding an event touches no database,
+        # so it skips that; every other handler (websocket.connect/receive, custom ones) goes the usual way.
+        if self._is_forwarded(message.get("type")):
+            await self.forward_event(message)
+            return
+        await super().dispatch(message)
+
+    def _is_forwarded(self, event_type: object) -> bool:
+        if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+            return False
+        own = getattr(type(self), handler_name(event_type), None)
+        return own is None  # no handler of its own: the generic forward
+
     def __getattr__(self, name: str) -> Handler:
         # Only reached when normal lookup fails: map "<area>_<snake>" handler names of registered
         # event types to forward_event, so every event type has a handler without boilerplate.
