@@ -103,7 +103,13 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             # WAL lets the web requests read while an import writes.
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20},
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "timeout": 20,
+                # Writers take the lock when the transaction begins, so two concurrent writers wait
+                # for each other instead of one failing with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     }
 
