@@ -27,7 +27,10 @@ def _send(message: Command) -> None:
     if layer is None:
         logger.warning("no channel layer: dialer command %s dropped", message.get("type"))
         return
-    async_to_sync(layer.send)(DIALER_CHANNEL, dict(message))
+    try:
+        async_to_sync(layer.send)(DIALER_CHANNEL, dict(message))
+    except Exception:  # a process edge: a full or unreachable layer must not fail the request that committed
+        logger.exception("dialer command %s could not be sent", message.get("type"))
 
 
 def send_dialer_command_on_commit(message: Command) -> None:

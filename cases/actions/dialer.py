@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from cases import uploads
@@ -216,13 +217,16 @@ def pending_recording_names() -> list[str]:
     return list(PendingRecording.objects.order_by("created_at").values_list("name", flat=True)[:100])
 
 
-def recordings_retry_request() -> int:
+def recordings_retry_request(*, older_than_s: int = 60) -> int:
     """Scheduler job: ask the dialer to fetch recordings still on Asterisk. Returns how many wait.
 
     Emits: nothing. Raises: nothing.
     """
-    waiting = PendingRecording.objects.count()
-    if waiting:
+    # Leave a minute for the live fetch that follows RecordingFinished; only ask a dialer that is listening.
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
+    waiting = PendingRecording.objects.filter(created_at__lte=cutoff).count()
+    health = dialer_health()
+    if waiting and health is not None and health.get("ari_connected"):
         send_dialer_command_on_commit({"type": "recordings.retry"})
     return waiting
 

@@ -404,3 +404,32 @@ async def test_stop_drains_live_calls_before_closing(running, sim, world):
         assert record is not None and record.hangup_cause == "通话结束"
         assert not (await sync_to_async(cache.get)(HEALTH_KEY))["ari_connected"]
         run.dialer.stop = lambda: None
+
+
+async def test_failed_recording_download_is_retried_by_the_scheduler_until_stored(running, sim, world, monkeypatch):
+    # given: storing the recording fails once (a full disk, a database hiccup)
+    from cases.actions.dialer import recordings_retry_request
+    from dialer import domain
+
+    real_store = domain.recording_store
+    failures = []
+
+    async def flaky_store(name, data):
+        if not failures:
+            failures.append(name)
+            raise OSError("No space left on device")
+        return await real_store(name, data)
+
+    await sim.script("13800138000", answer_after=0.5, hangup_after=1)
+    async with running() as run:
+        monkeypatch.setattr(run.handlers.domain, "recording_store", flaky_store)
+        call_uuid = await dial(world)
+        pending = await until_db(lambda: PendingRecording.objects.filter(attempts=1).first(), 15)
+        assert (await sim.state())["stored_recordings"]  # still on Asterisk
+        # when: the scheduler's round asks the dialer again
+        assert await sync_to_async(recordings_retry_request)(older_than_s=0) == 1
+        record = await until_db(lambda: (r := _record(call_uuid)) is not None and r.recording_id and r, 10)
+    # then
+    assert pending.last_error.startswith("OSError")
+    assert record.recording.sha256 and not await sync_to_async(PendingRecording.objects.exists)()
+    assert (await sim.state())["stored_recordings"] == []

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cases.actions.dialer import recordings_retry_request
 from cases.actions.notifications import user_events_prune
 from cases.actions.reminders import FireResult, reminder_fire_due
 
@@ -36,6 +37,7 @@ def scheduler_tick() -> FireResult:
     try:
         result = reminder_fire_due()
         user_events_prune()
+        recordings_retry_request()  # issue 5: recordings still on Asterisk are fetched again by the dialer
         return result
     finally:
         close_old_connections()
