@@ -163,6 +163,20 @@ def test_batch_import_refuses_rows_with_two_batch_numbers(bank, clerk):
     assert written() == (0, 0, 0, 0, 0)
 
 
+def test_batch_import_refuses_repeated_case_numbers(bank, clerk):
+    # given
+    from cases.imports.excel import parse_case_workbook
+
+    rows = parse_case_workbook(io.BytesIO(make_workbook([valid_row(1), valid_row(2)]))).rows
+    rows[1].case_no = rows[0].case_no
+    # when
+    with pytest.raises(ImportRejectedError) as caught:
+        batch_import(bank=bank, uploaded_by=clerk, filename="x.xlsx", rows=rows)
+    # then
+    assert [(e.row_number, e.column) for e in caught.value.errors] == [(3, "案件编号")]
+    assert written() == (0, 0, 0, 0, 0)
+
+
 def test_too_many_rows_are_refused(bank, clerk, settings):
     # given
     settings.IMPORT_MAX_ROWS = 3
