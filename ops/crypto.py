@@ -137,21 +137,37 @@ def decrypt_records(src: BinaryIO, fernet: Fernet) -> Iterator[bytes]:
 
 
 class DecryptingReader:
-    """A read-only file object over an encrypted backup file (for tarfile's stream mode)."""
+    """A read-only file object over an encrypted backup file (for tarfile's stream mode).
+
+    Keeps the current plaintext chunk and an offset into it: tarfile reads 10 KiB at a time, and slicing
+    a 4 MiB buffer on every read would copy the backup hundreds of times over.
+    """
 
     def __init__(self, src: BinaryIO, fernet: Fernet) -> None:
         self.chunks = decrypt_records(src, fernet)
-        self.buffer = b""
+        self.chunk = b""
+        self.pos = 0
         self.done = False
 
+    def _fill(self) -> bool:
+        if self.pos < len(self.chunk):
+            return True
+        if self.done:
+            return False
+        try:
+            self.chunk, self.pos = next(self.chunks), 0
+        except StopIteration:
+            self.done = True
+            self.chunk, self.pos = b"", 0
+            return False
+        return True
+
     def read(self, size: int = -1) -> bytes:
-        while not self.done and (size < 0 or len(self.buffer) < size):
-            try:
-                self.buffer += next(self.chunks)
-            except StopIteration:
-                self.done = True
-        if size < 0:
-            out, self.buffer = self.buffer, b""
-        else:
-            out, self.buffer = self.buffer[:size], self.buffer[size:]
-        return out
+        parts: list[bytes] = []
+        wanted = size
+        while (size < 0 or wanted > 0) and self._fill():
+            end = len(self.chunk) if size < 0 else min(len(self.chunk), self.pos + wanted)
+            parts.append(self.chunk[self.pos:end])
+            wanted -= end - self.pos
+            self.pos = end
+        return b"".join(parts)
