@@ -31,8 +31,8 @@
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
-    if (!current || !current.connected_at) return;
-    var s = Math.max(0, Math.floor((Date.now() - Date.parse(current.connected_at)) / 1000));
+    if (!current || !current.connected_local) return;
+    var s = Math.max(0, Math.floor((Date.now() - current.connected_local) / 1000));
     timerEl.textContent = pad(Math.floor(s / 60)) + ":" + pad(s % 60);
   }
   function save() {
@@ -57,7 +57,9 @@
     var live = st === "requested" || st === "ringing" || st === "dialling" || st === "connected";
     hangupBtn.hidden = !live || !current.call_uuid;
     closeBtn.hidden = live;
-    if (st === "connected" && current.connected_at) {
+    if (st === "connected") {
+      // Counted from when this browser heard of the answer: Asterisk's clock and the PC's may differ.
+      if (!current.connected_local) current.connected_local = Date.now();
       timerEl.hidden = false; tick();
       if (!timer) timer = setInterval(tick, 1000);
     } else {
