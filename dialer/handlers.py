@@ -74,6 +74,12 @@ class Listen:
     phone_up: bool = False
 
 
+def _event_time(transition: Transition) -> float:
+    """When Asterisk stamped the event behind a transition (epoch seconds): the panel latency is measured
+    from here (bench/dialer.py); our own transitions (failures, resync) carry our clock."""
+    return transition.at.timestamp() if transition.at is not None else time.time()
+
+
 class Handlers:
     def __init__(self, config: DialerConfig, client: AriClient, domain: Any = default_domain,
                  clock: Callable[[], datetime] = timezone.now) -> None:
@@ -282,9 +288,9 @@ class Handlers:
             if transition.phase == Phase.COLLECTOR_ANSWERED:
                 await self._collector_answered(call)
             elif transition.phase == Phase.CUSTOMER_RINGING:
-                await self._notify(call, *_STATUS_TEXT[Phase.CUSTOMER_RINGING])
+                await self._notify(call, *_STATUS_TEXT[Phase.CUSTOMER_RINGING], sent_at=_event_time(transition))
             elif transition.phase == Phase.CONNECTED:
-                await self._connected(call)
+                await self._connected(call, _event_time(transition))
             elif transition.phase == Phase.INBOUND_RINGING:
                 await self.route(call)
             elif transition.phase == Phase.ROUTED:
@@ -308,9 +314,8 @@ class Handlers:
         await self.client.create_and_dial(endpoint=self.config.customer_endpoint(s.number), channel_id=customer,
                                           timeout_s=self.config.customer_ring_s)
 
-    async def _connected(self, call: Call) -> None:
+    async def _connected(self, call: Call, sent_at: float) -> None:
         s = call.session
-        sent_at = time.time()
         if s.direction == Direction.INBOUND:
             await self.client.answer(s.customer_channel_id or "")
             await self.client.add_to_bridge(call.bridge_id, s.customer_channel_id or "")
@@ -324,7 +329,7 @@ class Handlers:
 
     async def _ended(self, call: Call, transition: Transition) -> None:
         s = call.session
-        sent_at = time.time()
+        sent_at = _event_time(transition)
         for channel_id in transition.hangup:
             try:
                 await self.client.hangup_quietly(channel_id)

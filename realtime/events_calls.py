@@ -34,4 +34,4 @@ class CallStatusChanged(Event):
     message: str = ""
     connected_at: str = ""  # ISO-8601 UTC, for the running timer
     duration_s: int | None = None
-    sent_at: float = 0.0  # epoch seconds when the dialer handled the ARI event (latency benchmark)
+    sent_at: float = 0.0  # epoch seconds of the ARI event behind this update (latency benchmark)

@@ -188,11 +188,10 @@ def recording_store(*, name: str, data: bytes) -> StoredFile | None:
     Emits: nothing. Raises: UploadRejectedError (not audio).
     """
     with transaction.atomic():
-        pending = (PendingRecording.objects.select_for_update().select_related("call", "call__case")
-                   .filter(name=name).first())
+        pending = PendingRecording.objects.select_for_update().filter(name=name).first()
         if pending is None:
             return None
-        call = pending.call
+        call = CallRecord.objects.select_related("case", "collector").get(pk=pending.call_id)
         upload = ContentFile(data, name=f"{name}.wav")
         found = uploads.check_upload(upload, kind=FileKind.RECORDING)
         with StoredNames() as guard:

@@ -51,6 +51,16 @@ def _inside_calling_hours():
         yield
 
 
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    """The test's and the dialer's sync_to_async thread keeps its connection; PostgreSQL would then refuse
+    to drop the test database."""
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 @pytest.fixture
 def world(db):
     bank = f.BankFactory()
