@@ -52,6 +52,9 @@ class CaseEventType(models.TextChoices):
     HANDED_OVER = "handed_over", "离职交接"
     NOTE = "note", "备注"
     STATUS_CHANGED = "status_changed", "状态变更"
+    # Money (C5): repayments and their reversing corrections
+    REPAYMENT = "repayment", "回款"
+    REPAYMENT_REVERSED = "repayment_reversed", "回款冲正"
     # Case work (P4, P5, C13, C14, C15)
     CALL = "call", "电话"
     VISIT = "visit", "外访"

@@ -142,3 +142,9 @@ class AssignmentPlanError(CaseNotAssignableError):
 class AssignerNotAllowedError(CaseNotAssignableError):
     def __init__(self) -> None:
         super().__init__("只有内勤或管理人员可以分配委案")
+
+
+# --- Money (C5, C9, C10) ----------------------------------------------------------------------------------
+
+class RepaymentError(DomainError):
+    """A repayment or its reversal was refused; the message says why in Chinese."""

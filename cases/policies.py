@@ -157,3 +157,15 @@ def cases_assignable_by(user: User) -> QuerySet[Case]:
 
 def can_assign_case(*, user: User, case: Case) -> bool:
     return cases_assignable_by(user).filter(pk=case.pk).exists()
+
+
+# --- Money (C5, C9, C10, C12) ----------------------------------------------------------------------------
+
+def can_record_repayment(*, user: User, case: Case) -> bool:
+    """C5: after the bank's notice, a clerk of the case's bank records (and reverses) its repayments."""
+    return _active(user) and user.is_clerk and ClerkBankScope.objects.filter(clerk=user, bank_id=case.bank_id).exists()
+
+
+def can_upload_repayment_file(*, user: User) -> bool:
+    """A clerk uploads a bank's repayment list; the rows are matched within the clerk's banks only."""
+    return _active(user) and user.is_clerk

@@ -11,6 +11,7 @@ from cases.views import dialer as dialer_views
 from cases.views import documents as document_views
 from cases.views import files as file_views
 from cases.views import reminders as reminder_views
+from cases.views import repayments as repayment_views
 from cases.views import templates as template_views
 from cases.views import work as work_views
 
@@ -73,4 +74,9 @@ urlpatterns = [
          name="recording-unmatched-file"),
     path("lines/", dialer_views.lines_board_view, name="lines-board"),
     path("lines/listen/", dialer_views.listen_in_view, name="listen-in"),
+    # Money (issue 6): repayments on the case page (C5)
+    path("<int:case_id>/repayments/", repayment_views.repayment_panel_view, name="repayment-panel"),
+    path("<int:case_id>/repayments/new/", repayment_views.repayment_create_view, name="repayment-create"),
+    path("<int:case_id>/repayments/<int:repayment_id>/reverse/", repayment_views.repayment_reverse_view,
+         name="repayment-reverse"),
 ]

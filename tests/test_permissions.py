@@ -186,6 +186,17 @@ MATRIX: tuple[Route, ...] = (
 )
 
 
+# --- Money (issue 6): repayments on the case page (C5). Clerks of the case's bank record and reverse; an
+# empty form comes back with its errors (200), nothing recorded.
+MATRIX += (
+    Route("cases:repayment-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:repayment-create", on_case(FORBIDDEN, clerk=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:repayment-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:repayment-reverse", on_case(FORBIDDEN, clerk=NOT_FOUND), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "repayment_id": 999999}),
+)
+
 # --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN
 # account made on demand. Health JSON answers monitoring tokens too (tests/ops/test_health.py).
 def _vpn_account_id(w: World) -> int:

@@ -12,6 +12,8 @@ from cases.models.files import StoredFile
 from cases.models.history import CaseEvent
 from cases.models.realtime import UserEvent
 from cases.models.reminders import HolidayArrangement, Reminder
+from cases.models.repayments import Repayment, RepaymentKind
+from cases.models.reports import RepaymentDaily
 from cases.models.stats import DailyCaseWork, DailyCollectorStats
 from cases.models.templates import BankTemplate
 from cases.models.visits import VisitRecord
@@ -22,3 +24,4 @@ __all__ += ["BankTemplate", "CallRecord", "Complaint", "StoredFile", "VisitRecor
 __all__ += ["ChatMessage", "ChatReadState", "DocumentRequest", "DocumentRequestStatus", "RequestedInfo"]
 __all__ += ["Assignment", "AssignmentKind"]
 __all__ += ["BlockedNumber", "CallPolicy", "CallRefusal", "NumberSuggestion", "PendingRecording"]
+__all__ += ["Repayment", "RepaymentDaily", "RepaymentKind"]

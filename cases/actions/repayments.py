@@ -1,0 +1,172 @@
+"""Repayments (C5): record the bank's confirmed amounts on a case, and correct them by reversing entries.
+
+The one door for Repayment rows, the case's repaid total/balance/settled status, and the daily roll-up
+(RepaymentDaily) the reports read. Corrections never edit a row: a reversal is a new entry with the negated
+amount and commission, dated like its original so day/month figures move where the mistake was.
+Must not import views, consumers or the dialer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from cases import history
+from cases.actions.stats import daily_stats_bump
+from cases.enums import OPEN_STATUSES, CaseStatus
+from cases.exceptions import RepaymentError
+from cases.models import Case, Repayment, RepaymentDaily, RepaymentKind
+from realtime import groups
+from realtime.events_money import CaseBalanceChanged
+from realtime.publish import publish_on_commit
+
+FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def commission_for(*, amount: Decimal, rate: Decimal) -> Decimal:
+    """The commission of one entry: amount × rate rounded half-up to the fen (reports add these up)."""
+    return (amount * rate).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    """A positive amount of yuan with at most two decimals, or RepaymentError."""
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise RepaymentError(f"金额“{value}”不是有效的数字") from exc
+    if not amount.is_finite() or amount <= 0:
+        raise RepaymentError("回款金额必须大于 0")
+    if amount != amount.quantize(FEN):
+        raise RepaymentError("回款金额最多两位小数（精确到分）")
+    if amount > MAX_AMOUNT:
+        raise RepaymentError("回款金额过大")
+    return amount.quantize(FEN)
+
+
+def _rollup_add(*, case: Case, day: dt.date, amount: Decimal, commission: Decimal, count: int) -> None:
+    """Add to the day × batch × rate row of the roll-up (created on first use; F() so writers never lose)."""
+    key = {"day": day, "batch_id": case.batch_id, "commission_rate": case.commission_rate}
+    rows = RepaymentDaily.objects.filter(**key)
+    updates = {"amount": F("amount") + amount, "commission": F("commission") + commission,
+               "count": F("count") + count}
+    if rows.update(**updates) == 0:
+        RepaymentDaily.objects.bulk_create([RepaymentDaily(bank_id=case.bank_id, **key)], ignore_conflicts=True)
+        rows.update(**updates)
+
+
+def _publish_balance(*, case: Case, text: str) -> None:
+    to = [groups.case(case.pk)]
+    if case.collector_id:
+        to.append(groups.collector(case.collector_id))
+    publish_on_commit(
+        CaseBalanceChanged(case_id=case.pk, repaid_amount=str(case.repaid_amount), balance=str(case.balance),
+                           status=case.status, status_label=case.get_status_display(), text=text),
+        to=to,
+    )
+
+
+def _locked(case: Case) -> Case:
+    # Two clerks (or a clerk and a bank file) recording on one case at once: the row lock makes them queue,
+    # so repaid_amount is always the sum of the entries.
+    return Case.objects.select_for_update().select_related("batch").get(pk=case.pk)
+
+
+@transaction.atomic
+def repayment_record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_ref: str = "",
+                     note: str = "", overpayment: bool = False, source_sha256: str = "") -> Repayment:
+    """Record a repayment the bank confirmed; the case's balance drops and at 0 the case is 已结清.
+
+    Emits: CaseBalanceChanged → case.<id>, collector.<id>; DashboardCounterChanged (repaid_amount).
+    Raises: RepaymentError (bad amount, future date, duplicate reference, more than the balance without
+    the overpayment flag).
+    """
+    amount = money(amount)
+    bank_ref = bank_ref.strip()
+    if repaid_on > timezone.localdate():
+        raise RepaymentError(f"还款日期 {repaid_on:%Y-%m-%d} 晚于今天")
+    locked = _locked(case)
+    if bank_ref and locked.repayments.filter(kind=RepaymentKind.NORMAL, bank_ref=bank_ref).exists():
+        raise RepaymentError(f"流水号 {bank_ref} 已在本案登记过")
+    if amount > locked.balance and not overpayment:
+        raise RepaymentError(f"回款金额 {amount:,.2f} 超过余额 {locked.balance:,.2f}；确属超额还款请勾选“超额还款”")
+    commission = commission_for(amount=amount, rate=locked.commission_rate)
+    repayment = Repayment.objects.create(
+        case=locked, amount=amount, commission=commission, commission_rate=locked.commission_rate,
+        repaid_on=repaid_on, bank_ref=bank_ref, note=note.strip()[:500], kind=RepaymentKind.NORMAL,
+        overpayment=overpayment and amount > locked.balance, source_sha256=source_sha256, recorded_by=by,
+    )
+    locked.repaid_amount += amount
+    locked.balance = locked.entrusted_amount - locked.repaid_amount
+    fields = ["repaid_amount", "balance", "updated_at"]
+    settled = locked.balance <= 0 and locked.status in OPEN_STATUSES
+    if settled:
+        locked.status = CaseStatus.SETTLED
+        locked.status_changed_at = timezone.now()
+        fields += ["status", "status_changed_at"]
+    locked.save(update_fields=fields)
+    _rollup_add(case=locked, day=repaid_on, amount=amount, commission=commission, count=1)
+    history.repayment_recorded(case=locked, actor=by, repayment_id=repayment.pk, amount=amount,
+                               repaid_on=f"{repaid_on:%Y-%m-%d}", bank_ref=bank_ref, balance=locked.balance,
+                               settled=settled)
+    if locked.collector_id:
+        daily_stats_bump(collector_id=locked.collector_id, repaid_amount=amount)
+    _publish_balance(case=locked, text=f"{locked.case_no} 回款 ¥{amount:,.2f}，余额 ¥{locked.balance:,.2f}")
+    _sync(case, locked)
+    return repayment
+
+
+@transaction.atomic
+def repayment_reverse(*, repayment: Repayment, by: User, reason: str) -> Repayment:
+    """Correct a wrong entry with a reversing one (the original stays); a settled case reopens if it owes again.
+
+    Emits: CaseBalanceChanged → case.<id>, collector.<id>; DashboardCounterChanged (repaid_amount, negative).
+    Raises: RepaymentError (no reason, a reversal, or an entry already reversed).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise RepaymentError("请填写冲正原因")
+    original = Repayment.objects.select_for_update().get(pk=repayment.pk)
+    if original.kind != RepaymentKind.NORMAL:
+        raise RepaymentError("冲正记录不能再冲正")
+    if Repayment.objects.filter(reverses=original).exists():
+        raise RepaymentError("这笔回款已经冲正过")
+    locked = _locked(original.case)
+    reversal = Repayment.objects.create(
+        case=locked, amount=-original.amount, commission=-original.commission,
+        commission_rate=original.commission_rate, repaid_on=original.repaid_on, note=reason[:500],
+        kind=RepaymentKind.REVERSAL, reverses=original, recorded_by=by,
+    )
+    locked.repaid_amount -= original.amount
+    locked.balance = locked.entrusted_amount - locked.repaid_amount
+    fields = ["repaid_amount", "balance", "updated_at"]
+    reopened = locked.balance > 0 and locked.status == CaseStatus.SETTLED
+    if reopened:
+        locked.status = CaseStatus.IN_PROGRESS if locked.collector_id else CaseStatus.UNASSIGNED
+        locked.status_changed_at = timezone.now()
+        fields += ["status", "status_changed_at"]
+    locked.save(update_fields=fields)
+    # The roll-up bucket is the original's (its day and rate), so the reversal cancels it exactly.
+    bucket = Case(pk=locked.pk, bank_id=locked.bank_id, batch_id=locked.batch_id,
+                  commission_rate=original.commission_rate)
+    _rollup_add(case=bucket, day=original.repaid_on, amount=-original.amount, commission=-original.commission,
+                count=-1)
+    history.repayment_reversed(case=locked, actor=by, repayment_id=reversal.pk, original_id=original.pk,
+                               amount=original.amount, reason=reason, balance=locked.balance, reopened=reopened)
+    if locked.collector_id:
+        daily_stats_bump(collector_id=locked.collector_id, repaid_amount=-original.amount)
+    _publish_balance(case=locked,
+                     text=f"{locked.case_no} 回款 ¥{original.amount:,.2f} 已冲正，余额 ¥{locked.balance:,.2f}")
+    _sync(repayment.case, locked)
+    return reversal
+
+
+def _sync(target: Case, source: Case) -> None:
+    """Hand the caller's case object the new figures, so a page rendered after the action shows them."""
+    for name in ("repaid_amount", "balance", "status", "status_changed_at"):
+        setattr(target, name, getattr(source, name))
