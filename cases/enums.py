@@ -50,6 +50,8 @@ class CaseEventType(models.TextChoices):
     REASSIGNED = "reassigned", "调整分配"
     SWAPPED = "swapped", "互换"
     HANDED_OVER = "handed_over", "离职交接"
+    # C6: the owner clerk changed (a departed clerk's cases taken over by a clerk of the bank).
+    OWNER_CHANGED = "owner_changed", "更换负责内勤"
     NOTE = "note", "备注"
     STATUS_CHANGED = "status_changed", "状态变更"
     # Money (C5): repayments and their reversing corrections

@@ -209,3 +209,16 @@ def repayment_reversed(*, case: Case, actor: User | None, repayment_id: int, ori
         summary=f"冲正回款 {_money(amount)}，原因：{reason}，余额 {_money(balance)}{tail}"[:500],
         data={"repayment_id": repayment_id, "reverses": original_id, "amount": str(amount)},
     )
+
+
+def case_owners_changed(*, changes: Iterable[tuple[int, int | None]], to_clerk: User, actor: User, reason: str,
+                        names: dict[int, str]) -> None:
+    """One entry per case whose owner clerk changed: (case id, owner clerk before or None)."""
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case_id=case_id, type=CaseEventType.OWNER_CHANGED, actor_id=actor.pk,
+                   summary=(f"负责内勤由 {names.get(before, '无') if before else '无'} 改为 {to_clerk.display_name}"
+                            + (f"，原因：{reason}" if reason else ""))[:500],
+                   data={"from": before, "to": to_clerk.pk})
+         for case_id, before in changes],
+        batch_size=2000,
+    )

@@ -138,8 +138,36 @@ class DashboardCounterChanged(Event):
     amount_deltas: dict[str, str] | None = None
 
 
+# --- Assignment (C3, C4) -----------------------------------------------------------------------------
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class CaseAssigned(Event):
+    """Cases changed hands: `direction` "in" tells the receiving collector (您有 N 件新分配的委案), "out" the
+    collector they were taken from (moves, swaps, hand-overs). Stored (UserEvent) before it is sent.
+
+    `case_ids` holds at most the first CASE_IDS_CAP ids (a morning's distribution moves thousands); `count`
+    is the full number.
+    """
+
+    type: ClassVar[str] = "case.assigned"
+    direction: str  # "in" | "out"
+    case_ids: tuple[int, ...] = ()
+    count: int
+    collector_id: int  # who holds the cases now (the recipient of an "in" event)
+    from_collector_id: int | None = None  # who held them before, when one collector did
+    by_name: str  # the clerk or manager who made the change
+    kind: str  # AssignmentKind value
+    kind_label: str
+    text: str  # the Chinese line the toast shows
+    reason: str = ""
+
+
+CASE_IDS_CAP = 20
+
+
 # Other areas' events live in modules of their own, registered in EVENT_TYPES like the ones above; they are
 # imported here so the registry is complete wherever events are used (consumers dispatch by it).
+from realtime import events_calls as _events_calls  # noqa: E402, F401
 from realtime import events_chat as _events_chat  # noqa: E402, F401
 from realtime import events_money as _events_money  # noqa: E402, F401
-from realtime import events_calls as _events_calls  # noqa: E402, F401

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases import history
+from cases.actions.notifications import user_events_deliver
 from cases.actions.stats import daily_stats_bump
 from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
 from cases.exceptions import (
@@ -42,6 +43,7 @@ from cases.exceptions import (
 from cases.models import Assignment, AssignmentKind, Case, ClerkBankScope
 from cases.policies import can_assign_cases, cases_assignable_by
 from cases.selectors.assignments import UNFINISHED_STATUSES
+from realtime.events import CASE_IDS_CAP, CaseAssigned
 
 ZERO = Decimal("0.00")
 # Rows per statement: SQLite allows 32766 bound parameters, PostgreSQL many more; 2000 keeps both fast.
@@ -270,9 +272,39 @@ def _apply(*, shares: dict[int, list[int]], by: User, kind: str, reason: str,
     )
     for to, ids in by_target.items():
         daily_stats_bump(collector_id=to, new_assignments=len(ids))
-    # TODO(assignments): realtime/events.py has no CaseAssigned event yet; when it lands, publish it here per
-    # target collector with publish_on_commit(..., to=[groups.collector(to)]) so their list refreshes live.
+    _notify_collectors(moves=moves, by_target=by_target, by=by, kind=kind, reason=reason, names=names)
     return created
+
+
+def _notify_collectors(*, moves: list[tuple[int, int | None, int]], by_target: dict[int, list[int]], by: User,
+                       kind: str, reason: str, names: dict[int, str]) -> None:
+    """Tell each receiving collector (您有 N 件新分配的委案) and each collector who lost cases, after commit.
+
+    Stored per user (R1): a collector whose browser is closed or reconnecting still sees it on return. One
+    stored row per person and direction, not per case: a morning's distribution is a handful of rows.
+    """
+    label = AssignmentKind(kind).label
+    by_name = by.display_name
+    for to, ids in by_target.items():
+        sources = {before for pk, before, target in moves if target == to and before}
+        from_id = next(iter(sources)) if len(sources) == 1 else None
+        text = f"您有 {len(ids)} 件新分配的委案"
+        if from_id is not None:
+            text += f"（{label}，原由 {names[from_id]} 负责）"
+        user_events_deliver(event=CaseAssigned(
+            direction="in", case_ids=tuple(ids[:CASE_IDS_CAP]), count=len(ids), collector_id=to,
+            from_collector_id=from_id, by_name=by_name, kind=kind, kind_label=label, text=text, reason=reason,
+        ), user_ids=[to])
+    taken: dict[tuple[int, int], list[int]] = {}
+    for pk, before, to in moves:
+        if before:
+            taken.setdefault((before, to), []).append(pk)
+    for (before, to), ids in taken.items():
+        user_events_deliver(event=CaseAssigned(
+            direction="out", case_ids=tuple(ids[:CASE_IDS_CAP]), count=len(ids), collector_id=to,
+            from_collector_id=before, by_name=by_name, kind=kind, kind_label=label,
+            text=f"您名下 {len(ids)} 件委案已{label}给 {names[to]}", reason=reason,
+        ), user_ids=[before])
 
 
 @transaction.atomic
@@ -281,6 +313,7 @@ def assignment_create(*, cases: Iterable[Case] | QuerySet[Case], collector: User
     """Give `cases` (one or thousands) to `collector`; `by` becomes their owner clerk (C6).
 
     Emits: DashboardCounterChanged (new_assignments) → the collector's dashboard groups.
+           CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
     Raises: CaseClosedForAssignmentError, CaseOutOfScopeError, CollectorUnavailableError,
             AssignerNotAllowedError, NothingToAssignError.
     """
@@ -293,6 +326,7 @@ def assignment_plan_apply(*, plan: AssignmentPlan, by: User, kind: str = Assignm
     """Carry out a plan the clerk previewed; refuse if the selection changed since the preview.
 
     Emits: DashboardCounterChanged (new_assignments) → each collector's dashboard groups.
+           CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
     Raises: SelectionChangedError, and what `assignment_create` raises.
     """
     if expected_digest is not None and expected_digest != plan.digest:
@@ -319,6 +353,7 @@ def assignment_move(*, from_collector: User, to_collector: User, cases: Iterable
     """Move some (`cases`) or all unfinished cases of one collector to another (C4).
 
     Emits: DashboardCounterChanged (new_assignments) → the receiving collector's dashboard groups.
+           CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
     Raises: CaseNotAssignableError (no reason, same person, a case not theirs), NothingToAssignError,
             and what `assignment_create` raises.
     """
@@ -347,6 +382,7 @@ def assignment_swap(*, a: User, b: User, by: User, reason: str) -> list[Assignme
     """Swap two collectors' unfinished cases (those `by` may assign): A's go to B and B's to A (C4).
 
     Emits: DashboardCounterChanged (new_assignments) → both collectors' dashboard groups.
+           CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
     Raises: CaseNotAssignableError, NothingToAssignError, CollectorUnavailableError.
     """
     reason = _require_reason(reason)
@@ -378,6 +414,7 @@ def assignment_handover(*, departed: User, collectors: Sequence[User], mode: str
     """Hand a deactivated user's unfinished cases to one collector or spread them evenly (C4, 离职交接).
 
     Emits: DashboardCounterChanged (new_assignments) → each receiving collector's dashboard groups.
+           CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
     Raises: CaseNotAssignableError (the user is still active), SelectionChangedError (differs from the
             previewed `expected_digest`), NothingToAssignError, and what `assignment_create` raises.
     """
@@ -387,3 +424,68 @@ def assignment_handover(*, departed: User, collectors: Sequence[User], mode: str
     reason = reason.strip() or f"{departed.display_name} 离职"
     return assignment_plan_apply(plan=plan, by=by, kind=AssignmentKind.HANDOVER, reason=reason,
                                  expected_digest=expected_digest)
+
+
+# --- owner clerk (C6) ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def case_owner_transfer(*, cases: Iterable[Case] | QuerySet[Case], to_clerk: User, by: User,
+                        reason: str) -> list[int]:
+    """Make `to_clerk` the owner clerk of open `cases` (e.g. those of a clerk who left). Returns the ids changed.
+
+    A clerk may take over cases of their own banks; a manager may give any cases to a clerk, who must be
+    responsible for every case's bank, since the collector reaches that clerk about the case (C6, C7).
+    Emits: nothing (the collectors' case pages show the owner clerk as it is).
+    Raises: AssignerNotAllowedError, CaseNotAssignableError (no reason, not an active clerk, a clerk taking
+            over for someone else), CaseClosedForAssignmentError, CaseOutOfScopeError, NothingToAssignError.
+    """
+    if not can_assign_cases(user=by):
+        raise AssignerNotAllowedError()
+    reason = _require_reason(reason)
+    if not to_clerk.is_active or not to_clerk.is_clerk:
+        raise CaseNotAssignableError(f"{to_clerk.display_name} 不是在职内勤，不能负责委案")
+    if not by.is_manager and to_clerk.pk != by.pk:
+        raise CaseNotAssignableError("内勤只能由自己接手负责；要指定其他内勤请由管理人员操作")
+    ids = sorted(set(_case_ids(cases)))
+    if not ids:
+        raise NothingToAssignError()
+    rows: list[tuple[int, str, str, int, int | None]] = []
+    for chunk in _chunks(ids):
+        rows += list(Case.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+                     .values_list("pk", "case_no", "status", "bank_id", "owner_clerk_id"))
+    if len(rows) != len(ids):
+        raise NothingToAssignError("部分委案已不存在")
+    closed = [case_no for _, case_no, status, _, _ in rows if status not in OPEN_STATUSES]
+    if closed:
+        raise CaseClosedForAssignmentError(closed)
+    if not by.is_manager:
+        mine = set(ClerkBankScope.objects.filter(clerk=by).values_list("bank_id", flat=True))
+        outside = [case_no for _, case_no, _, bank_id, _ in rows if bank_id not in mine]
+        if outside:
+            raise CaseOutOfScopeError(outside)
+    theirs = set(ClerkBankScope.objects.filter(clerk=to_clerk).values_list("bank_id", flat=True))
+    outside = [case_no for _, case_no, _, bank_id, _ in rows if bank_id not in theirs]
+    if outside:
+        raise CaseNotAssignableError(f"{to_clerk.display_name} 未负责委案 {'、'.join(outside[:5])}"
+                                     f"{f' 等 {len(outside)} 件' if len(outside) > 5 else ''} 的银行，不能接手")
+    changes = [(pk, before) for pk, _, _, _, before in rows if before != to_clerk.pk]
+    if not changes:
+        raise NothingToAssignError(f"所选委案的负责内勤已经是 {to_clerk.display_name}")
+    now = timezone.now()
+    changed_ids = [pk for pk, _ in changes]
+    for chunk in _chunks(changed_ids):
+        Case.objects.filter(pk__in=chunk).update(owner_clerk=to_clerk, updated_at=now)
+    names = _names(before for _, before in changes if before)
+    history.case_owners_changed(changes=changes, to_clerk=to_clerk, actor=by, reason=reason, names=names)
+    before_counts: dict[int | None, int] = {}
+    for _, before in changes:
+        before_counts[before] = before_counts.get(before, 0) + 1
+    audit_record(
+        actor=by, action=AuditAction.PERMISSION_CHANGE, object_type="case_owner", object_id=to_clerk.pk,
+        summary=f"更换负责内勤 {len(changes)} 件委案：" + "、".join(
+            f"{names.get(b, '无') if b else '无'} {n} 件" for b, n in before_counts.items())
+            + f" 改由 {to_clerk.display_name} 负责；原因：{reason}",
+        detail={"count": len(changes), "to": to_clerk.pk, "reason": reason,
+                "from": {str(b or 0): n for b, n in before_counts.items()}, "case_ids": changed_ids[:200]},
+    )
+    return changed_ids

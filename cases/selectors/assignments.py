@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import User
 from cases.enums import OPEN_STATUSES, CaseStatus
-from cases.models import Assignment, Case
+from cases.models import Assignment, Case, ClerkBankScope
 from cases.policies import cases_assignable_by
 from cases.selectors.cases import CaseFilters, case_list
 
@@ -116,6 +116,50 @@ def departed_holder_count(*, user: User) -> int:
     """How many departed users still hold unfinished cases `user` can hand over (the nav badge)."""
     return (cases_assignable_by(user).filter(collector__is_active=False, status__in=UNFINISHED_STATUSES)
             .order_by().values("collector_id").distinct().count())
+
+
+@dataclass(frozen=True)
+class DepartedOwner:
+    """A deactivated clerk who is still owner clerk of open cases (C6): the collectors' contact is gone."""
+
+    user: User
+    count: int          # cases `viewer` may take over (their banks; every bank for managers)
+    amount: Decimal
+    total_count: int    # all their open cases, every bank
+    clerks: list[User]  # active clerks who could take over the viewer's part (managers choose among them)
+
+
+def departed_owner_list(*, user: User) -> list[DepartedOwner]:
+    """Every inactive clerk still owner clerk of open cases, with how many `user` can give a new owner.
+
+    Listed even when `user` can take over none of them (other banks), so no case is left without a clerk.
+    """
+    base = Case.objects.filter(owner_clerk__is_active=False, status__in=OPEN_STATUSES).order_by()
+    totals = {r["owner_clerk_id"]: r["n"] for r in base.values("owner_clerk_id").annotate(n=Count("pk"))}
+    if not totals:
+        return []
+    mine_qs = cases_assignable_by(user).filter(owner_clerk__is_active=False, status__in=OPEN_STATUSES).order_by()
+    mine = {r["owner_clerk_id"]: (r["n"], r["amount"] or ZERO)
+            for r in mine_qs.values("owner_clerk_id").annotate(n=Count("pk"), amount=Sum("entrusted_amount"))}
+    banks: dict[int, set[int]] = {}
+    for owner_id, bank_id in mine_qs.values_list("owner_clerk_id", "bank_id").distinct():
+        banks.setdefault(owner_id, set()).add(bank_id)
+    scopes: dict[int, set[int]] = {}
+    for clerk_id, bank_id in ClerkBankScope.objects.filter(clerk__is_active=True, clerk__is_clerk=True).values_list(
+            "clerk_id", "bank_id"):
+        scopes.setdefault(clerk_id, set()).add(bank_id)
+    clerks = list(User.objects.filter(pk__in=list(scopes)).order_by("full_name", "username"))
+    users = User.objects.filter(pk__in=list(totals)).select_related("branch", "department").order_by(
+        "full_name", "username")
+    return [DepartedOwner(user=u, count=mine.get(u.pk, (0, ZERO))[0], amount=mine.get(u.pk, (0, ZERO))[1],
+                          total_count=totals[u.pk],
+                          clerks=[c for c in clerks if banks.get(u.pk) and banks[u.pk] <= scopes[c.pk]])
+            for u in users]
+
+
+def owned_open_cases_of(*, user: User, owner: User) -> QuerySet[Case]:
+    """Open cases whose owner clerk is `owner` that `user` may give a new owner clerk."""
+    return cases_assignable_by(user).filter(owner_clerk=owner, status__in=OPEN_STATUSES)
 
 
 def assignment_list_for_case(*, case: Case) -> QuerySet[Assignment]:

@@ -32,6 +32,7 @@ from cases.actions.assignments import (
     assignment_plan,
     assignment_plan_apply,
     assignment_swap,
+    case_owner_transfer,
     handover_plan,
 )
 from cases.exceptions import DomainError
@@ -48,6 +49,8 @@ from cases.selectors.assignments import (
     collector_loads,
     collector_loads_for,
     departed_holder_list,
+    departed_owner_list,
+    owned_open_cases_of,
     unfinished_cases_of,
     unfinished_load,
 )
@@ -326,15 +329,37 @@ def swap_view(request: AppRequest) -> HttpResponse:
 
 # --- 离职交接 -----------------------------------------------------------------------------------------------
 
-@login_required
-@require_GET
-def orphan_list_view(request: AppRequest) -> HttpResponse:
-    user = _require_assigner(request)
+def _orphan_context(user: User) -> dict[str, object]:
     holders = departed_holder_list(user=user)
-    return render(request, "cases/assign_orphans.html",
-                  {"holders": holders, "nav_active": "handover", "tab": "orphans",
-                   "total_cases": sum(h.total_count for h in holders),
-                   "my_cases": sum(h.count for h in holders)})
+    owners = departed_owner_list(user=user)
+    return {"holders": holders, "owners": owners, "nav_active": "handover", "tab": "orphans",
+            "total_cases": sum(h.total_count for h in holders), "my_cases": sum(h.count for h in holders),
+            "owner_total": sum(o.total_count for o in owners), "owner_mine": sum(o.count for o in owners)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def orphan_list_view(request: AppRequest) -> HttpResponse:
+    """GET: departed collectors' unfinished cases and departed clerks' owned cases. POST: take over the
+    owner-clerk role of a departed clerk's open cases (the clerk themself, or a clerk a manager picks)."""
+    user = _require_assigner(request)
+    if request.method == "GET":
+        return render(request, "cases/assign_orphans.html", _orphan_context(user))
+    owner = get_object_or_404(User, pk=request.POST.get("owner") or 0, is_active=False)
+    raw_to = request.POST.get("to_clerk") or ""
+    to_clerk = get_object_or_404(User, pk=raw_to) if raw_to.isdigit() else user
+    reason = (request.POST.get("reason") or "").strip() or f"{owner.display_name} 离职"
+    cases = owned_open_cases_of(user=user, owner=owner)
+    try:
+        if not cases.exists():
+            raise DomainError(f"{owner.display_name} 负责的未结委案中没有您负责银行的委案，请由该银行的内勤接手")
+        changed = case_owner_transfer(cases=cases, to_clerk=to_clerk, by=user, reason=reason)
+    except DomainError as e:
+        context = _orphan_context(user)
+        context["owner_error"] = str(e)
+        return render(request, "cases/assign_orphans.html", context, status=400)
+    messages.success(request, f"{to_clerk.display_name} 已接手 {owner.display_name} 负责的 {len(changed)} 件委案")
+    return redirect("cases:orphans")
 
 
 def _departed(user_id: int) -> User:

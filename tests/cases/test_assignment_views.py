@@ -338,3 +338,80 @@ def test_case_detail_shows_the_collector_whom_to_ask_and_loads_the_history(colle
     assert 'class="owner-clerk"' in body
     assert "李内勤" in body and 'href="tel:13912345678"' in body
     assert reverse("cases:case-assignments", kwargs={"case_id": case.pk}) in body
+
+
+# --- departed clerks: owner clerk take-over (C6) ---------------------------------------------------------------
+
+@pytest.fixture
+def gone_clerk(batch, bank, collector):
+    user = f.ClerkFactory(username="clerk_gone", full_name="钱离职", is_active=False)
+    f.ClerkBankScopeFactory(clerk=user, bank=bank)
+    for i in range(3):
+        f.CaseFactory(batch=batch, owner_clerk=user, collector=collector, status=CaseStatus.IN_PROGRESS,
+                      entrusted_amount=Decimal(2000 + i))
+    return user
+
+
+@pytest.mark.django_db
+def test_orphans_page_lists_departed_clerks_who_own_open_cases(clerk_client, gone_clerk):
+    # when
+    response = clerk_client.get(reverse("cases:orphans"))
+    # then
+    body = response.content.decode()
+    assert "离职内勤负责的委案" in body
+    assert "钱离职" in body
+    assert "由我接手 3 件" in body
+    [owner] = response.context["owners"]
+    assert (owner.user, owner.count, owner.amount) == (gone_clerk, 3, Decimal("6003"))
+
+
+@pytest.mark.django_db
+def test_orphans_page_take_over_makes_the_clerk_owner(clerk_client, clerk, gone_clerk):
+    # when
+    response = clerk_client.post(reverse("cases:orphans"), {"owner": gone_clerk.pk, "reason": ""}, follow=True)
+    # then
+    assert set(Case.objects.values_list("owner_clerk_id", flat=True)) == {clerk.pk}
+    assert "李内勤 已接手 钱离职 负责的 3 件委案" in response.content.decode()
+    assert response.context["owners"] == []
+
+
+@pytest.mark.django_db
+def test_orphans_page_manager_gives_a_departed_clerks_cases_to_a_chosen_clerk(manager_client, clerk, gone_clerk):
+    # given
+    page = manager_client.get(reverse("cases:orphans"))
+    assert page.context["owners"][0].clerks == [clerk]
+    # when
+    manager_client.post(reverse("cases:orphans"), {"owner": gone_clerk.pk, "to_clerk": clerk.pk, "reason": "离职"})
+    # then
+    assert set(Case.objects.values_list("owner_clerk_id", flat=True)) == {clerk.pk}
+
+
+@pytest.mark.django_db
+def test_orphans_page_take_over_error_is_shown_in_chinese(other_clerk, gone_clerk):
+    # when: a clerk of another bank posts the take-over anyway
+    response = _client(other_clerk).post(reverse("cases:orphans"), {"owner": gone_clerk.pk})
+    # then
+    assert response.status_code == 400
+    assert "钱离职 负责的未结委案中没有您负责银行的委案" in response.content.decode()
+    assert set(Case.objects.values_list("owner_clerk_id", flat=True)) == {gone_clerk.pk}
+
+
+@pytest.mark.django_db
+def test_orphans_page_take_over_is_refused_to_collectors(collector_client, gone_clerk):
+    # when
+    response = collector_client.post(reverse("cases:orphans"), {"owner": gone_clerk.pk})
+    # then
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_deactivate_page_tells_a_sysadmin_where_the_cases_go(sysadmin_client, collector, clerk, make_case):
+    # given
+    make_case(collector=collector, status=CaseStatus.IN_PROGRESS)
+    # when
+    body = sysadmin_client.get(reverse("ops:user-deactivate", args=[collector.pk])).content.decode()
+    clerk_page = sysadmin_client.get(reverse("ops:user-deactivate", args=[clerk.pk])).content.decode()
+    # then: no link to the clerks' hand-over page (403 for admins), but where the cases will appear
+    assert reverse("cases:handover", kwargs={"user_id": collector.pk}) not in body
+    assert "“离职交接”列表" in body
+    assert "离职内勤负责的委案" in clerk_page

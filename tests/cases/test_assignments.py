@@ -14,6 +14,7 @@ from cases.actions.assignments import (
     assignment_plan,
     assignment_plan_apply,
     assignment_swap,
+    case_owner_transfer,
     handover_plan,
 )
 from cases.enums import CaseEventType, CaseStatus
@@ -27,6 +28,8 @@ from cases.exceptions import (
     SelectionChangedError,
 )
 from cases.models import Assignment, AssignmentKind, Case, CaseEvent, DailyCollectorStats
+from realtime import groups
+from realtime.events import CaseAssigned
 from tests import factories as f
 
 
@@ -442,3 +445,211 @@ def test_assignment_handover_refuses_a_changed_selection(make_case, clerk, colle
     with pytest.raises(SelectionChangedError):
         assignment_handover(departed=collector, collectors=[other_collector], mode=AssignmentMode.ONE, by=clerk,
                             expected_digest=previewed.digest)
+
+
+# --- live notice to the collectors (case.assigned) ------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_assignment_create_notifies_the_receiving_collector(make_case, clerk, collector, published,
+                                                            django_capture_on_commit_callbacks):
+    # given
+    cases = [make_case() for _ in range(3)]
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_create(cases=cases, collector=collector, by=clerk, reason="11月新批次")
+    # then
+    [event] = published.sent_to(groups.user(collector.pk))
+    assert event == CaseAssigned(direction="in", case_ids=tuple(sorted(c.pk for c in cases)), count=3,
+                                 collector_id=collector.pk, by_name="李内勤", kind="assign", kind_label="分配",
+                                 text="您有 3 件新分配的委案", reason="11月新批次")
+    assert published.types().count("case.assigned") == 1
+
+
+@pytest.mark.django_db
+def test_assignment_create_notice_is_stored_for_replay(make_case, clerk, collector, published,
+                                                       django_capture_on_commit_callbacks):
+    # given
+    from cases.models import UserEvent
+
+    case = make_case()
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_create(cases=[case], collector=collector, by=clerk)
+    # then: the message carries the id of the stored row, so a reconnecting browser catches up on it
+    stored = UserEvent.objects.get(user=collector, type="case.assigned")
+    [message] = published.messages_to(groups.user(collector.pk))
+    assert message["event_id"] == stored.pk
+    assert stored.payload["text"] == "您有 1 件新分配的委案"
+
+
+@pytest.mark.django_db
+def test_assignment_notice_is_not_sent_when_the_assignment_fails(make_case, clerk, collector, published,
+                                                                  django_capture_on_commit_callbacks):
+    # given
+    closed = make_case(status=CaseStatus.SETTLED)
+    # when
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(CaseClosedForAssignmentError):
+        assignment_create(cases=[closed], collector=collector, by=clerk)
+    # then
+    assert published.deliveries == []
+
+
+@pytest.mark.django_db
+def test_assignment_plan_apply_notifies_each_collector_of_their_share(make_case, clerk, collector, other_collector,
+                                                                       published, django_capture_on_commit_callbacks):
+    # given
+    cases = [make_case(entrusted_amount=Decimal(1000 * (i + 1))) for i in range(5)]
+    plan = assignment_plan(cases=_selection(cases), collectors=[collector.pk, other_collector.pk],
+                           mode=AssignmentMode.COUNT)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_plan_apply(plan=plan, by=clerk, expected_digest=plan.digest)
+    # then
+    [mine] = published.sent_to(groups.user(collector.pk))
+    [theirs] = published.sent_to(groups.user(other_collector.pk))
+    assert (mine.count, mine.text) == (3, "您有 3 件新分配的委案")
+    assert (theirs.count, theirs.text) == (2, "您有 2 件新分配的委案")
+    assert set(mine.case_ids) | set(theirs.case_ids) == {c.pk for c in cases}
+
+
+@pytest.mark.django_db
+def test_assignment_move_notifies_the_receiving_and_the_previous_collector(make_case, clerk, collector,
+                                                                           other_collector, published,
+                                                                           django_capture_on_commit_callbacks):
+    # given
+    cases = [make_case(collector=collector, status=CaseStatus.IN_PROGRESS) for _ in range(2)]
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_move(from_collector=collector, to_collector=other_collector, by=clerk, reason="客户投诉更换")
+    # then
+    [received] = published.sent_to(groups.user(other_collector.pk))
+    [lost] = published.sent_to(groups.user(collector.pk))
+    assert (received.direction, received.count, received.from_collector_id) == ("in", 2, collector.pk)
+    assert received.text == "您有 2 件新分配的委案（调整，原由 王催收 负责）"
+    assert (lost.direction, lost.count, lost.collector_id) == ("out", 2, other_collector.pk)
+    assert lost.text == "您名下 2 件委案已调整给 周催收"
+    assert set(lost.case_ids) == {c.pk for c in cases}
+
+
+@pytest.mark.django_db
+def test_assignment_swap_tells_both_collectors_what_came_and_went(make_case, clerk, collector, other_collector,
+                                                                  published, django_capture_on_commit_callbacks):
+    # given
+    make_case(collector=collector, status=CaseStatus.IN_PROGRESS)
+    make_case(collector=collector, status=CaseStatus.IN_PROGRESS)
+    make_case(collector=other_collector, status=CaseStatus.NOT_STARTED)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_swap(a=collector, b=other_collector, by=clerk, reason="区域调整")
+    # then
+    to_a = {(e.direction, e.count) for e in published.sent_to(groups.user(collector.pk))}
+    to_b = {(e.direction, e.count) for e in published.sent_to(groups.user(other_collector.pk))}
+    assert to_a == {("in", 1), ("out", 2)}
+    assert to_b == {("in", 2), ("out", 1)}
+
+
+@pytest.mark.django_db
+def test_assignment_notice_caps_the_case_ids_but_counts_all(clerk, bank, collector, published,
+                                                            django_capture_on_commit_callbacks):
+    # given
+    batch = f.BatchFactory(bank=bank)
+    f.CaseFactory.create_batch(30, batch=batch)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_create(cases=Case.objects.all(), collector=collector, by=clerk)
+    # then
+    [event] = published.sent_to(groups.user(collector.pk))
+    assert event.count == 30
+    assert len(event.case_ids) == 20
+
+
+# --- owner clerk take-over (C6) ------------------------------------------------------------------------------
+
+@pytest.fixture
+def gone_clerk(db, bank):
+    user = f.ClerkFactory(username="clerk_gone", full_name="钱离职", is_active=False)
+    f.ClerkBankScopeFactory(clerk=user, bank=bank)
+    return user
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_makes_the_clerk_owner_with_history_and_audit(make_case, clerk, gone_clerk, collector):
+    # given
+    cases = [make_case(owner_clerk=gone_clerk, collector=collector, status=CaseStatus.IN_PROGRESS)
+             for _ in range(3)]
+    # when
+    changed = case_owner_transfer(cases=cases, to_clerk=clerk, by=clerk, reason="钱离职 离职")
+    # then
+    assert sorted(changed) == sorted(c.pk for c in cases)
+    assert set(Case.objects.values_list("owner_clerk_id", flat=True)) == {clerk.pk}
+    events = CaseEvent.objects.filter(type=CaseEventType.OWNER_CHANGED)
+    assert events.count() == 3
+    assert events[0].summary == "负责内勤由 钱离职 改为 李内勤，原因：钱离职 离职"
+    assert events[0].data == {"from": gone_clerk.pk, "to": clerk.pk}
+    entry = AuditEntry.objects.get(object_type="case_owner")
+    assert "钱离职 3 件 改由 李内勤 负责" in entry.summary
+    assert Case.objects.filter(collector=collector).count() == 3  # the collector keeps the cases
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_by_a_manager_to_a_clerk_of_the_bank(make_case, manager, clerk, gone_clerk):
+    # given
+    case = make_case(owner_clerk=gone_clerk)
+    # when
+    case_owner_transfer(cases=[case], to_clerk=clerk, by=manager, reason="离职")
+    # then
+    case.refresh_from_db()
+    assert case.owner_clerk == clerk
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_refuses_a_clerk_without_the_bank(make_case, manager, other_clerk, gone_clerk):
+    # given
+    case = make_case(owner_clerk=gone_clerk)
+    # when / then
+    with pytest.raises(CaseNotAssignableError, match="赵内勤 未负责委案"):
+        case_owner_transfer(cases=[case], to_clerk=other_clerk, by=manager, reason="离职")
+    case.refresh_from_db()
+    assert case.owner_clerk == gone_clerk
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_refuses_a_clerk_handing_to_someone_else(make_case, clerk, gone_clerk, bank):
+    # given
+    colleague = f.ClerkFactory(username="clerk_2", full_name="孔内勤")
+    f.ClerkBankScopeFactory(clerk=colleague, bank=bank)
+    case = make_case(owner_clerk=gone_clerk)
+    # when / then
+    with pytest.raises(CaseNotAssignableError, match="内勤只能由自己接手"):
+        case_owner_transfer(cases=[case], to_clerk=colleague, by=clerk, reason="离职")
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_refuses_cases_of_other_banks_closed_cases_and_no_reason(make_case, clerk, gone_clerk,
+                                                                                     other_bank):
+    # given
+    foreign = make_case(owner_clerk=gone_clerk, bank=other_bank, case_no="JS-1")
+    settled = make_case(owner_clerk=gone_clerk, status=CaseStatus.SETTLED, case_no="ZS-9")
+    mine = make_case(owner_clerk=gone_clerk)
+    # when / then
+    with pytest.raises(CaseOutOfScopeError, match="JS-1"):
+        case_owner_transfer(cases=[foreign, mine], to_clerk=clerk, by=clerk, reason="离职")
+    with pytest.raises(CaseClosedForAssignmentError, match="ZS-9"):
+        case_owner_transfer(cases=[settled], to_clerk=clerk, by=clerk, reason="离职")
+    with pytest.raises(CaseNotAssignableError, match="请填写调整原因"):
+        case_owner_transfer(cases=[mine], to_clerk=clerk, by=clerk, reason=" ")
+    assert not CaseEvent.objects.filter(type=CaseEventType.OWNER_CHANGED).exists()
+
+
+@pytest.mark.django_db
+def test_case_owner_transfer_refuses_an_inactive_clerk_and_a_collector_as_actor(make_case, manager, gone_clerk,
+                                                                                collector):
+    # given
+    from cases.exceptions import AssignerNotAllowedError
+
+    case = make_case(owner_clerk=gone_clerk)
+    # when / then
+    with pytest.raises(CaseNotAssignableError, match="不是在职内勤"):
+        case_owner_transfer(cases=[case], to_clerk=gone_clerk, by=manager, reason="离职")
+    with pytest.raises(AssignerNotAllowedError):
+        case_owner_transfer(cases=[case], to_clerk=manager, by=collector, reason="离职")

@@ -105,3 +105,53 @@
     });
   });
 })();
+
+/* 分配通知: case.assigned (stored, replayed on reconnect) — a toast and a ring of the bell for the collector
+ * who received cases ("in") or whose cases were moved away ("out"). Separate from the reminder count. */
+(function () {
+  "use strict";
+  var TOAST_MS = 12000;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text) { e.textContent = text; }
+    return e;
+  }
+
+  function ringBell() {
+    var bell = document.getElementById("rt-bell");
+    if (!bell) { return; }
+    bell.classList.remove("rt-bell-ring");
+    void bell.offsetWidth;  // restart the animation for a second event
+    bell.classList.add("rt-bell-ring");
+  }
+
+  document.addEventListener("rt:case.assigned", function (e) {
+    var m = e.detail;
+    var box = document.getElementById("rt-toasts");
+    ringBell();
+    if (!box) { return; }
+    var t = el("div", "rt-toast k-assigned" + (m.direction === "out" ? " k-assigned-out" : ""));
+    t.setAttribute("role", "alert");
+    var head = el("div", "rt-toast-head");
+    head.appendChild(el("b", null, m.direction === "out" ? "委案调出" : "新分配委案"));
+    var close = el("button", "rt-toast-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "关闭");
+    close.addEventListener("click", function () { t.remove(); });
+    head.appendChild(close);
+    t.appendChild(head);
+    t.appendChild(el("div", "rt-toast-text", m.text));
+    var who = m.kind_label + " · " + m.by_name + (m.reason ? " · " + m.reason : "");
+    t.appendChild(el("div", "rt-toast-meta muted", who));
+    if (m.direction !== "out") {
+      var link = el("a", "rt-toast-case", "查看我的委案");
+      link.href = m.count === 1 && m.case_ids && m.case_ids.length ? "/cases/" + m.case_ids[0] + "/" : "/cases/";
+      t.appendChild(link);
+    }
+    box.appendChild(t);
+    while (box.children.length > 4) { box.firstElementChild.remove(); }
+    setTimeout(function () { t.classList.add("leaving"); setTimeout(function () { t.remove(); }, 400); }, TOAST_MS);
+  });
+})();
