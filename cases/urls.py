@@ -79,4 +79,6 @@ urlpatterns = [
     path("<int:case_id>/repayments/new/", repayment_views.repayment_create_view, name="repayment-create"),
     path("<int:case_id>/repayments/<int:repayment_id>/reverse/", repayment_views.repayment_reverse_view,
          name="repayment-reverse"),
+    path("repayments/file/", repayment_views.repayment_file_view, name="repayment-file"),
+    path("repayments/file/confirm/", repayment_views.repayment_file_confirm_view, name="repayment-file-confirm"),
 ]

@@ -29,6 +29,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("线路", "cases:lines-board", "lines", ("is_manager", "is_sysadmin")),
     ("未匹配录音", "cases:recording-unmatched", "recordings",
      ("is_phone_collector", "is_field_collector", "is_manager")),
+    ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),
     ("账号管理", "ops:user-list", "ops-users", ("is_sysadmin",)),
     ("审计日志", "ops:audit-list", "ops-audit", ("is_sysadmin",)),

@@ -9,18 +9,22 @@ Must not import views, consumers or the dialer.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
 from cases import history
 from cases.actions.stats import daily_stats_bump
 from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
-from cases.models import Case, Repayment, RepaymentDaily, RepaymentKind
+from cases.imports.repayments import RepaymentRow
+from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind
+from cases.selectors.repayments import NEW, repayment_file_match
 from realtime import groups
 from realtime.events_money import CaseBalanceChanged
 from realtime.publish import publish_on_commit
@@ -170,3 +174,40 @@ def _sync(target: Case, source: Case) -> None:
     """Hand the caller's case object the new figures, so a page rendered after the action shows them."""
     for name in ("repaid_amount", "balance", "status", "status_changed_at"):
         setattr(target, name, getattr(source, name))
+
+
+@dataclass(frozen=True)
+class FileConfirmResult:
+    recorded: int
+    total: Decimal
+    skipped: int
+
+
+@transaction.atomic
+def repayment_file_confirm(*, bank: Bank, sha256: str, filename: str, rows: list[RepaymentRow],
+                           by: User) -> FileConfirmResult:
+    """Record every new row of a bank repayment file in one transaction; recorded rows are never recorded twice.
+
+    The rows come from re-parsing the stored file (never from the browser) and are matched again here, under
+    a lock on the bank, so two confirms of one file queue and the second finds everything recorded.
+    Emits: CaseBalanceChanged per case; DashboardCounterChanged.
+    Raises: RepaymentError (nothing new to record).
+    """
+    Bank.objects.select_for_update().filter(pk=bank.pk).first()
+    match = repayment_file_match(bank=bank, rows=rows, sha256=sha256)
+    new = match.of(NEW)
+    if not new:
+        raise RepaymentError("文件中没有需要登记的新回款（均已登记、未匹配或有问题）")
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={m.case_id for m in new})}
+    for item in new:
+        assert item.case_id is not None
+        row = item.row
+        note = f"银行回款文件《{filename}》第 {row.row_number} 行" + (f"：{row.note}" if row.note else "")
+        repayment_record(case=cases[item.case_id], amount=row.amount, repaid_on=row.repaid_on, by=by,
+                         bank_ref=row.bank_ref, note=note, source_sha256=sha256)
+    total = match.new_total
+    audit_record(actor=by, action=AuditAction.IMPORT, object_type="repayment_file", object_id=sha256[:16],
+                 summary=f"导入{bank.name}回款文件《{filename}》：登记 {len(new)} 笔，合计 ¥{total:,.2f}"[:500],
+                 detail={"sha256": sha256, "bank_id": bank.pk, "recorded": len(new), "total": str(total),
+                         "skipped": len(match.rows) - len(new)})
+    return FileConfirmResult(recorded=len(new), total=total, skipped=len(match.rows) - len(new))

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
+import re
 from decimal import Decimal
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.actions.repayments import repayment_record, repayment_reverse
-from cases.exceptions import RepaymentError
-from cases.models import Case
-from cases.policies import access_case, can_record_repayment
-from cases.selectors.repayments import repayment_get, repayment_list
+from cases.actions.repayments import repayment_file_confirm, repayment_record, repayment_reverse
+from cases.enums import FileKind
+from cases.exceptions import RepaymentError, UploadRejectedError
+from cases.imports.repayments import RepaymentParseResult, parse_repayment_workbook
+from cases.models import Bank, Case
+from cases.policies import access_case, can_record_repayment, can_upload_repayment_file
+from cases.selectors.banks import bank_list_for_clerk
+from cases.selectors.repayments import INVALID, repayment_file_match, repayment_file_seen, repayment_get, repayment_list
+from cases.uploads import XLSX, check_upload, storage
 from cases.views.cases import AppRequest
 
 PANEL = "money/_repayment_panel.html"
@@ -87,3 +96,91 @@ def repayment_reverse_view(request: AppRequest, case_id: int, repayment_id: int)
     except RepaymentError as exc:
         return render(request, PANEL, _context(case, request.user, error=str(exc)))
     return render(request, PANEL, _context(case, request.user))
+
+
+# --- Bank repayment file: upload → preview → confirm --------------------------------------------------
+# The upload is kept in private storage under its sha256; the preview form carries only that hash and the
+# bank, and the confirm re-reads and re-matches the stored file, so the browser never supplies rows.
+
+FILE_PAGE = "money/repayment_file.html"
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _stored_name(sha256: str) -> str:
+    return f"repayment-files/{sha256}.xlsx"
+
+
+def _clerk_bank(request: AppRequest, raw: str | None) -> Bank | None:
+    if not raw or not str(raw).isdigit():
+        return None
+    return bank_list_for_clerk(clerk=request.user).filter(pk=int(raw)).first()
+
+
+def _parse_stored(sha256: str) -> RepaymentParseResult:
+    with storage().open(_stored_name(sha256), "rb") as fh:
+        return parse_repayment_workbook(fh, today=timezone.localdate())
+
+
+@login_required
+def repayment_file_view(request: AppRequest) -> HttpResponse:
+    """GET: the upload form. POST: store the file and show the preview (nothing is recorded yet)."""
+    if not can_upload_repayment_file(user=request.user):
+        raise PermissionDenied
+    banks = bank_list_for_clerk(clerk=request.user)
+    context: dict[str, object] = {"banks": banks, "bank_id": request.POST.get("bank", "")}
+    if request.method != "POST":
+        return render(request, FILE_PAGE, context)
+    bank = _clerk_bank(request, request.POST.get("bank"))
+    upload = request.FILES.get("file")
+    if bank is None:
+        context["error"] = "请选择银行"
+    elif upload is None:
+        context["error"] = "请选择银行的回款文件（.xlsx）"
+    else:
+        try:
+            if check_upload(upload, kind=FileKind.DOCUMENT) != XLSX:
+                raise UploadRejectedError(f"文件《{upload.name}》不是 Excel 工作簿（.xlsx）")
+        except UploadRejectedError as exc:
+            context["error"] = str(exc)
+            return render(request, FILE_PAGE, context, status=400)
+        upload.seek(0)
+        data = upload.read()
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not storage().exists(_stored_name(sha256)):
+            storage().save(_stored_name(sha256), ContentFile(data))
+        parsed = parse_repayment_workbook(io.BytesIO(data), today=timezone.localdate())
+        context.update(_preview(bank, sha256, upload.name or "回款文件.xlsx", parsed))
+        return render(request, FILE_PAGE, context)
+    return render(request, FILE_PAGE, context, status=400)
+
+
+def _preview(bank: Bank, sha256: str, filename: str, parsed: RepaymentParseResult) -> dict[str, object]:
+    match = repayment_file_match(bank=bank, rows=parsed.rows, sha256=sha256)
+    return {"bank": bank, "sha256": sha256, "filename": filename, "errors": parsed.errors, "match": match,
+            "file_errors": [e for e in parsed.errors if e.row_number == 0],
+            "seen": repayment_file_seen(sha256=sha256),
+            "problem_count": match.counts[INVALID] + sum(1 for e in parsed.errors if e.row_number)}
+
+
+@login_required
+@require_POST
+def repayment_file_confirm_view(request: AppRequest) -> HttpResponse:
+    if not can_upload_repayment_file(user=request.user):
+        raise PermissionDenied
+    bank = _clerk_bank(request, request.POST.get("bank"))
+    sha256 = request.POST.get("sha256", "")
+    filename = request.POST.get("filename", "")[:200] or "回款文件.xlsx"
+    if bank is None or not _SHA.match(sha256) or not storage().exists(_stored_name(sha256)):
+        return render(request, FILE_PAGE, {"banks": bank_list_for_clerk(clerk=request.user),
+                                           "error": "找不到要确认的回款文件，请重新上传"}, status=400)
+    parsed = _parse_stored(sha256)
+    try:
+        result = repayment_file_confirm(bank=bank, sha256=sha256, filename=filename, rows=parsed.rows,
+                                        by=request.user)
+    except RepaymentError as exc:
+        context = {"banks": bank_list_for_clerk(clerk=request.user), "error": str(exc)}
+        context.update(_preview(bank, sha256, filename, parsed))
+        return render(request, FILE_PAGE, context)
+    messages.success(request, f"已登记 {result.recorded} 笔回款，合计 ¥{result.total:,.2f}"
+                              + (f"；{result.skipped} 行未登记（已登记、未匹配或有问题）" if result.skipped else ""))
+    return redirect("cases:repayment-file")
