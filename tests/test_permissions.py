@@ -195,17 +195,6 @@ MATRIX += (
     Route("cases:repayment-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:repayment-reverse", on_case(FORBIDDEN, clerk=NOT_FOUND), method="post",
           kwargs=lambda w: {"case_id": w.case_id, "repayment_id": 999999}),
-)
-
-# --- Money (issue 6): repayments on the case page (C5). Clerks of the case's bank record and reverse; an
-# empty form comes back with its errors (200), nothing recorded.
-MATRIX += (
-    Route("cases:repayment-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
-    Route("cases:repayment-create", on_case(FORBIDDEN, clerk=OK), method="post",
-          kwargs=lambda w: {"case_id": w.case_id}),
-    Route("cases:repayment-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
-    Route("cases:repayment-reverse", on_case(FORBIDDEN, clerk=NOT_FOUND), method="post",
-          kwargs=lambda w: {"case_id": w.case_id, "repayment_id": 999999}),
     # Bank repayment file: clerks only; an empty upload or confirm comes back with its error (400).
     Route("cases:repayment-file", only(OK, "clerk", "other_clerk")),
     Route("cases:repayment-file", only(400, "clerk", "other_clerk"), method="post"),
