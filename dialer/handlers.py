@@ -342,8 +342,9 @@ class Handlers:
         cause = s.cause or EndCause.FAILED
         label = END_CAUSE_LABELS[cause]
         ended_at = s.ended_at or self.clock()
-        await self._write(call, cause=cause, label=label, ended_at=ended_at)
+        # The panel first (the collector is waiting), then the record (retried until it lands).
         await self._notify(call, "ended", label, cause=cause.value, sent_at=sent_at)
+        await self._write(call, cause=cause, label=label, ended_at=ended_at)
         self._forget(call)
 
     async def _write(self, call: Call, *, cause: EndCause, label: str, ended_at: datetime) -> None:

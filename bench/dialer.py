@@ -1,0 +1,254 @@
+"""Benchmark: 10 simultaneous click-to-call calls through the ARI simulator, in the production shape.
+
+    .venv/bin/python bench/dialer.py [--calls 10] [--seconds 60] [--talk 2] [--redis redis://127.0.0.1:6379/14] [--keep]
+
+Runs the ARI simulator (speed 1, 10 lines, one phone per collector) in this process, daphne (the web:
+dial endpoint and /ws/live/) and `manage.py run_dialer` (the dialer, its own process) against PostgreSQL
+(database `cm_bench_dialer`, created and migrated, dropped unless --keep) and Redis. `--calls` collectors
+each keep one call going for `--seconds`: dial from the case page's endpoint, the customer answers after
+1 s and talks `--talk` s, then the next call. Each collector's websocket receives the call panel's
+CallStatusChanged events.
+
+Prints:
+- latency from an ARI event leaving the simulator (the event's own timestamp, which the dialer carries as
+  `sent_at`) to the matching update reaching the collector's websocket: p50/p90/p99/max over the
+  dialling/connected/ended updates;
+- calls handled per minute (call records written with their recording);
+- the dialer process's CPU use (user+system time / wall time over the measured window).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "cm_bench_dialer"
+PG = "postgres://postgres@127.0.0.1:5432"
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    p.add_argument("--calls", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--talk", type=float, default=2)
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    p.add_argument("--keep", action="store_true")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+os.environ["REDIS_URL"] = ARGS.redis
+os.environ["CHANNEL_PREFIX"] = "benchdial"
+os.environ["CACHE_PREFIX"] = "benchdial"
+os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["SCHEDULER_EMBEDDED"] = "0"
+os.environ["DIALER_EMBEDDED"] = "0"
+os.environ["DIALER_SIMULATOR"] = "0"
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+os.environ["SECURE_COOKIES"] = "0"
+os.environ["DIALER_ARI_USER"] = "asterisk"
+os.environ["DIALER_ARI_PASSWORD"] = "bench-secret"
+os.environ["DIALER_LINES"] = "10"
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(calls: int) -> list[dict[str, object]]:
+    """Create and migrate the database; one collector (extension 81NN), case and session per call slot."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+        admin_sql(f"CREATE DATABASE {DB_NAME}")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.test import Client
+
+    from accounts.models import User
+    from cases.enums import CaseStatus
+    from cases.models import CallPolicy, CallRecord
+    from tests import factories as f
+
+    call_command("migrate", verbosity=0)
+    cache.delete_many(["dialer:health", "dialer:lines"])
+    CallRecord.objects.all().delete()
+    bank = f.BankFactory()
+    # The bench calls each debtor many times a day: lift this bank's caps (the calling window still holds).
+    CallPolicy.objects.create(bank=bank, max_answered_per_debtor=10000, max_unanswered_per_number=10000)
+    slots = []
+    for i in range(calls):
+        ext = f"81{i:02d}"
+        user = User.objects.filter(username=f"bench_dialer_{i}").first() or f.CollectorFactory(
+            username=f"bench_dialer_{i}")
+        user.sip_endpoint = ext
+        user.save()
+        case = f.CaseFactory(batch=f.BatchFactory(bank=bank), collector=user, status=CaseStatus.IN_PROGRESS,
+                             mobile=f"1370000{i:04d}")
+        client = Client()
+        client.force_login(user)
+        slots.append({"ext": ext, "case_id": case.pk, "number": case.mobile,
+                      "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"})
+    return slots
+
+
+def start(cmd: list[str], port: int | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if port is not None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return proc
+            time.sleep(0.2)
+        proc.kill()
+        raise SystemExit(f"{cmd} did not start")
+    return proc
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+by_status: dict[str, list[float]] = {}
+
+
+async def collector_loop(http, url: str, slot: dict, until: float, latencies: list[float], done: list[str],
+                         refused: list[str]) -> None:
+    import aiohttp
+
+    headers = {"Cookie": slot["cookie"]}
+    async with http.ws_connect(url.replace("http", "ws", 1) + "/ws/live/", headers={**headers, "Origin": url},
+                               heartbeat=None) as ws:
+        async with http.get(f"{url}/cases/{slot['case_id']}/", headers=headers) as resp:
+            page = await resp.text()
+        token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]  # the page's hx-headers
+        while time.monotonic() < until:
+            async with http.post(f"{url}/cases/{slot['case_id']}/dial/call/", data={"contact": ""},
+                                 headers={**headers, "X-CSRFToken": token, "Referer": url}) as resp:
+                body = await resp.json()
+            if resp.status != 200:
+                refused.append(body.get("error", str(resp.status)))
+                await asyncio.sleep(0.5)
+                continue
+            call_uuid = body["call_uuid"]
+            while True:
+                message = await ws.receive(timeout=60)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    raise SystemExit(f"websocket closed: {message}")
+                now = time.time()
+                data = json.loads(message.data)
+                if data.get("type") != "call.status_changed" or data.get("call_uuid") != call_uuid:
+                    continue
+                if data["status"] in ("dialling", "connected", "ended") and data.get("sent_at"):
+                    latencies.append((now - data["sent_at"]) * 1000)
+                    by_status.setdefault(data["status"], []).append((now - data["sent_at"]) * 1000)
+                if data["status"] in ("ended", "refused"):
+                    (done if data["status"] == "ended" else refused).append(data.get("message", ""))
+                    break
+
+
+async def main(slots: list[dict[str, object]]) -> None:
+    from django.core.cache import cache
+
+    from cases.models import CallRecord
+    from dialer.simulator.engine import Engine
+    from dialer.simulator.server import SimulatorServer
+
+    engine = Engine(phones=[s["ext"] for s in slots], lines=10, trunk="trunk", speed=1.0, user="asterisk",
+                    password="bench-secret")
+    sim = SimulatorServer(engine)
+    sim.start()
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        for slot in slots:
+            async with http.post(sim.url + "_sim/script", json={"number": slot["number"], "answer_after": 1,
+                                                               "hangup_after": ARGS.talk}) as resp:
+                assert resp.status < 400, await resp.text()
+    os.environ["DIALER_ARI_URL"] = sim.url
+    port = free_port()
+    web = start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"], port)
+    dialer = start([sys.executable, "manage.py", "run_dialer"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not (cache.get("dialer:health") or {}).get("ari_connected"):
+            if time.monotonic() > deadline:
+                raise SystemExit("the dialer did not connect")
+            await asyncio.sleep(0.2)
+        latencies: list[float] = []
+        done: list[str] = []
+        refused: list[str] = []
+        cpu0, t0 = cpu_seconds(dialer.pid), time.monotonic()
+        until = t0 + ARGS.seconds
+        sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in slots]
+        try:
+            await asyncio.gather(*(collector_loop(s, url, slot, until, latencies, done, refused)
+                                   for s, slot in zip(sessions, slots, strict=True)))
+        finally:
+            for s in sessions:
+                await s.close()
+        wall = time.monotonic() - t0
+        cpu = cpu_seconds(dialer.pid) - cpu0
+        await asyncio.sleep(2)  # the last recordings
+        from asgiref.sync import sync_to_async
+
+        stored = await sync_to_async(CallRecord.objects.filter(recording__isnull=False).count)()
+        records = await sync_to_async(CallRecord.objects.count)()
+        qs = statistics.quantiles(latencies, n=100, method="inclusive")
+        print(f"calls: {len(done)} ended in {wall:.1f} s with {ARGS.calls} collectors dialling at once "
+              f"(talk {ARGS.talk:g} s); refused {len(refused)} {sorted(set(refused))[:3]}")
+        print(f"call records {records}, with recording stored {stored}")
+        print(f"calls handled per minute: {len(done) / wall * 60:.1f}")
+        print(f"ARI event → collector websocket latency over {len(latencies)} updates: "
+              f"p50 {statistics.median(latencies):.1f} ms, p90 {qs[89]:.1f} ms, p99 {qs[98]:.1f} ms, "
+              f"max {max(latencies):.1f} ms")
+        for status, values in sorted(by_status.items()):
+            print(f"  {status}: p50 {statistics.median(values):.1f} ms, max {max(values):.1f} ms ({len(values)})")
+        print(f"machine load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        print(f"dialer process CPU: {cpu:.2f} s over {wall:.1f} s = {cpu / wall * 100:.1f}% of one core")
+    finally:
+        dialer.terminate()
+        web.terminate()
+        for proc in (dialer, web):
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sim.stop()
+        if not ARGS.keep:
+            admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(prepare(ARGS.calls)))
