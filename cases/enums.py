@@ -57,6 +57,11 @@ class CaseEventType(models.TextChoices):
     # Money (C5): repayments and their reversing corrections
     REPAYMENT = "repayment", "回款"
     REPAYMENT_REVERSED = "repayment_reversed", "回款冲正"
+    # Return and retention (C9, C10, P10)
+    RETURNED = "returned", "退案"
+    RETAINED = "retained", "留案"
+    RETENTION_REQUESTED = "retention_requested", "申请留案"
+    RETENTION_DECIDED = "retention_decided", "留案审批"
     # Case work (P4, P5, C13, C14, C15)
     CALL = "call", "电话"
     VISIT = "visit", "外访"

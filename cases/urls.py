@@ -12,6 +12,7 @@ from cases.views import documents as document_views
 from cases.views import files as file_views
 from cases.views import reminders as reminder_views
 from cases.views import repayments as repayment_views
+from cases.views import returns as return_views
 from cases.views import templates as template_views
 from cases.views import work as work_views
 
@@ -81,4 +82,12 @@ urlpatterns = [
          name="repayment-reverse"),
     path("repayments/file/", repayment_views.repayment_file_view, name="repayment-file"),
     path("repayments/file/confirm/", repayment_views.repayment_file_confirm_view, name="repayment-file-confirm"),
+    # Return and retention (C9, C10, P10)
+    path("returns/", return_views.return_list_view, name="return-list"),
+    path("returns/bulk/", return_views.cases_return_bulk_view, name="case-return-bulk"),
+    path("<int:case_id>/return/", return_views.case_return_view, name="case-return"),
+    path("<int:case_id>/retain/", return_views.case_retain_view, name="case-retain"),
+    path("<int:case_id>/retention/", return_views.return_panel_view, name="return-panel"),
+    path("<int:case_id>/retention/request/", return_views.retention_request_create_view, name="retention-request"),
+    path("retention/<int:request_id>/decide/", return_views.retention_decide_view, name="retention-decide"),
 ]

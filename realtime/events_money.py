@@ -24,3 +24,16 @@ class CaseBalanceChanged(Event):
     status: str  # CaseStatus value
     status_label: str
     text: str  # the Chinese line a toast shows
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class RetentionChanged(Event):
+    """A retention request was made (→ the owner clerk) or decided (→ the collector who asked). Stored."""
+
+    type: ClassVar[str] = "retention.changed"
+    request_id: int
+    case_id: int
+    status: str  # RetentionStatus value
+    text: str  # the Chinese line a toast shows
+    url: str = ""

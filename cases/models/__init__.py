@@ -14,6 +14,7 @@ from cases.models.realtime import UserEvent
 from cases.models.reminders import HolidayArrangement, Reminder
 from cases.models.repayments import Repayment, RepaymentKind
 from cases.models.reports import RepaymentDaily
+from cases.models.returns import RetentionRequest, RetentionStatus
 from cases.models.stats import DailyCaseWork, DailyCollectorStats
 from cases.models.templates import BankTemplate
 from cases.models.visits import VisitRecord
@@ -25,3 +26,4 @@ __all__ += ["ChatMessage", "ChatReadState", "DocumentRequest", "DocumentRequestS
 __all__ += ["Assignment", "AssignmentKind"]
 __all__ += ["BlockedNumber", "CallPolicy", "CallRefusal", "NumberSuggestion", "PendingRecording"]
 __all__ += ["Repayment", "RepaymentDaily", "RepaymentKind"]
+__all__ += ["RetentionRequest", "RetentionStatus"]
