@@ -148,3 +148,7 @@ class AssignerNotAllowedError(CaseNotAssignableError):
 
 class RepaymentError(DomainError):
     """A repayment or its reversal was refused; the message says why in Chinese."""
+
+
+class ReturnError(DomainError):
+    """A return, retention or retention request was refused; the message says why in Chinese."""

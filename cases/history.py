@@ -222,3 +222,38 @@ def case_owners_changed(*, changes: Iterable[tuple[int, int | None]], to_clerk: 
          for case_id, before in changes],
         batch_size=2000,
     )
+
+
+# --- Return and retention (C9, C10, P10) ------------------------------------------------------------------
+
+def case_returned(*, case: Case, actor: User | None, previous_status: str) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.RETURNED, actor=actor,
+        summary=f"确认退案（退案日期 {case.return_date:%Y-%m-%d}），案件转为已退案，业务员不能再记录工作",
+        data={"from": previous_status, "to": "returned"},
+    )
+
+
+def case_retained(*, case: Case, actor: User | None, previous_date: object, reason: str) -> CaseEvent:
+    why = f"，理由：{reason}" if reason else ""
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.RETAINED, actor=actor,
+        summary=f"留案一个月：退案日期由 {previous_date:%Y-%m-%d} 延至 {case.return_date:%Y-%m-%d}{why}"[:500],
+        data={"from": str(previous_date), "to": str(case.return_date)},
+    )
+
+
+def retention_requested(*, case: Case, actor: User, reason: str, request_id: int) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.RETENTION_REQUESTED, actor=actor,
+        summary=f"申请留案，理由：{reason}"[:500], data={"request_id": request_id},
+    )
+
+
+def retention_decided(*, case: Case, actor: User, approved: bool, note: str, request_id: int) -> CaseEvent:
+    verdict = "同意留案申请" if approved else "拒绝留案申请"
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.RETENTION_DECIDED, actor=actor,
+        summary=(verdict + (f"，意见：{note}" if note else ""))[:500],
+        data={"request_id": request_id, "approved": approved},
+    )

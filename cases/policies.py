@@ -169,3 +169,17 @@ def can_record_repayment(*, user: User, case: Case) -> bool:
 def can_upload_repayment_file(*, user: User) -> bool:
     """A clerk uploads a bank's repayment list; the rows are matched within the clerk's banks only."""
     return _active(user) and user.is_clerk
+
+
+def can_confirm_return(*, user: User, case: Case) -> bool:
+    """C9: clerks of the case's bank confirm returns and retentions, and decide retention requests."""
+    return can_record_repayment(user=user, case=case)
+
+
+def can_request_retention(*, user: User, case: Case) -> bool:
+    """C10/P10: the collector working an open case asks for a retention."""
+    return _active(user) and user.is_collector and case.collector_id == user.pk and case.is_open
+
+
+def can_view_returns(*, user: User) -> bool:
+    return _active(user) and (user.is_clerk or user.is_manager)

@@ -200,6 +200,20 @@ MATRIX += (
     Route("cases:repayment-file", only(400, "clerk", "other_clerk"), method="post"),
     Route("cases:repayment-file-confirm", only(400, "clerk", "other_clerk"), method="post"),
     Route("cases:repayment-file-confirm", everyone(NOT_ALLOWED)),
+    # Return and retention (C9, C10, P10): clerks of the case's bank return and retain (then go back, 302);
+    # the case's collector asks for a retention (without a reason: back to the case with the error, 302).
+    Route("cases:return-list", only(OK, "clerk", "other_clerk", "manager")),
+    Route("cases:case-return-bulk", only(REDIRECT, "clerk", "other_clerk"), method="post"),
+    Route("cases:case-return-bulk", everyone(NOT_ALLOWED)),
+    Route("cases:case-return", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:case-retain", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:return-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:retention-request", on_case(FORBIDDEN, collector=REDIRECT), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:retention-decide", only(NOT_FOUND, "clerk", "other_clerk"), method="post",
+          kwargs=lambda w: {"request_id": 999999}),
 )
 
 # --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN
