@@ -156,10 +156,13 @@ class Handlers:
         if call.collector_id is None:
             return
         s = call.session
-        await self.domain.notify(
-            collector_id=call.collector_id, case_id=call.case_id, call_uuid=s.call_uuid, status=status,
-            direction=s.direction.value, number=s.number, cause=cause, message=message,
-            connected_at=s.connected_at, duration_s=s.talk_seconds, popup=popup, sent_at=sent_at)
+        try:
+            await self.domain.notify(
+                collector_id=call.collector_id, case_id=call.case_id, call_uuid=s.call_uuid, status=status,
+                direction=s.direction.value, number=s.number, cause=cause, message=message,
+                connected_at=s.connected_at, duration_s=s.talk_seconds, popup=popup, sent_at=sent_at)
+        except Exception:  # process edge: the panel update is best effort; the call and its record go on
+            logger.exception("panel update failed call_id=%s status=%s", s.call_uuid, status)
 
     async def _refuse(self, *, call_uuid: str, collector_id: int, case_id: int | None, number: str, rule: str,
                       message: str) -> None:
@@ -329,7 +332,11 @@ class Handlers:
 
     async def _ended(self, call: Call, transition: Transition) -> None:
         s = call.session
-        sent_at = _event_time(transition)
+        cause = s.cause or EndCause.FAILED
+        label = END_CAUSE_LABELS[cause]
+        ended_at = s.ended_at or self.clock()
+        # The panel first (the collector is waiting), then the clean-up, then the record (retried until it lands).
+        await self._notify(call, "ended", label, cause=cause.value, sent_at=_event_time(transition))
         for channel_id in transition.hangup:
             try:
                 await self.client.hangup_quietly(channel_id)
@@ -339,11 +346,6 @@ class Handlers:
             await self.client.destroy_bridge_quietly(call.bridge_id)
         except AriError as exc:
             logger.warning("bridge destroy failed call_id=%s: %s", s.call_uuid, exc)
-        cause = s.cause or EndCause.FAILED
-        label = END_CAUSE_LABELS[cause]
-        ended_at = s.ended_at or self.clock()
-        # The panel first (the collector is waiting), then the record (retried until it lands).
-        await self._notify(call, "ended", label, cause=cause.value, sent_at=sent_at)
         await self._write(call, cause=cause, label=label, ended_at=ended_at)
         self._forget(call)
 
