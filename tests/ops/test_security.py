@@ -176,7 +176,7 @@ async def test_websocket_without_session_is_refused(ws_connect):
     # when
     communicator = await ws_connect(None)
     # then
-    closed = await communicator.receive_output(timeout=5)
+    closed = await communicator.receive_output(timeout=10)
     assert closed["type"] == "websocket.close" and closed["code"] == 4401
 
 
@@ -192,8 +192,9 @@ async def test_websocket_with_a_forged_session_is_refused():
                (b"cookie", f"{settings.SESSION_COOKIE_NAME}=forged0123456789abcdefghijklmnop".encode())]
     communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
     # when
-    connected, _ = await communicator.connect(timeout=5)
-    closed = await communicator.receive_output(timeout=5)
+    connected, _ = await communicator.connect(timeout=10)
+    closed = await communicator.receive_output(timeout=10)
+    await communicator.wait(timeout=10)
     # then
     assert connected and closed["code"] == 4401
 
@@ -227,7 +228,7 @@ async def test_websocket_of_a_deactivated_user_is_refused(collector, ws_connect)
     await database_sync_to_async(User.objects.filter(pk=collector.pk).update)(is_active=False)
     # when
     communicator = await ws_connect(collector)
-    closed = await communicator.receive_output(timeout=5)
+    closed = await communicator.receive_output(timeout=10)
     # then
     assert closed["code"] == 4401
 
@@ -236,6 +237,6 @@ async def test_websocket_of_a_deactivated_user_is_refused(collector, ws_connect)
 async def test_websocket_cannot_subscribe_to_a_foreign_case(world, other_collector, ws_connect):
     # when
     communicator = await ws_connect(other_collector, f"/ws/live/?topics=case:{world.case_id}")
-    closed = await communicator.receive_output(timeout=5)
+    closed = await communicator.receive_output(timeout=10)
     # then
     assert closed["code"] == 4403
