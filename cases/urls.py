@@ -12,6 +12,7 @@ from cases.views import documents as document_views
 from cases.views import files as file_views
 from cases.views import reminders as reminder_views
 from cases.views import repayments as repayment_views
+from cases.views import reports as report_views
 from cases.views import returns as return_views
 from cases.views import templates as template_views
 from cases.views import work as work_views
@@ -90,4 +91,6 @@ urlpatterns = [
     path("<int:case_id>/retention/", return_views.return_panel_view, name="return-panel"),
     path("<int:case_id>/retention/request/", return_views.retention_request_create_view, name="retention-request"),
     path("retention/<int:request_id>/decide/", return_views.retention_decide_view, name="retention-decide"),
+    # Reports (C12, M6)
+    path("reports/", report_views.report_view, name="reports"),
 ]

@@ -214,6 +214,10 @@ MATRIX += (
           kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:retention-decide", only(NOT_FOUND, "clerk", "other_clerk"), method="post",
           kwargs=lambda w: {"request_id": 999999}),
+    # Reports (C12, M6): clerks (their banks), managers and admins; collectors none.
+    Route("cases:reports", desk()),
+    Route("cases:reports", desk(), query={"kind": "progress"}),
+    Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
 )
 
 # --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN

@@ -1,0 +1,78 @@
+"""Report pages (C12, M6): tables in Chinese, each exportable to .xlsx. Clerks see their banks only;
+collectors have no report pages (their own figures are on their dashboard). Adapters only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cases.actions.exports import report_export
+from cases.selectors.banks import bank_list_for_user
+from cases.selectors.reports import (
+    BREAKDOWNS,
+    PERIODS,
+    ReportTable,
+    can_view_reports,
+    complaint_report,
+    credit_card_batch_report,
+    progress_report,
+    repayment_report,
+)
+from cases.views.cases import AppRequest
+
+KINDS = {"repayments": "回款与佣金", "credit_card": "信用卡批次回款率", "progress": "工作进度",
+         "complaints": "投诉统计"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _date(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@login_required
+@require_GET
+def report_view(request: AppRequest) -> HttpResponse:
+    if not can_view_reports(request.user):
+        raise PermissionDenied
+    g = request.GET
+    kind = g.get("kind") if g.get("kind") in KINDS else "repayments"
+    period = g.get("period") if g.get("period") in PERIODS else "month"
+    by = g.get("by") if g.get("by") in BREAKDOWNS else "batch"
+    group = g.get("group") if g.get("group") in ("collector", "department", "branch") else "collector"
+    today = timezone.localdate()
+    default_from = {"day": today - dt.timedelta(days=30), "month": today.replace(month=1, day=1),
+                    "year": dt.date(today.year - 4, 1, 1)}[period]
+    date_from, date_to = _date(g.get("from"), default_from), _date(g.get("to"), today)
+    bank_id = int(g["bank"]) if g.get("bank", "").isdigit() else None
+    if kind == "repayments":
+        table: ReportTable = repayment_report(user=request.user, period=period, by=by, date_from=date_from,
+                                              date_to=date_to, bank_id=bank_id)
+    elif kind == "credit_card":
+        table = credit_card_batch_report(user=request.user)
+    elif kind == "progress":
+        table = progress_report(user=request.user, group=group)
+    else:
+        table = complaint_report(user=request.user)
+    if g.get("format") == "xlsx":
+        data = report_export(table=table, by=request.user, detail={k: v for k, v in g.items() if k != "format"})
+        response = HttpResponse(data, content_type=XLSX)
+        name = f"{table.title}-{today:%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response
+    query = g.copy()
+    query["format"] = "xlsx"
+    return render(request, "reports/report.html", {
+        "table": table, "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
+        "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
+        "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+    })
