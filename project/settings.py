@@ -61,7 +61,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -218,6 +217,8 @@ DEMO_SEED = env_bool("DEMO_SEED", EMBEDDED)
 # runs inside the web process (started with the first websocket); elsewhere run it as its own process.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
 SCHEDULER_EMBEDDED = env_bool("SCHEDULER_EMBEDDED", EMBEDDED)
+# Jobs of apps above `cases` that every scheduler tick runs, by dotted path (see run_scheduler).
+SCHEDULER_EXTRA_JOBS = env_list("SCHEDULER_EXTRA_JOBS", ["ops.backup.ops_tick"])
 
 LOGGING = {
     "version": 1,

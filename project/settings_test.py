@@ -26,3 +26,5 @@ DIALER_EMBEDDED = os.environ.get("DIALER_EMBEDDED") == "1"
 # script carries its nonce; production enforces it (project/settings.py).
 if CONTENT_SECURITY_POLICY is not None:  # noqa: F405
     CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None  # noqa: F405
+# Scheduler ticks in tests run the reminders only; ops jobs (backups) are tested on their own.
+SCHEDULER_EXTRA_JOBS: list[str] = []

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from cases.actions.dialer import recordings_retry_request
 from cases.actions.notifications import user_events_prune
@@ -31,6 +32,19 @@ logger = logging.getLogger(__name__)
 HEALTH_KEY = "scheduler:health"
 
 
+def _run_extra_jobs() -> None:
+    """Jobs of the layers above `cases` (e.g. ops: VPN expiry, daily backup), named in settings.
+
+    They are wired by dotted path so that `cases` never imports the apps that sit above it; one failing
+    job is logged and does not hold up the others or the reminders.
+    """
+    for path in settings.SCHEDULER_EXTRA_JOBS:
+        try:
+            import_string(path)()
+        except Exception:  # a process edge: log and go on with the next job
+            logger.exception("scheduler job %s failed", path)
+
+
 def scheduler_tick() -> FireResult:
     """One round of due checks in this thread, with fresh database connections around it."""
     close_old_connections()
@@ -38,6 +52,7 @@ def scheduler_tick() -> FireResult:
         result = reminder_fire_due()
         user_events_prune()
         recordings_retry_request()  # issue 5: recordings still on Asterisk are fetched again by the dialer
+        _run_extra_jobs()
         return result
     finally:
         close_old_connections()
