@@ -9,6 +9,7 @@ from cases.views import complaints as complaint_views
 from cases.views import dashboards as dashboard_views
 from cases.views import dialer as dialer_views
 from cases.views import documents as document_views
+from cases.views import exports as export_views
 from cases.views import files as file_views
 from cases.views import reminders as reminder_views
 from cases.views import repayments as repayment_views
@@ -93,4 +94,5 @@ urlpatterns = [
     path("retention/<int:request_id>/decide/", return_views.retention_decide_view, name="retention-decide"),
     # Reports (C12, M6)
     path("reports/", report_views.report_view, name="reports"),
+    path("export/cases.xlsx", export_views.cases_export_view, name="cases-export"),
 ]

@@ -218,6 +218,8 @@ MATRIX += (
     Route("cases:reports", desk()),
     Route("cases:reports", desk(), query={"kind": "progress"}),
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
+    # Exports (M4): managers only.
+    Route("cases:cases-export", only(OK, "manager")),
 )
 
 # --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN
