@@ -52,6 +52,7 @@ class Call:
     preferred: str = ""  # inbound: the extension of the caller's case collector
     written: asyncio.Event = field(default_factory=asyncio.Event)
     since: float = field(default_factory=time.time)
+    connected_local: float | None = None  # our clock (Asterisk's may differ): the lines board's duration
 
     @property
     def uuid(self) -> str:
@@ -118,7 +119,7 @@ class Handlers:
                 "call_uuid": s.call_uuid, "phase": s.phase.value, "direction": s.direction.value,
                 "extension": s.collector_ext, "collector_id": call.collector_id, "case_id": call.case_id,
                 "number": s.number, "since": call.since,
-                "connected_at": s.connected_at.timestamp() if s.connected_at else None,
+                "connected_at": call.connected_local,
             })
         return rows
 
@@ -319,6 +320,7 @@ class Handlers:
 
     async def _connected(self, call: Call, sent_at: float) -> None:
         s = call.session
+        call.connected_local = time.time()
         if s.direction == Direction.INBOUND:
             await self.client.answer(s.customer_channel_id or "")
             await self.client.add_to_bridge(call.bridge_id, s.customer_channel_id or "")

@@ -107,3 +107,53 @@ def test_collector_dials_from_the_case_and_plays_the_recording(start_daphne, bro
     assert playable["duration"] > 2 and playable["time"] > 0
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "call-panel-recording.png"), full_page=True)
+
+
+def test_manager_sees_the_live_line_and_listens_in(start_daphne, browser_page, collector, manager, make_case,
+                                                    simulator):
+    local = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).time()
+    if not dt.time(8, 5) <= local <= dt.time(20, 55):
+        pytest.skip("the dialer in daphne runs on the wall clock; calls are refused outside 08:00–21:00 Shanghai")
+    # given: a collector on a long call; the manager's phone is extension 8009
+    collector.sip_endpoint = "8001"
+    collector.save()
+    manager.sip_endpoint = "8009"
+    manager.save()
+    _sim(simulator, "/_sim/phones/8009", {"online": True})
+    case = make_case(collector=collector, status=CaseStatus.IN_PROGRESS, debtor_name="孙线路", mobile="13812340001")
+    _sim(simulator, "/_sim/script", {"number": "13812340001", "answer_after": 1})
+    url = start_daphne(DIALER_EMBEDDED="1", DIALER_SIMULATOR="0", DIALER_ARI_URL=simulator.url,
+                       DIALER_ARI_USER="asterisk", DIALER_ARI_PASSWORD="asterisk", DIALER_LINES="6")
+    collector_page = browser_page(collector, base_url=url)
+    collector_page.goto(f"/cases/{case.pk}/")
+    deadline = time.monotonic() + 15
+    while not _sim(simulator, "/_sim/state")["apps"].get("collect", {}).get("connected"):
+        assert time.monotonic() < deadline, "the dialer inside daphne did not connect"
+        time.sleep(0.2)
+    time.sleep(0.5)
+    collector_page.locator("#call-panel li", has_text="本人手机").get_by_role("button", name="拨打", exact=True).click()
+    expect(collector_page.locator("#call-panel [data-cp-state]")).to_have_text("通话中", timeout=15000)
+    # when
+    page = browser_page(manager, base_url=url)
+    page.goto("/cases/lines/")
+    # then: one line talking with the collector and the case, five idle
+    talking = page.locator("tr.line-talking")
+    expect(talking).to_contain_text("孙线路", timeout=5000)
+    expect(talking).to_contain_text(collector.display_name)
+    expect(page.locator("tr.line-idle")).to_have_count(5)
+    # when: the manager listens in
+    talking.get_by_role("button", name="监听").click()
+    expect(page.locator(".messages")).to_contain_text("摘机即可监听")
+    # then: a spy-only snoop on the collector's leg shares a bridge with the manager's phone
+    deadline = time.monotonic() + 10
+    while True:
+        state = _sim(simulator, "/_sim/state")
+        bridges = [b for b in state["bridges"] if b["id"].startswith("lb-") and len(b["channels"]) == 2]
+        if bridges:
+            break
+        assert time.monotonic() < deadline, state["bridges"]
+        time.sleep(0.2)
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "lines-board.png"), full_page=True)
+    collector_page.locator("[data-cp-hangup]").click()
+    expect(collector_page.locator("#call-panel [data-cp-state]")).to_have_text("已结束", timeout=10000)
