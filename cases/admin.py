@@ -102,3 +102,34 @@ class HolidayArrangementAdmin(admin.ModelAdmin):
         audit_record(actor=_actor(request), action=AuditAction.DELETE, summary=f"删除节假日安排：{obj.date}",
                      object_type="holiday_arrangement", object_id=obj.pk, request=request)
         super().delete_model(request, obj)
+
+
+# --- Dialer (issue 5): per-bank calling policy and blocked numbers, edited by system admins here. -------------
+from cases.models import BlockedNumber, CallPolicy, CallRefusal  # noqa: E402
+
+
+@admin.register(CallPolicy)
+class CallPolicyAdmin(admin.ModelAdmin):
+    list_display = ("bank", "window_start", "window_end", "max_answered_per_debtor", "max_unanswered_per_number")
+
+
+@admin.register(BlockedNumber)
+class BlockedNumberAdmin(admin.ModelAdmin):
+    list_display = ("number", "reason", "note", "created_by", "created_at")
+    search_fields = ("number",)
+    list_filter = ("reason",)
+
+    def save_model(self, request: HttpRequest, obj: BlockedNumber, form: object, change: bool) -> None:
+        if not change and isinstance(request.user, User):
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CallRefusal)
+class CallRefusalAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "collector", "case", "number", "rule", "message")
+    list_filter = ("rule",)
+    readonly_fields = ("created_at", "collector", "case", "number", "rule", "message")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
