@@ -30,6 +30,7 @@ class ReportTable:
     headers: list[str]
     rows: list[list[object]] = field(default_factory=list)
     total: list[object] | None = None
+    label_cols: int = 1  # leading text columns (left-aligned); the rest are figures
 
 
 def can_view_reports(user: User) -> bool:
@@ -65,7 +66,7 @@ def repayment_report(*, user: User, period: str, by: str, date_from: dt.date, da
                        .select_related("bank")}
     fmt = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period]
     headers = [f"{PERIODS[period]}", BREAKDOWNS[by], "回款笔数", "回款金额"] + (["佣金"] if show_commission else [])
-    table = ReportTable(title=f"回款{PERIODS[period]}报表（按{BREAKDOWNS[by]}）", headers=headers)
+    table = ReportTable(title=f"回款{PERIODS[period]}报表（按{BREAKDOWNS[by]}）", headers=headers, label_cols=2)
     total_a, total_c, total_n = ZERO, ZERO, 0
     for row in grouped:
         # SQLite adds decimals as floats; PostgreSQL's numeric sums are exact and unchanged by this.
@@ -92,7 +93,8 @@ def credit_card_batch_report(*, user: User) -> ReportTable:
                       r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money)))
     names = {b.pk: (b.bank.name, b.batch_no) for b in Batch.objects.filter(pk__in=[r["batch_id"] for r in rows])
              .select_related("bank")}
-    table = ReportTable(title="信用卡批次回款率", headers=["银行", "批次", "案件数", "委案金额", "已还金额", "回款率"])
+    table = ReportTable(title="信用卡批次回款率", headers=["银行", "批次", "案件数", "委案金额", "已还金额", "回款率"],
+                        label_cols=2)
     te, tr, tn = ZERO, ZERO, 0
     for row in rows:
         row["e"], row["r"] = row["e"].quantize(FEN), row["r"].quantize(FEN)

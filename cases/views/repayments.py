@@ -37,7 +37,7 @@ class RepaymentForm(forms.Form):
                                 error_messages={"required": "请填写回款金额", "invalid": "回款金额不是有效的数字",
                                                 "min_value": "回款金额必须大于 0",
                                                 "max_decimal_places": "回款金额最多两位小数（精确到分）"})
-    repaid_on = forms.DateField(label="还款日期", widget=forms.DateInput(attrs={"type": "date"}),
+    repaid_on = forms.DateField(label="还款日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                 error_messages={"required": "请填写还款日期", "invalid": "还款日期格式应为 年-月-日"})
     bank_ref = forms.CharField(label="银行通知编号/流水号", max_length=64, required=False)
     note = forms.CharField(label="备注", max_length=500, required=False)
