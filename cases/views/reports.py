@@ -4,6 +4,7 @@ collectors have no report pages (their own figures are on their dashboard). Adap
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -30,6 +31,15 @@ from cases.views.cases import AppRequest
 KINDS = {"repayments": "回款与佣金", "credit_card": "信用卡批次回款率", "progress": "工作进度",
          "complaints": "投诉统计"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _fmt(value: object) -> str:
+    """Figures formatted once in Python (template filters per cell cost more than the query on big tables)."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def _date(raw: str | None, default: dt.date) -> dt.date:
@@ -72,7 +82,9 @@ def report_view(request: AppRequest) -> HttpResponse:
     query = g.copy()
     query["format"] = "xlsx"
     return render(request, "reports/report.html", {
-        "table": table, "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
+        "table": table, "display_rows": [[_fmt(v) for v in row] for row in table.rows],
+        "display_total": [_fmt(v) for v in table.total or []],
+        "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
         "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
     })
