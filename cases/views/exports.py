@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -12,9 +10,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.actions.exports import cases_export
+from cases.actions.exports import cases_export_stream
 from cases.forms import CaseFilterForm
-from cases.uploads import CHUNK
 from cases.views.cases import AppRequest
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,17 +29,7 @@ def cases_export_view(request: AppRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET, user=request.user)
     form.is_valid()
     filters = form.to_filters()
-    user = request.user
-
-    def chunks() -> Iterator[bytes]:
-        # Written when the download starts, spooled to a temporary file (not memory), then sent in chunks.
-        with tempfile.TemporaryFile() as out:
-            cases_export(user=user, filters=filters, out=out)
-            out.seek(0)
-            while data := out.read(CHUNK):
-                yield data
-
-    response = StreamingHttpResponse(chunks(), content_type=XLSX)
+    response = StreamingHttpResponse(cases_export_stream(user=request.user, filters=filters), content_type=XLSX)
     name = quote(f"委案导出-{timezone.localdate():%Y%m%d}.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response
