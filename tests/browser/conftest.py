@@ -147,7 +147,9 @@ def login_cookie(user, base_url: str) -> dict[str, object]:
             "url": base_url}
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps its event loop running in this thread for as long as it lives,
+# and pytest-asyncio cannot run the async tests of other modules while it does.
+@pytest.fixture(scope="module")
 def _browser():
     from playwright.sync_api import sync_playwright
 
