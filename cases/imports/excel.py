@@ -9,6 +9,7 @@ clear message instead of a parser error. Must not import cases.models or anythin
 from __future__ import annotations
 
 import calendar
+import ctypes
 import datetime as dt
 import gc
 import io
@@ -133,7 +134,12 @@ def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
         del data
         sheet_name = _data_sheet_name(workbook)
         sheet = workbook.get_sheet_by_name(sheet_name)
+        # The sheet holds its own cells: the workbook's copy of the file (the zip) can go now.
+        workbook.close()
+        del workbook
+        _return_freed_memory()
         rows = sheet.iter_rows()
+        del sheet  # the row iterator keeps the cells alive while it runs and frees them when it is done
         result.sheet_name = sheet_name
         # The rows hold no reference cycles; without the cyclic collector re-scanning 100k new objects
         # again and again, parsing a large file is noticeably faster.
@@ -155,6 +161,16 @@ def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
         result.rows.clear()
         result.errors.append(RowError(0, "", "无法读取工作簿内容，文件可能已损坏"))
     return result
+
+
+def _return_freed_memory() -> None:
+    """Hand the C heap's free pages back to the OS (glibc only): Python's own objects live in separate
+    mmap'ed arenas and would never reuse the pages calamine's file buffer left behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _short(error: BaseException) -> str:
@@ -346,7 +362,8 @@ class _RowParser:
                         errors.append(RowError(number, header, "必填，不能为空"))
                     continue
             if cache is not None:
-                key = (type(value), value)
+                # Text (nearly every cell) keys by itself; 1, 1.0 and True must not share an entry.
+                key = value if type(value) is str else (type(value), value)
                 hit = cache.get(key)
                 if hit is None:
                     try:

@@ -13,19 +13,22 @@ ZERO = Decimal("0.00")
 class Case(models.Model):
     """One entrusted account (委案): the standard template's fields, its money and who works it."""
 
-    bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="cases", verbose_name="银行")
-    batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="cases", verbose_name="批次")
+    # The FK columns' own indexes are left out (db_index=False) where a composite index below leads with them.
+    bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="cases", verbose_name="银行",
+                             db_index=False)
+    batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="cases", verbose_name="批次",
+                              db_index=False)
     case_no = models.CharField("案件编号", max_length=64)
     debtor_name = models.CharField("客户姓名", max_length=64)
-    id_number = models.CharField("证件号码", max_length=18, db_index=True)
+    id_number = models.CharField("证件号码", max_length=18)
     product_type = models.CharField("产品类型", max_length=16, choices=ProductType.choices,
                                     default=ProductType.OTHER)
-    card_no = models.CharField("卡号", max_length=32, blank=True, db_index=True)
+    card_no = models.CharField("卡号", max_length=32, blank=True)
     mobile = models.CharField("手机号码", max_length=11, blank=True)
     home_address = models.CharField("家庭地址", max_length=255, blank=True)
     employer = models.CharField("单位名称", max_length=128, blank=True)
     work_address = models.CharField("单位地址", max_length=255, blank=True)
-    region = models.CharField("地区", max_length=64, blank=True, db_index=True)
+    region = models.CharField("地区", max_length=64, blank=True)
     note = models.TextField("备注", blank=True)
 
     entrusted_amount = models.DecimalField("委案金额", max_digits=14, decimal_places=2)
@@ -43,18 +46,19 @@ class Case(models.Model):
     return_date = models.DateField("退案日期", db_index=True, help_text="当前退案日期（留案后顺延）")
     original_return_date = models.DateField("原退案日期")
 
-    status = models.CharField("状态", max_length=16, choices=CaseStatus.choices, default=CaseStatus.UNASSIGNED,
-                              db_index=True)
+    status = models.CharField("状态", max_length=16, choices=CaseStatus.choices, default=CaseStatus.UNASSIGNED)
     status_changed_at = models.DateTimeField("状态变更时间", auto_now_add=True)
     owner_clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="owned_cases", verbose_name="负责内勤")
+                                    related_name="owned_cases", verbose_name="负责内勤", db_index=False)
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="collected_cases", verbose_name="催收业务员")
+                                  related_name="collected_cases", verbose_name="催收业务员",
+                                  db_index=False)
     assigned_at = models.DateTimeField("分配时间", null=True, blank=True)
 
     # C9: a case the bank retained under a new batch number continues an earlier one.
     previous_case = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="continuations", verbose_name="原委案")
+                                      related_name="continuations", verbose_name="原委案",
+                                      db_index=False)
     # Columns of the bank's file outside the standard template, kept as {header: text}.
     extra = models.JSONField("其他字段", default=dict, blank=True)
 
@@ -86,6 +90,16 @@ class Case(models.Model):
             models.Index(fields=["mobile"], name="case_mobile_idx"),
             # Sorting the list by collector walks this index instead of sorting every row.
             models.Index(fields=["collector", "id"], name="case_collector_id_idx"),
+            # Exact lookups (search by ID number, repayment matching by card number). Explicit indexes rather
+            # than db_index=True: on PostgreSQL that also builds a varchar_pattern_ops twin nothing uses, and
+            # every index costs the 100k-row import (issue 2, item 11).
+            models.Index(fields=["id_number"], name="case_idnumber_idx"),
+            models.Index(fields=["card_no"], name="case_cardno_idx"),
+            # The list's region filter is a prefix match (LIKE '沈阳市%'): the pattern opclass serves it and equality.
+            models.Index(fields=["region"], name="case_region_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            # Only continuations have a previous case: a partial index stays small and import-cheap.
+            models.Index(fields=["previous_case"], name="case_previous_idx",
+                         condition=models.Q(previous_case__isnull=False)),
         ]
 
     def __str__(self) -> str:

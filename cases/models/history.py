@@ -9,7 +9,8 @@ from cases.enums import CaseEventType
 class CaseEvent(models.Model):
     """One entry of a case's timeline. Written only by `cases.history`, never changed."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="events", verbose_name="委案")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="events", verbose_name="委案",
+                             db_index=False)  # case_event_case_time_idx leads with the case
     type = models.CharField("类型", max_length=32, choices=CaseEventType.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+", verbose_name="操作人")
