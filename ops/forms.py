@@ -9,7 +9,8 @@ from django import forms
 from accounts.models import ROLE_FIELDS, AuditAction, BranchCompany, Department, Role, User
 from ops.models import VpnAccount
 
-SIP_ENDPOINT = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@\-]{1,58}$")
+# The PJSIP endpoint name (the section name in pjsip.conf); the dialer dials PJSIP/<name>.
+SIP_ENDPOINT = re.compile(r"^[A-Za-z0-9_.\-]{1,58}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,30}$")
 PHONE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 
@@ -28,7 +29,7 @@ class UserForm(forms.Form):
     department = forms.ModelChoiceField(label="部门", queryset=Department.objects.select_related("branch"),
                                         required=False, empty_label="（不属于部门）")
     sip_endpoint = forms.CharField(label="坐席分机", max_length=64, required=False,
-                                   help_text="电话催收业务员的分机，按 Asterisk 的写法，例如 PJSIP/8001")
+                                   help_text="话机在 pjsip.conf 中的 endpoint 名，通常是分机号，例如 8001")
 
     def __init__(self, *args: object, instance: User | None = None, **kwargs: object) -> None:
         self.instance = instance
@@ -64,10 +65,10 @@ class UserForm(forms.Form):
         value = self.cleaned_data["sip_endpoint"].strip()
         if not value:
             return ""
-        if re.fullmatch(r"\d{3,8}", value):
-            value = f"PJSIP/{value}"  # a bare extension number is how admins think of it
+        if value.upper().startswith("PJSIP/"):
+            value = value[len("PJSIP/"):]  # admins often write it the way Asterisk's dialplan does
         if not SIP_ENDPOINT.match(value):
-            raise forms.ValidationError("分机格式不对，应为“PJSIP/8001”这样的写法（技术/分机号）。")
+            raise forms.ValidationError("分机格式不对，应为 pjsip.conf 中话机的 endpoint 名，例如“8001”。")
         clash = User.objects.filter(sip_endpoint=value, is_active=True)
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)

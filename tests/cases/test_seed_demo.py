@@ -138,3 +138,13 @@ def test_build_batch_workbook_uses_the_standard_template(db):
     assert rows[0][: len(TEMPLATE_HEADERS)] == TEMPLATE_HEADERS
     assert len(rows) == DEMO_BATCHES[0].size + 1
     assert {r[0] for r in rows[1:]} == {DEMO_BATCHES[0].batch_no}
+
+
+def test_seed_demo_gives_phone_collectors_a_desk_phone_the_dialer_can_ring(seeded):
+    # given
+    from accounts.models import User
+
+    # when
+    phones = dict(User.objects.filter(is_phone_collector=True).values_list("username", "sip_endpoint"))
+    # then: bare PJSIP endpoint names, each different, so the embedded simulator rings the right phone
+    assert phones == {"collector": "8001", "collector2": "8002", "collector3": "8003"}

@@ -36,7 +36,7 @@ def test_user_create_shows_temporary_password_once_and_forces_a_change(sysadmin_
     password = _temp_password(response)
     user = User.objects.get(username="zhang.san")
     assert user.check_password(password) and user.must_change_password
-    assert user.is_phone_collector and not user.is_clerk and user.sip_endpoint == "PJSIP/8001"
+    assert user.is_phone_collector and not user.is_clerk and user.sip_endpoint == "8001"
     entry = AuditEntry.objects.get(action=AuditAction.USER_CHANGE, object_id=str(user.pk))
     assert entry.detail["changes"]["is_phone_collector"] == {"before": None, "after": True}
     assert password not in str(entry.detail)
@@ -60,7 +60,7 @@ def test_user_edit_audits_before_and_after(sysadmin_client, collector):
     assert collector.username == "collector" and collector.is_clerk
     entry = AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGE, object_id=str(collector.pk)).get()
     assert entry.detail["changes"]["is_clerk"] == {"before": False, "after": True}
-    assert entry.detail["changes"]["sip_endpoint"] == {"before": "", "after": "PJSIP/8002"}
+    assert entry.detail["changes"]["sip_endpoint"] == {"before": "", "after": "8002"}
 
 
 def test_department_must_belong_to_the_branch(sysadmin_client, collector):
@@ -77,7 +77,7 @@ def test_department_must_belong_to_the_branch(sysadmin_client, collector):
 
 def test_extension_is_unique_among_active_users(sysadmin_client, collector, other_collector):
     # given
-    User.objects.filter(pk=other_collector.pk).update(sip_endpoint="PJSIP/8009")
+    User.objects.filter(pk=other_collector.pk).update(sip_endpoint="8009")
     # when
     response = sysadmin_client.post(reverse("ops:extension-list"), {f"ext-{collector.pk}": "8009"})
     # then

@@ -48,6 +48,7 @@ class DemoUser:
     department: str = ""
     phone: str = ""
     banks: tuple[str, ...] = ()  # bank codes, for clerks (C7)
+    extension: str = ""  # PJSIP endpoint of the phone collector's desk phone (the embedded simulator has it)
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -57,10 +58,13 @@ DEMO_USERS: tuple[DemoUser, ...] = (
              banks=("ZSYH",)),
     DemoUser("clerk2", "Demo-Clerk2-2026", "赵敏", ("is_clerk",), "大连分公司", phone="0411-82605678",
              banks=("JSYH",)),
-    DemoUser("collector", "Demo-Collector-2026", "王海涛", ("is_phone_collector",), "沈阳分公司", "电催一部"),
+    DemoUser("collector", "Demo-Collector-2026", "王海涛", ("is_phone_collector",), "沈阳分公司", "电催一部",
+             extension="8001"),
     DemoUser("field", "Demo-Field-2026", "刘建军", ("is_field_collector",), "沈阳分公司", "外访部"),
-    DemoUser("collector2", "Demo-Collector2-2026", "陈晓燕", ("is_phone_collector",), "沈阳分公司", "电催一部"),
-    DemoUser("collector3", "Demo-Collector3-2026", "周鹏", ("is_phone_collector",), "大连分公司", "电催一部"),
+    DemoUser("collector2", "Demo-Collector2-2026", "陈晓燕", ("is_phone_collector",), "沈阳分公司", "电催一部",
+             extension="8002"),
+    DemoUser("collector3", "Demo-Collector3-2026", "周鹏", ("is_phone_collector",), "大连分公司", "电催一部",
+             extension="8003"),
     DemoUser("field2", "Demo-Field2-2026", "吴刚", ("is_field_collector",), "大连分公司", "外访部"),
 )
 
@@ -231,7 +235,8 @@ class Command(BaseCommand):
             if user is None:
                 user = User(username=spec.username, full_name=spec.full_name, phone=spec.phone,
                             branch=branches.get(spec.branch),
-                            department=departments.get((spec.branch, spec.department)))
+                            department=departments.get((spec.branch, spec.department)),
+                            sip_endpoint=spec.extension)
                 for role in spec.roles:
                     setattr(user, role, True)
                 if "is_sysadmin" in spec.roles:
