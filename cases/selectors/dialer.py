@@ -6,14 +6,15 @@ Must not import views, `realtime.consumers` or `dialer`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from cases.enums import CONNECTED_CALL_RESULTS, OPEN_STATUSES, CallDirection
-from cases.models import BlockedNumber, CallPolicy, CallRecord, CallRefusal, Case, NumberSuggestion
+from cases.models import BlockedNumber, CallPolicy, CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion
 from cases.models.compliance import (
     DEFAULT_MAX_ANSWERED_PER_DEBTOR,
     DEFAULT_MAX_UNANSWERED_PER_NUMBER,
@@ -21,6 +22,7 @@ from cases.models.compliance import (
     DEFAULT_WINDOW_START,
     NumberSuggestionStatus,
 )
+from cases.validators import normalize_phone
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,55 @@ def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> Pol
                                    else DEFAULT_MAX_UNANSWERED_PER_NUMBER),
         answered_today=answered, unanswered_today=unanswered, blocked=blocked,
     )
+
+
+@dataclass
+class DialNumber:
+    """One row of a case's dial list: dialled by contact id ("" = the case's own mobile), never by number."""
+
+    contact_id: int | None
+    label: str
+    number: str  # as stored; the view masks it
+    also: list[str] = field(default_factory=list)  # other entries with the same number, merged into this row
+
+
+def _dial_key(number: str) -> str:
+    """The number as the exchange sees it: '138 1234 5678', '+86 13812345678' and '024-1234 5678' compare equal
+    to their bare digits."""
+    return re.sub(r"\D", "", normalize_phone(number))
+
+
+def dial_number_list(*, case: Case) -> list[DialNumber]:
+    """The case's numbers to dial, each number once: the debtor's mobile first, then the contacts in order.
+
+    Banks' files usually repeat the debtor's mobile as a 本人 contact; listing it twice invites two calls to one
+    person (and the daily attempt cap counts both). A repeated number is merged into the first row that has
+    it, named in `also`; when the repeat is the 本人 contact, the row dials through that contact so the call
+    is linked to it.
+    """
+    rows: list[DialNumber] = []
+    by_key: dict[str, DialNumber] = {}
+    if case.mobile.strip():
+        row = DialNumber(contact_id=None, label="本人手机", number=case.mobile)
+        rows.append(row)
+        by_key[_dial_key(case.mobile)] = row
+    contacts: list[CaseContact] = list(CaseContact.objects.filter(case=case).order_by("id"))
+    for contact in contacts:
+        label = " ".join(p for p in (contact.relation, contact.name) if p) or "联系人"
+        key = _dial_key(contact.phone)
+        if not key:
+            continue
+        kept = by_key.get(key)
+        if kept is None:
+            row = DialNumber(contact_id=contact.pk, label=label, number=contact.phone)
+            rows.append(row)
+            by_key[key] = row
+            continue
+        if kept.contact_id is None and contact.is_debtor:
+            kept.contact_id = contact.pk
+        if label not in (kept.label, "本人", *kept.also) and not (contact.is_debtor and kept.label == "本人手机"):
+            kept.also.append(label)
+    return rows
 
 
 def case_for_caller(number: str) -> Case | None:

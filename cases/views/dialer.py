@@ -33,6 +33,7 @@ from cases.selectors.cases import case_visible_to
 from cases.selectors.dashboards import can_view_dashboard
 from cases.selectors.dialer import (
     calls_today_by_collector,
+    dial_number_list,
     pending_number_suggestions,
     recent_refusals,
     refusals_today_by_collector,
@@ -59,12 +60,8 @@ def dial_numbers_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_record_work(user=request.user, case=case):
         return HttpResponse("")
-    rows = []
-    if case.mobile:
-        rows.append({"id": "", "label": "本人手机", "number": _number_for(request.user, case.mobile)})
-    for contact in CaseContact.objects.filter(case=case).order_by("id"):
-        label = " ".join(p for p in (contact.relation, contact.name) if p) or "联系人"
-        rows.append({"id": contact.pk, "label": label, "number": _number_for(request.user, contact.phone)})
+    rows = [{"id": row.contact_id or "", "label": row.label, "also": "、".join(row.also),
+             "number": _number_for(request.user, row.number)} for row in dial_number_list(case=case)]
     return render(request, "dialer/_dial_numbers.html", {"case": case, "rows": rows,
                                                           "has_extension": bool(request.user.sip_endpoint)})
 
