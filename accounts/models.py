@@ -117,6 +117,11 @@ class AuditAction(models.TextChoices):
     DOWNLOAD = "download", "下载"
     DELETE = "delete", "删除"
     VIEW_SENSITIVE = "view_sensitive", "查看敏感信息"
+    # Pre-loan assessment (issue 8): collection-history look-ups (PIPL), reviews, overrides, scorecards.
+    HISTORY_CHECK = "history_check", "查询催收历史"
+    ASSESSMENT_REVIEW = "assessment_review", "评估复核"
+    ASSESSMENT_OVERRIDE = "assessment_override", "推翻评估建议"
+    SCORECARD_PUBLISH = "scorecard_publish", "发布评分卡"
 
 
 class AuditEntry(models.Model):

@@ -34,6 +34,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("报表", "cases:reports", "reports", ("is_clerk", "is_manager", "is_sysadmin")),
     ("导出委案", "cases:cases-export", "cases-export", ("is_manager",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),
+    ("贷前评估", "assessment:applicant-list", "assessment", ("is_manager", "is_clerk")),
     ("账号管理", "ops:user-list", "ops-users", ("is_sysadmin",)),
     ("审计日志", "ops:audit-list", "ops-audit", ("is_sysadmin",)),
     ("VPN 账号", "ops:vpn-list", "ops-vpn", ("is_sysadmin",)),

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",
     "ops",
+    "assessment",  # issue 8: pre-loan assessment (贷前评估)
 ]
 
 MIDDLEWARE = [

@@ -301,6 +301,58 @@ MATRIX += (
 )
 
 
+# --- Pre-loan assessment (issue 8): managers and clerks assess (a clerk only their banks' applicants: the
+# other bank's clerk gets 404 for the world's applicant); managers alone edit scorecards; system admins and
+# collectors get 403 on every page of the module. The objects come from the autouse `_assessment_world`.
+ASSESSORS = only(OK, "clerk", "other_clerk", "manager")
+MANAGER_ONLY = only(OK, "manager")
+
+
+def on_applicant(code: int | str) -> dict[str, int | str]:
+    return everyone(FORBIDDEN, clerk=code, manager=code, other_clerk=NOT_FOUND)
+
+
+_APPLICANT = {"kwargs": lambda w: {"applicant_id": w.applicant_id}}
+_SCORE = {"kwargs": lambda w: {"assessment_id": w.assessment_id}}
+_DRAFT = {"kwargs": lambda w: {"version_id": w.draft_id}}
+MATRIX += (
+    Route("assessment:applicant-list", ASSESSORS),
+    Route("assessment:applicant-list", ASSESSORS, query={"q": "王", "grade": "A", "status": "scored"}),
+    Route("assessment:assessment-export", ASSESSORS),
+    Route("assessment:applicant-create", ASSESSORS),
+    Route("assessment:applicant-create", ASSESSORS, method="post"),  # empty form: errors, nothing saved
+    Route("assessment:applicant-import", ASSESSORS),
+    Route("assessment:applicant-import", ASSESSORS, method="post"),
+    Route("assessment:applicant-template", ASSESSORS),
+    Route("assessment:applicant-detail", on_applicant(OK), **_APPLICANT),
+    Route("assessment:applicant-score", on_applicant(REDIRECT), method="post", **_APPLICANT),
+    Route("assessment:applicant-score", everyone(NOT_ALLOWED), **_APPLICANT),
+    Route("assessment:document-upload", on_applicant(400), method="post", **_APPLICANT),
+    Route("assessment:document-download", on_applicant(OK),
+          kwargs=lambda w: {"applicant_id": w.applicant_id, "document_id": w.document_id}),
+    Route("assessment:assessment-detail", on_applicant(OK), **_SCORE),
+    Route("assessment:assessment-review", on_applicant(400), method="post", **_SCORE),
+    Route("assessment:assessment-review", everyone(NOT_ALLOWED), **_SCORE),
+    Route("assessment:assessment-report", on_applicant(OK), **_SCORE),
+    Route("assessment:history-check", ASSESSORS),
+    Route("assessment:history-check", ASSESSORS, query={"phone": "13800001234"}),
+    Route("assessment:scorecard-list", ASSESSORS),
+    Route("assessment:scorecard-create", only(400, "manager"), method="post"),
+    Route("assessment:version-new", only(REDIRECT, "manager"), method="post",
+          kwargs=lambda w: {"scorecard_id": w.scorecard_id}),
+    Route("assessment:version-detail", on_applicant(OK), kwargs=lambda w: {"version_id": w.version_id}),
+    Route("assessment:version-detail", on_applicant(OK), **_DRAFT),
+    Route("assessment:version-settings", MANAGER_ONLY, **_DRAFT),
+    Route("assessment:version-settings", only(400, "manager"), method="post", **_DRAFT),
+    Route("assessment:version-publish", only(REDIRECT, "manager"), method="post", **_DRAFT),
+    Route("assessment:characteristic-create", MANAGER_ONLY, **_DRAFT),
+    Route("assessment:characteristic-edit", MANAGER_ONLY,
+          kwargs=lambda w: {"version_id": w.draft_id, "characteristic_id": w.draft_characteristic_id}),
+    Route("assessment:characteristic-delete", only(REDIRECT, "manager"), method="post",
+          kwargs=lambda w: {"version_id": w.draft_id, "characteristic_id": w.draft_characteristic_id}),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:
@@ -466,3 +518,40 @@ def _document_request(request, _case_work):
     message = chat_message_send(docreq=docreq, by=request.getfixturevalue("clerk"), text="见附件",
                                 upload=samples.upload("身份证.png", samples.png()))
     world.docreq_id, world.docreq_message_id = docreq.pk, message.pk
+
+
+@pytest.fixture(autouse=True)
+def _assessment_world(request, _case_work):
+    """Gives the world's bank a published scorecard and a draft, an applicant with the world case's ID number,
+    scored, with one document (pre-loan assessment routes only: the other cells do not pay for it)."""
+    callspec = getattr(request.node, "callspec", None)
+    route = callspec.params.get("route") if callspec is not None else None
+    if "world" not in request.fixturenames or route is None or not route.name.startswith("assessment:"):
+        return
+    from assessment.actions.applicants import applicant_create, applicant_document_upload
+    from assessment.actions.assessments import assessment_score
+    from assessment.actions.scorecards import (
+        scorecard_create,
+        scorecard_version_new_draft,
+        scorecard_version_publish,
+    )
+    from assessment.identity import birth_date_of, sex_of
+    from assessment.imports.rows import ApplicantInput
+    from cases.models import Case
+    from tests.cases import samples
+
+    world = request.getfixturevalue("world")
+    case = Case.objects.select_related("bank").get(pk=world.case_id)
+    boss = request.getfixturevalue("manager")
+    version = scorecard_version_publish(version=scorecard_create(bank=case.bank, name="评分卡", by=boss), by=boss)
+    draft = scorecard_version_new_draft(scorecard=version.scorecard, by=boss)
+    applicant = applicant_create(bank=case.bank, by=boss, data=ApplicantInput(
+        name="王申请", id_number=case.id_number, phone="13800001234", birth_date=birth_date_of(case.id_number),
+        sex=sex_of(case.id_number), monthly_income=Decimal("8000"), loan_amount=Decimal("50000"),
+        loan_term_months=24))
+    document = applicant_document_upload(applicant=applicant, title="身份证",
+                                         upload=samples.upload("id.png", samples.png()), by=boss)
+    world.applicant_id, world.document_id = applicant.pk, document.pk
+    world.assessment_id = assessment_score(applicant=applicant, by=boss).pk
+    world.scorecard_id, world.version_id, world.draft_id = version.scorecard_id, version.pk, draft.pk
+    world.draft_characteristic_id = draft.characteristics.order_by("position").first().pk

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -217,6 +218,8 @@ class Command(BaseCommand):
                 imported.append(batch)
         assigned = _assign_demo_cases(imported, users=users, rng=rng)
         self._report(users, created, imported, assigned, time.monotonic() - started)
+        # Issue 8: the pre-loan assessment's scorecards and applicants (one matches a demo case).
+        call_command("seed_assessment", stdout=self.stdout)
 
     def _banks(self) -> dict[str, Bank]:
         return {code: Bank.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in BANKS}
