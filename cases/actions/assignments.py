@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
-from cases import history
+from cases import history, rollups
 from cases.actions.notifications import user_events_deliver
 from cases.actions.stats import daily_stats_bump
 from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
@@ -258,6 +258,8 @@ def _apply(*, shares: dict[int, list[int]], by: User, kind: str, reason: str,
             Case.objects.filter(pk__in=chunk).update(collector_id=to, assigned_at=now, updated_at=now, **owner,
                                                      **status)
 
+    # Progress per collector: the giver and the receiver both change (C12 work-progress report).
+    rollups.mark(collector_ids=[*by_target, *(before for _, before, _ in moves)])
     names = _names([*collectors, *(before for _, before, _ in moves if before)])
     history.cases_assigned(moves=moves, actor=by, event_type=_EVENT_TYPES[kind], reason=reason, names=names,
                            kind=kind)

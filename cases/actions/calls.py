@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases import history, uploads
+from cases import history, rollups, uploads
 from cases.actions.files import store_checked
 from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
@@ -98,6 +98,7 @@ def call_record_create(
             raise
     if case is not None:
         history.call_recorded(call=call, actor=by)
+        rollups.mark(case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次电话")
     connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
     count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),

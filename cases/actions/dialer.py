@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from cases import uploads
+from cases import rollups, uploads
 from cases.actions.calls import call_record_create
 from cases.actions.files import store_checked
 from cases.enums import CallResult, CallSource, ContactSource, FileKind
@@ -241,6 +241,7 @@ def recording_match(*, call: CallRecord, case: Case, by: User) -> CallRecord:
         raise DialRefusedError("这条录音已经匹配到委案")
     call.case = case
     call.save(update_fields=["case"])
+    rollups.mark(case_ids=[case.pk])
     if call.recording_id:
         StoredFile.objects.filter(pk=call.recording_id, case__isnull=True).update(case=case)
     from cases import history

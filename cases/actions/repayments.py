@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
-from cases import history
+from cases import history, rollups
 from cases.actions.stats import daily_stats_bump
 from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
 from cases.imports.repayments import RepaymentRow
-from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind
+from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind, RepaymentMonthly
 from cases.selectors.repayments import NEW, repayment_file_match
 from realtime import groups
 from realtime.events_money import CaseBalanceChanged
@@ -62,6 +62,15 @@ def _rollup_add(*, case: Case, day: dt.date, amount: Decimal, commission: Decima
     if rows.update(**updates) == 0:
         RepaymentDaily.objects.bulk_create([RepaymentDaily(bank_id=case.bank_id, **key)], ignore_conflicts=True)
         rows.update(**updates)
+    # The same figures per calendar month: month and year reports read this one.
+    month_key = {"month": day.replace(day=1), "batch_id": case.batch_id, "commission_rate": case.commission_rate}
+    months = RepaymentMonthly.objects.filter(**month_key)
+    if months.update(**updates) == 0:
+        RepaymentMonthly.objects.bulk_create([RepaymentMonthly(bank_id=case.bank_id, **month_key)],
+                                             ignore_conflicts=True)
+        months.update(**updates)
+    # The case's collector and batch figures (progress, credit-card rate) are recomputed before the next report.
+    rollups.mark(case_ids=[case.pk])
 
 
 def _publish_balance(*, case: Case, text: str) -> None:

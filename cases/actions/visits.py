@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases import history, uploads
+from cases import history, rollups, uploads
 from cases.actions.files import store_checked
 from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
 from cases.enums import FileKind, VisitResult
@@ -72,6 +72,7 @@ def visit_record_create(
         for kind, upload, found in checked:
             store_checked(case=case, visit=visit, kind=kind, upload=upload, found=found, by=by, guard=guard)
         history.visit_recorded(visit=visit, actor=by, file_count=len(checked))
+        rollups.mark(case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次外访")
         count_work(case=case, collector=collector, day=visited_on, visits=1)
     return visit

@@ -13,7 +13,14 @@ from cases.models.history import CaseEvent
 from cases.models.realtime import UserEvent
 from cases.models.reminders import HolidayArrangement, Reminder
 from cases.models.repayments import Repayment, RepaymentKind
-from cases.models.reports import RepaymentDaily
+from cases.models.reports import (
+    BatchProgress,
+    CollectorProgress,
+    RepaymentDaily,
+    RepaymentMonthly,
+    RollupDirty,
+    RollupKind,
+)
 from cases.models.returns import RetentionRequest, RetentionStatus
 from cases.models.stats import DailyCaseWork, DailyCollectorStats
 from cases.models.templates import BankTemplate
@@ -27,3 +34,4 @@ __all__ += ["Assignment", "AssignmentKind"]
 __all__ += ["BlockedNumber", "CallPolicy", "CallRefusal", "NumberSuggestion", "PendingRecording"]
 __all__ += ["Repayment", "RepaymentDaily", "RepaymentKind"]
 __all__ += ["RetentionRequest", "RetentionStatus"]
+__all__ += ["BatchProgress", "CollectorProgress", "RepaymentMonthly", "RollupDirty", "RollupKind"]

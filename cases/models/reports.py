@@ -1,13 +1,21 @@
-"""Daily roll-up of repayments (C12, M6): one row per day × batch × commission rate, kept by the actions.
+"""Roll-ups the reports read (C12, M6), so a report page never scans the raw repayments or the cases.
 
-Reports read this table, never the raw repayments: a million repayments become a few thousand rows.
+- RepaymentDaily / RepaymentMonthly: one row per day (month) × batch × commission rate, kept by the repayment
+  actions with F() additions in the same transaction as the entry, so they are exact to the fen at commit.
+- CollectorProgress (per collector × bank) and BatchProgress (per batch, its credit-card cases): recomputed
+  from the cases, calls and visits of the groups marked in RollupDirty by the actions that change them
+  (assignment, call, visit, record deletion, repayment) and of every batch imported since; the report
+  selectors refresh the marked groups before they read (cases/rollups.py).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
+
+ZERO = Decimal("0.00")
 
 
 class RepaymentDaily(models.Model):
@@ -15,8 +23,8 @@ class RepaymentDaily(models.Model):
     bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="+", verbose_name="银行")
     batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="+", verbose_name="批次")
     commission_rate = models.DecimalField("佣金比例", max_digits=8, decimal_places=6)
-    amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=Decimal("0.00"))
-    commission = models.DecimalField("佣金", max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=ZERO)
+    commission = models.DecimalField("佣金", max_digits=16, decimal_places=2, default=ZERO)
     count = models.IntegerField("笔数", default=0)
 
     class Meta:
@@ -27,3 +35,83 @@ class RepaymentDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.batch_id} {self.commission_rate} {self.amount}"
+
+
+class RepaymentMonthly(models.Model):
+    """The daily roll-up summed per calendar month: month and year reports read ~30× fewer rows."""
+
+    month = models.DateField("月份", help_text="当月 1 日")
+    bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="+", verbose_name="银行")
+    batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="+", verbose_name="批次")
+    commission_rate = models.DecimalField("佣金比例", max_digits=8, decimal_places=6)
+    amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=ZERO)
+    commission = models.DecimalField("佣金", max_digits=16, decimal_places=2, default=ZERO)
+    count = models.IntegerField("笔数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回款月汇总"
+        constraints = [models.UniqueConstraint(fields=["month", "batch", "commission_rate"],
+                                               name="repayment_monthly_unique")]
+        indexes = [models.Index(fields=["bank", "month"], name="repayment_monthly_bank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.batch_id} {self.commission_rate} {self.amount}"
+
+
+class CollectorProgress(models.Model):
+    """Work progress of one collector on one bank's cases (the cases they hold now, any status)."""
+
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="业务员")
+    bank = models.ForeignKey("cases.Bank", on_delete=models.CASCADE, related_name="+", verbose_name="银行")
+    held = models.IntegerField("持有案件", default=0)
+    contacted = models.IntegerField("已电话联系", default=0)
+    visited = models.IntegerField("已外访", default=0)
+    repaid_cases = models.IntegerField("回款案件数", default=0)
+    repaid_amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=ZERO)
+    entrusted_amount = models.DecimalField("委案金额", max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "业务员工作进度汇总"
+        constraints = [models.UniqueConstraint(fields=["collector", "bank"], name="collector_progress_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.collector_id} {self.bank_id} {self.held}"
+
+
+class BatchProgress(models.Model):
+    """A batch's credit-card cases: count, entrusted and repaid. Every batch has a row once counted (zeros when
+    it has no credit-card case), so a batch without one is a batch imported since the last refresh."""
+
+    batch = models.OneToOneField("cases.Batch", on_delete=models.CASCADE, primary_key=True, related_name="+",
+                                 verbose_name="批次")
+    bank = models.ForeignKey("cases.Bank", on_delete=models.CASCADE, related_name="+", verbose_name="银行")
+    card_cases = models.IntegerField("信用卡案件数", default=0)
+    card_entrusted = models.DecimalField("委案金额", max_digits=16, decimal_places=2, default=ZERO)
+    card_repaid = models.DecimalField("已还金额", max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批次回款汇总"
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.card_repaid}/{self.card_entrusted}"
+
+
+class RollupKind(models.TextChoices):
+    COLLECTOR = "collector", "业务员"
+    BATCH = "batch", "批次"
+    CASE = "case", "委案"  # its collector and batch, resolved when the refresh runs
+
+
+class RollupDirty(models.Model):
+    """A group whose progress figures changed: written in the changing action's transaction (insert only, no
+    unique key, so writers never wait on each other), deleted by the refresh that recomputed the group."""
+
+    kind = models.CharField("类别", max_length=16, choices=RollupKind.choices)
+    key = models.BigIntegerField("编号")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待刷新汇总"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

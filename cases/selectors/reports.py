@@ -1,6 +1,7 @@
-"""Reports (C12, M6): tables of exact decimals, read from the daily roll-up (RepaymentDaily), never from the
-raw repayments, so a page stays fast on a million repayments. Clerks see their banks only (C7); collectors
-see no report. Must not import views or actions.
+"""Reports (C12, M6): tables of exact decimals, read from the roll-ups (cases/models/reports.py), never from the
+raw repayments or a scan of the cases, so a page stays fast on a million repayments. Clerks see their banks
+only (C7); collectors see no report. The progress and credit-card reports first refresh the roll-up groups
+the actions marked (cases.rollups.refresh: a cache fill, not a domain change). Must not import views or actions.
 """
 
 from __future__ import annotations
@@ -9,13 +10,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 
 from accounts.models import User
 from accounts.selectors import sees_commission
-from cases.enums import ComplaintReason, ProductType
-from cases.models import Bank, Batch, CallRecord, Case, Complaint, RepaymentDaily, VisitRecord
+from cases import rollups
+from cases.enums import ComplaintReason
+from cases.models import (
+    Bank,
+    Batch,
+    BatchProgress,
+    CollectorProgress,
+    Complaint,
+    RepaymentDaily,
+    RepaymentMonthly,
+)
 from cases.selectors.banks import bank_list_for_user
 
 ZERO = Decimal("0.00")
@@ -45,62 +55,91 @@ def _rate_label(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
+def _month_after(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _buckets(*, banks: QuerySet[Bank], period: str, key: str, date_from: dt.date,
+             date_to: dt.date) -> dict[tuple[dt.date, object], list]:
+    """(period start, batch id or rate) → [count, amount, commission], exact.
+
+    Whole calendar months inside the range come from the monthly roll-up; the days of a partial first or last
+    month from the daily one. A day report reads the daily roll-up only (its range is short by default).
+    """
+    sums = {"a": Sum("amount"), "c": Sum("commission"), "n": Sum("count")}  # grouped rows: never NULL
+    parts: list[QuerySet] = []
+    daily = RepaymentDaily.objects.filter(bank__in=banks)
+    if period == "day":
+        parts.append(daily.filter(day__gte=date_from, day__lte=date_to).annotate(p=F("day")))
+    else:
+        first_whole = date_from if date_from.day == 1 else _month_after(date_from)
+        ends_month = _month_after(date_to) - dt.timedelta(days=1) == date_to
+        after_whole = _month_after(date_to) if ends_month else date_to.replace(day=1)
+        edges = [(date_from, date_to)]
+        if first_whole < after_whole:
+            month_p = F("month") if period == "month" else TruncYear("month")
+            parts.append(RepaymentMonthly.objects.filter(bank__in=banks, month__gte=first_whole,
+                                                         month__lt=after_whole).annotate(p=month_p))
+            edges = [(date_from, first_whole - dt.timedelta(days=1)), (after_whole, date_to)]
+        day_p = TruncMonth("day") if period == "month" else TruncYear("day")
+        parts += [daily.filter(day__gte=start, day__lte=end).annotate(p=day_p) for start, end in edges
+                  if start <= end]
+    buckets: dict[tuple[dt.date, object], list] = {}
+    for qs in parts:
+        for p, k, a, c, n in qs.values("p", key).order_by().annotate(**sums).values_list("p", key, "a", "c", "n"):
+            if isinstance(p, dt.datetime):  # TruncYear of a date on some backends
+                p = p.date()
+            acc = buckets.setdefault((p, k), [0, ZERO, ZERO])
+            # SQLite adds decimals as floats; PostgreSQL's numeric sums are exact and unchanged by this.
+            acc[0] += n
+            acc[1] += a.quantize(FEN)
+            acc[2] += c.quantize(FEN)
+    return buckets
+
+
 def repayment_report(*, user: User, period: str, by: str, date_from: dt.date, date_to: dt.date,
                      bank_id: int | None = None) -> ReportTable:
     """Repayments (and, for those who may see it, commission) per day/month/year, by batch or by rate."""
-    qs = RepaymentDaily.objects.filter(bank__in=_banks(user), day__gte=date_from, day__lte=date_to)
+    banks = _banks(user)
     if bank_id:
-        qs = qs.filter(bank_id=bank_id)
-    trunc = {"day": "day", "month": TruncMonth("day"), "year": TruncYear("day")}[period]
-    qs = qs.annotate(p=trunc) if period != "day" else qs.annotate(p=Coalesce("day", "day"))
+        banks = banks.filter(pk=bank_id)
     key = "batch_id" if by == "batch" else "commission_rate"
-    money = DecimalField(max_digits=18, decimal_places=2)
-    grouped = (qs.values("p", key).order_by("p", key)
-               .annotate(a=Coalesce(Sum("amount"), Value(ZERO), output_field=money),
-                         c=Coalesce(Sum("commission"), Value(ZERO), output_field=money), n=Sum("count")))
+    buckets = _buckets(banks=banks, period=period, key=key, date_from=date_from, date_to=date_to)
     show_commission = sees_commission(user)
     batch_names: dict[int, str] = {}
     if by == "batch":
-        ids = {row["batch_id"] for row in grouped}
+        ids = {k for _, k in buckets}
         batch_names = {b.pk: f"{b.bank.name} {b.batch_no}" for b in Batch.objects.filter(pk__in=ids)
                        .select_related("bank")}
     fmt = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period]
     headers = [f"{PERIODS[period]}", BREAKDOWNS[by], "回款笔数", "回款金额"] + (["佣金"] if show_commission else [])
     table = ReportTable(title=f"回款{PERIODS[period]}报表（按{BREAKDOWNS[by]}）", headers=headers, label_cols=2)
     total_a, total_c, total_n = ZERO, ZERO, 0
-    for row in grouped:
-        # SQLite adds decimals as floats; PostgreSQL's numeric sums are exact and unchanged by this.
-        row["a"], row["c"] = row["a"].quantize(FEN), row["c"].quantize(FEN)
-        if not row["n"] and not row["a"]:
+    for (p, k), (n, a, c) in sorted(buckets.items(), key=lambda item: item[0]):
+        if not n and not a:
             continue  # a bucket whose entries were all reversed
-        p = row["p"]
-        label = batch_names.get(row[key], str(row[key])) if by == "batch" else _rate_label(row[key])
-        line: list[object] = [p.strftime(fmt), label, row["n"], row["a"]]
+        label = batch_names.get(k, str(k)) if by == "batch" else _rate_label(k)  # type: ignore[arg-type]
+        line: list[object] = [p.strftime(fmt), label, n, a]
         if show_commission:
-            line.append(row["c"])
+            line.append(c)
         table.rows.append(line)
-        total_a, total_c, total_n = total_a + row["a"], total_c + row["c"], total_n + row["n"]
+        total_a, total_c, total_n = total_a + a, total_c + c, total_n + n
     table.total = ["合计", "", total_n, total_a] + ([total_c] if show_commission else [])
     return table
 
 
 def credit_card_batch_report(*, user: User) -> ReportTable:
-    """C12: for each batch with credit-card cases, repaid ÷ entrusted of those cases."""
-    money = DecimalField(max_digits=18, decimal_places=2)
-    rows = (Case.objects.filter(bank__in=_banks(user), product_type=ProductType.CREDIT_CARD)
-            .values("batch_id").order_by("batch_id")
-            .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money),
-                      r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money)))
-    names = {b.pk: (b.bank.name, b.batch_no) for b in Batch.objects.filter(pk__in=[r["batch_id"] for r in rows])
-             .select_related("bank")}
+    """C12: for each batch with credit-card cases, repaid ÷ entrusted of those cases (from BatchProgress)."""
+    rollups.refresh()
+    rows = (BatchProgress.objects.filter(bank__in=_banks(user), card_cases__gt=0).select_related("batch__bank")
+            .order_by("batch_id"))
     table = ReportTable(title="信用卡批次回款率", headers=["银行", "批次", "案件数", "委案金额", "已还金额", "回款率"],
                         label_cols=2)
     te, tr, tn = ZERO, ZERO, 0
     for row in rows:
-        row["e"], row["r"] = row["e"].quantize(FEN), row["r"].quantize(FEN)
-        bank, batch = names.get(row["batch_id"], ("", ""))
-        table.rows.append([bank, batch, row["n"], row["e"], row["r"], _percent(row["r"], row["e"])])
-        te, tr, tn = te + row["e"], tr + row["r"], tn + row["n"]
+        e, r = row.card_entrusted.quantize(FEN), row.card_repaid.quantize(FEN)
+        table.rows.append([row.batch.bank.name, row.batch.batch_no, row.card_cases, e, r, _percent(r, e)])
+        te, tr, tn = te + e, tr + r, tn + row.card_cases
     table.total = ["合计", "", tn, te, tr, _percent(tr, te)]
     return table
 
@@ -112,17 +151,19 @@ def _percent(part: Decimal, whole: Decimal) -> str:
 
 
 def progress_report(*, user: User, group: str) -> ReportTable:
-    """Work progress per collector / department / branch: held, contacted, visited, repaid count and amount."""
+    """Work progress per collector / department / branch: held, contacted, visited, repaid count and amount.
+
+    Read from CollectorProgress (a few rows per collector), refreshed first for the groups the actions marked.
+    """
+    rollups.refresh()
     field_name = {"collector": "collector__full_name", "department": "collector__department__name",
                   "branch": "collector__branch__name"}[group]
     label = {"collector": "业务员", "department": "部门", "branch": "分公司"}[group]
     money = DecimalField(max_digits=18, decimal_places=2)
-    qs = (Case.objects.filter(bank__in=_banks(user), collector__isnull=False)
-          .annotate(called=Exists(CallRecord.objects.filter(case=OuterRef("pk"))),
-                    visited=Exists(VisitRecord.objects.filter(case=OuterRef("pk"))))
+    qs = (CollectorProgress.objects.filter(bank__in=_banks(user))
           .values(field_name).order_by(field_name)
-          .annotate(held=Count("id"), contacted=Count("id", filter=Q(called=True)),
-                    visits=Count("id", filter=Q(visited=True)), repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+          .annotate(held_n=Sum("held"), contacted_n=Sum("contacted"), visits=Sum("visited"),
+                    repaid_n=Sum("repaid_cases"),
                     repaid=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
                     entrusted=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money)))
     table = ReportTable(title=f"工作进度（按{label}）",
@@ -130,8 +171,10 @@ def progress_report(*, user: User, group: str) -> ReportTable:
                                  "回收率"])
     sums = [0, 0, 0, 0, ZERO, ZERO]
     for row in qs:
+        if not row["held_n"]:
+            continue
         row["repaid"], row["entrusted"] = row["repaid"].quantize(FEN), row["entrusted"].quantize(FEN)
-        values = [row["held"], row["contacted"], row["visits"], row["repaid_n"], row["repaid"], row["entrusted"]]
+        values = [row["held_n"], row["contacted_n"], row["visits"], row["repaid_n"], row["repaid"], row["entrusted"]]
         table.rows.append([row[field_name] or "（未设置）", *values, _percent(row["repaid"], row["entrusted"])])
         sums = [a + b for a, b in zip(sums, values, strict=True)]
     table.total = ["合计", *sums, _percent(sums[4], sums[5])]  # type: ignore[arg-type]

@@ -1,0 +1,186 @@
+"""Upkeep of the report roll-ups that are recomputed per group (CollectorProgress, BatchProgress).
+
+Why marks and a refresh rather than F() deltas: a collector's figures depend on every write path that moves a
+case (assignment, call, visit, deleting a record, repayment, and a batch import that carries a continued case's
+collector over). The actions mark the groups they touch (`mark`, inside their own transaction, so a mark
+becomes visible exactly when the change does); batches are found by having no BatchProgress row yet, so an
+import needs no hook. `refresh` recomputes the marked groups from the cases, calls and visits — exact by
+construction, never a drifting sum — and the report selectors call it before they read.
+
+Why this is race-free: refreshes run one at a time (an advisory lock on PostgreSQL; SQLite writes serially);
+a refresh reads the marks first and recomputes afterwards, so any change it did not see keeps its mark for
+the next refresh, and it deletes only the marks it read.
+
+Called from actions (`mark`), report selectors (`refresh`) and the rebuild_report_rollups command
+(`rebuild`). Must not import views, selectors or actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from cases.enums import ProductType
+from cases.models import (
+    Batch,
+    BatchProgress,
+    CallRecord,
+    Case,
+    CollectorProgress,
+    Repayment,
+    RepaymentDaily,
+    RepaymentKind,
+    RepaymentMonthly,
+    RollupDirty,
+    RollupKind,
+    VisitRecord,
+)
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+CHUNK = 500
+_LOCK_KEY = 0x636D5255  # pg_advisory_xact_lock key of the refresh ("cmRU")
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    items = sorted(ids)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def mark(*, collector_ids: Iterable[int | None] = (), batch_ids: Iterable[int | None] = (),
+         case_ids: Iterable[int | None] = ()) -> None:
+    """Note that these groups' progress figures changed (call inside the changing transaction).
+
+    A case mark stands for the case's collector and batch as they are when the refresh runs: an action that
+    does not lock the case (a call, a visit) cannot know whether an assignment is moving it right now.
+    """
+    rows = [RollupDirty(kind=RollupKind.COLLECTOR, key=pk) for pk in {c for c in collector_ids if c}]
+    rows += [RollupDirty(kind=RollupKind.BATCH, key=pk) for pk in {b for b in batch_ids if b}]
+    rows += [RollupDirty(kind=RollupKind.CASE, key=pk) for pk in {c for c in case_ids if c}]
+    if rows:
+        RollupDirty.objects.bulk_create(rows)
+
+
+def _new_batches() -> Iterable[int]:
+    return (Batch.objects.filter(~Exists(BatchProgress.objects.filter(batch=OuterRef("pk"))))
+            .values_list("pk", flat=True))
+
+
+def pending() -> bool:
+    """True when some group is marked or a batch was imported since the last refresh."""
+    return RollupDirty.objects.exists() or Batch.objects.filter(pk__in=_new_batches()).exists()
+
+
+def refresh() -> int:
+    """Recompute every marked group and every batch imported since; returns how many groups were recomputed."""
+    if not pending():
+        return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        marks = list(RollupDirty.objects.values_list("pk", "kind", "key"))
+        new_batches = set(_new_batches())
+        collectors = {key for _, kind, key in marks if kind == RollupKind.COLLECTOR}
+        batches = {key for _, kind, key in marks if kind == RollupKind.BATCH} | new_batches
+        for chunk in _chunks({key for _, kind, key in marks if kind == RollupKind.CASE}):
+            for collector_id, batch_id in Case.objects.filter(pk__in=chunk).values_list("collector_id", "batch_id"):
+                batches.add(batch_id)
+                if collector_id:
+                    collectors.add(collector_id)
+        for chunk in _chunks(new_batches):
+            # A continued case arrives with its earlier collector: that collector holds one case more.
+            collectors |= set(Case.objects.filter(batch_id__in=chunk, collector__isnull=False)
+                              .order_by().values_list("collector_id", flat=True).distinct())
+        _recompute_collectors(collectors)
+        _recompute_batches(batches)
+        for chunk in _chunks(pk for pk, _, _ in marks):
+            RollupDirty.objects.filter(pk__in=chunk).delete()
+    return len(collectors) + len(batches)
+
+
+def _collector_rows(case_filter: Q) -> list[CollectorProgress]:
+    live_calls = CallRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    live_visits = VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    rows = (Case.objects.filter(case_filter, collector__isnull=False)
+            .annotate(called=Exists(live_calls), visited=Exists(live_visits))
+            .values("collector_id", "bank_id").order_by()
+            .annotate(held=Count("id"), contacted=Count("id", filter=Q(called=True)),
+                      visits=Count("id", filter=Q(visited=True)),
+                      repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                      repaid=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=MONEY),
+                      entrusted=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=MONEY)))
+    return [CollectorProgress(collector_id=r["collector_id"], bank_id=r["bank_id"], held=r["held"],
+                              contacted=r["contacted"], visited=r["visits"], repaid_cases=r["repaid_n"],
+                              repaid_amount=r["repaid"], entrusted_amount=r["entrusted"]) for r in rows]
+
+
+def _recompute_collectors(ids: set[int]) -> None:
+    for chunk in _chunks(ids):
+        rows = _collector_rows(Q(collector_id__in=chunk))
+        CollectorProgress.objects.filter(collector_id__in=chunk).delete()
+        CollectorProgress.objects.bulk_create(rows, batch_size=1000)
+
+
+def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
+    """Rows for these batches (all batches for None), zeros for a batch without credit-card cases."""
+    cases = Case.objects.filter(product_type=ProductType.CREDIT_CARD)
+    batches = Batch.objects.all()
+    if ids is not None:
+        cases, batches = cases.filter(batch_id__in=ids), batches.filter(pk__in=ids)
+    figures = {r["batch_id"]: r for r in (
+        cases.values("batch_id").order_by()
+        .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=MONEY),
+                  r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=MONEY)))}
+    rows = []
+    for pk, bank_id in batches.values_list("pk", "bank_id"):
+        r = figures.get(pk)
+        rows.append(BatchProgress(batch_id=pk, bank_id=bank_id, card_cases=r["n"] if r else 0,
+                                  card_entrusted=r["e"] if r else ZERO, card_repaid=r["r"] if r else ZERO))
+    return rows
+
+
+def _recompute_batches(ids: set[int]) -> None:
+    for chunk in _chunks(ids):
+        rows = _batch_rows(chunk)
+        BatchProgress.objects.filter(batch_id__in=chunk).delete()
+        BatchProgress.objects.bulk_create(rows, batch_size=1000)
+
+
+@transaction.atomic
+def rebuild() -> dict[str, int]:
+    """Recompute every roll-up from the raw repayments, cases, calls and visits (after a restore, or to check)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    RollupDirty.objects.all().delete()
+    CollectorProgress.objects.all().delete()
+    BatchProgress.objects.all().delete()
+    CollectorProgress.objects.bulk_create(_collector_rows(Q()), batch_size=1000)
+    BatchProgress.objects.bulk_create(_batch_rows(None), batch_size=1000)
+
+    # Entries and reversals land in their own day's bucket at the entry's rate; a reversal counts −1.
+    RepaymentMonthly.objects.all().delete()
+    RepaymentDaily.objects.all().delete()
+    signed = Count("id", filter=~Q(kind=RepaymentKind.REVERSAL)) - Count("id", filter=Q(kind=RepaymentKind.REVERSAL))
+    daily = (Repayment.objects.values("repaid_on", "case__bank_id", "case__batch_id", "commission_rate").order_by()
+             .annotate(a=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
+                       c=Coalesce(Sum("commission"), Value(ZERO), output_field=MONEY), n=signed))
+    RepaymentDaily.objects.bulk_create(
+        (RepaymentDaily(day=r["repaid_on"], bank_id=r["case__bank_id"], batch_id=r["case__batch_id"],
+                        commission_rate=r["commission_rate"], amount=r["a"], commission=r["c"], count=r["n"])
+         for r in daily.iterator()), batch_size=2000)
+    monthly = (RepaymentDaily.objects.annotate(m=TruncMonth("day"))
+               .values("m", "bank_id", "batch_id", "commission_rate").order_by()
+               .annotate(a=Sum("amount"), c=Sum("commission"), n=Sum("count")))
+    RepaymentMonthly.objects.bulk_create(
+        (RepaymentMonthly(month=r["m"], bank_id=r["bank_id"], batch_id=r["batch_id"],
+                          commission_rate=r["commission_rate"], amount=r["a"], commission=r["c"], count=r["n"])
+         for r in monthly.iterator()), batch_size=2000)
+    return {"collector_progress": CollectorProgress.objects.count(), "batch_progress": BatchProgress.objects.count(),
+            "repayment_daily": RepaymentDaily.objects.count(), "repayment_monthly": RepaymentMonthly.objects.count()}
