@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -31,6 +32,9 @@ from cases.views.cases import AppRequest
 KINDS = {"repayments": "回款与佣金", "credit_card": "信用卡批次回款率", "progress": "工作进度",
          "complaints": "投诉统计"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A day × batch table of a month is thousands of rows: the page shows them 100 at a time (the totals and the
+# .xlsx export cover every row), because rendering is what a long table costs, not the roll-up query.
+REPORT_PAGE_SIZE = 100
 
 
 def _fmt(value: object) -> str:
@@ -81,9 +85,15 @@ def report_view(request: AppRequest) -> HttpResponse:
         return response
     query = g.copy()
     query["format"] = "xlsx"
+    query.pop("page", None)
+    page = Paginator(table.rows, REPORT_PAGE_SIZE).get_page(g.get("page"))
+    cut = table.label_cols
     return render(request, "reports/report.html", {
-        "table": table, "display_rows": [[_fmt(v) for v in row] for row in table.rows],
-        "display_total": [_fmt(v) for v in table.total or []],
+        "table": table, "page": page, "row_count": len(table.rows),
+        "display_rows": [([_fmt(v) for v in row[:cut]], [_fmt(v) for v in row[cut:]]) for row in page.object_list],
+        "display_total": ([_fmt(v) for v in table.total[:cut]], [_fmt(v) for v in table.total[cut:]])
+        if table.total else None,
+        "display_headers": (table.headers[:cut], table.headers[cut:]),
         "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
         "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
