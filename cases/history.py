@@ -11,10 +11,15 @@ from cases.models.cases import mask_phone
 from cases.models.chat import DocumentRequest, DocumentRequestStatus
 
 
+def cases_imported_entry(*, batch: Batch) -> tuple[str, dict[str, int]]:
+    """The summary and data of the 导入 entry each case of `batch` gets: written by `cases_imported` below and,
+    on PostgreSQL, by the import's COPY (cases.actions.batches), which streams the same text."""
+    return f"随批次 {batch.batch_no} 导入", {"batch_id": batch.pk}
+
+
 def cases_imported(*, case_ids: Iterable[int], batch: Batch, actor: User | None) -> None:
     """One 导入 entry on each case of a new batch (bulk, for imports of 100k rows)."""
-    summary = f"随批次 {batch.batch_no} 导入"
-    data = {"batch_id": batch.pk}
+    summary, data = cases_imported_entry(batch=batch)
     CaseEvent.objects.bulk_create(
         [CaseEvent(case_id=cid, type=CaseEventType.IMPORTED, actor=actor, summary=summary, data=data)
          for cid in case_ids],

@@ -1,9 +1,14 @@
 """Batch import (C1, C2, C9): persist parsed rows of one bank's file as one batch, all or nothing.
 
 Parsing is `cases.imports.excel` (pure); this module owns the database side: the duplicate-batch and
-continuation checks, the writes and the timeline. On PostgreSQL the rows go in with COPY (Django's
-bulk_create spends most of its time building SQL and is several times slower for 100k rows); on SQLite
-bulk_create in chunks. Either way everything happens inside one transaction.
+continuation checks, the writes and the timeline. The file is read a chunk of rows at a time and each chunk is
+stored while the next one is parsed, all inside one transaction: on any problem reading goes on (so the clerk
+gets every problem of the file), nothing more is sent, and the transaction is rolled back.
+
+On PostgreSQL the rows go in with COPY (Django's bulk_create spends most of its time building SQL and is
+several times slower for 100k rows), from a worker thread sharing the request's connection: the server checks
+foreign keys and updates a dozen indexes per case, and does so for one chunk while Python parses the next
+(psycopg releases the GIL while it waits for the server). On SQLite bulk_create in chunks, inline.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
+from types import TracebackType
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from accounts.actions import audit_record
@@ -26,7 +35,7 @@ from accounts.models import AuditAction, User
 from cases import history
 from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus, ContactSource, ProductType
 from cases.exceptions import BatchAlreadyImportedError, ImportRejectedError
-from cases.imports.excel import add_one_month, parse_case_workbook
+from cases.imports.excel import CaseRowStream, add_one_month
 from cases.imports.rows import CaseRow, RowError
 from cases.models import Bank, Batch, Case, CaseContact, CaseEvent
 from cases.validators import id_check_digit
@@ -36,6 +45,9 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 _LOOKUP_CHUNK = 5000
 _SQLITE_CHUNK = 2000
+# Rows per chunk of the streamed import: small enough that the server starts early and the chunks in flight
+# stay a few MB, large enough that the per-statement costs (COPY set-up, the continuation lookup) vanish.
+_CHUNK = 4000
 # What the import page and the command report: the Batch carries the batch number, case count,
 # continuation count and the exact total.
 ImportOutcome = Batch
@@ -65,16 +77,20 @@ def batch_import_file(*, bank: Bank, uploaded_by: User | None, file: BinaryIO, f
         raise ImportRejectedError([RowError(0, "", f"文件超过 {limit // (1024 * 1024)} MB 的上传上限，请拆分后导入")])
     source_sha256 = hashlib.sha256(data).hexdigest()
     upload = _ReadOnce(data)
-    del data  # the parser holds the only reference and drops it once calamine has the file (20 MB for 100k rows)
-    result = parse_case_workbook(upload)  # type: ignore[arg-type]
+    del data  # the reader holds the only reference and drops it once calamine has the file (20 MB for 100k rows)
+    stream = CaseRowStream(upload)  # type: ignore[arg-type]
     del upload
-    # The duplicate batch is the first thing a clerk needs to know, even when the file has other problems.
-    if result.batch_no and Batch.objects.filter(bank=bank, batch_no=result.batch_no).exists():
-        raise BatchAlreadyImportedError(bank.name, result.batch_no)
-    if result.errors:
-        raise ImportRejectedError(result.errors)
-    return batch_import(bank=bank, uploaded_by=uploaded_by, filename=filename, rows=result.rows,
-                        source_sha256=source_sha256)
+    with closing(stream.chunks(_CHUNK)) as chunks:
+        # The first chunk is read before the database is touched; when the file has a problem early on, this
+        # reads the whole file (nothing is yielded after a problem), so the error list is complete.
+        first = next(chunks, None)
+        # The duplicate batch is the first thing a clerk needs to know, even when the file has other problems.
+        if stream.batch_no and Batch.objects.filter(bank=bank, batch_no=stream.batch_no).exists():
+            raise BatchAlreadyImportedError(bank.name, stream.batch_no)
+        if first is None:
+            raise ImportRejectedError(stream.errors or [RowError(0, "", "文件中没有数据行")])
+        return _import_chunks(bank=bank, uploaded_by=uploaded_by, filename=filename, source_sha256=source_sha256,
+                              first=first, rest=chunks, problems=stream.errors)
 
 
 class _ReadOnce:
@@ -88,7 +104,6 @@ class _ReadOnce:
         return data
 
 
-@transaction.atomic
 def batch_import(*, bank: Bank, uploaded_by: User | None, filename: str, rows: list[CaseRow],
                  source_sha256: str = "") -> Batch:
     """Create the batch, its cases, contacts and 导入 timeline entries; close cases the bank retained anew (C9).
@@ -109,55 +124,65 @@ def batch_import(*, bank: Bank, uploaded_by: User | None, filename: str, rows: l
                 for r in rows if first_row.setdefault(r.case_no, r.row_number) != r.row_number]
     if repeated:
         raise ImportRejectedError(repeated)
-    # Serialise imports of one bank: the duplicate-batch check and the continuation lookup below must not
+    chunks = (rows[start:start + _CHUNK] for start in range(0, len(rows), _CHUNK))
+    return _import_chunks(bank=bank, uploaded_by=uploaded_by, filename=filename, source_sha256=source_sha256,
+                          first=next(chunks), rest=chunks, problems=[])
+
+
+@transaction.atomic
+def _import_chunks(*, bank: Bank, uploaded_by: User | None, filename: str, source_sha256: str,
+                   first: list[CaseRow], rest: Iterator[list[CaseRow]], problems: list[RowError]) -> Batch:
+    """Store `first` and then every chunk of `rest` as one batch; roll everything back if `problems` (the
+    reader's list, which grows while `rest` is read) or the continuation check finds anything."""
+    head = first[0]
+    batch_no = head.batch_no
+    # Serialise imports of one bank: the duplicate-batch check and the continuation lookups below must not
     # race another import of the same bank.
     Bank.objects.select_for_update().filter(pk=bank.pk).values_list("pk", flat=True).first()
     if Batch.objects.filter(bank=bank, batch_no=batch_no).exists():
         raise BatchAlreadyImportedError(bank.name, batch_no)
-
-    earlier = _earlier_cases(bank=bank, case_nos=[r.case_no for r in rows])
-    errors = [
-        RowError(r.row_number, "证件号码",
-                 f"案件编号“{r.case_no}”在批次 {earlier[r.case_no].batch_no} 中属于另一位客户（证件号码不同），"
-                 "不能作为续案导入，请核对")
-        for r in rows
-        if r.case_no in earlier and not _same_person(earlier[r.case_no].id_number, r.id_number)
-    ]
-    if errors:
-        raise ImportRejectedError(errors)
-
-    now = timezone.now()
-    product_types = {r.product_type for r in rows}
-    return_dates = [_return_date(r, r.case_no in earlier) for r in rows]
     try:
         with transaction.atomic():
+            # Counts, total and date range are known only at the end; set then, in this transaction.
             batch = Batch.objects.create(
-                bank=bank, batch_no=batch_no,
-                product_type=product_types.pop() if len(product_types) == 1 else ProductType.OTHER,
-                imported_by=uploaded_by,
-                entrust_date=min(r.entrust_date for r in rows), return_date=max(return_dates),
-                case_count=len(rows), total_amount=sum((r.entrusted_amount for r in rows), ZERO),
-                continuation_count=sum(1 for r in rows if r.case_no in earlier),
+                bank=bank, batch_no=batch_no, product_type=head.product_type, imported_by=uploaded_by,
+                entrust_date=head.entrust_date, return_date=head.entrust_date,
                 source_filename=filename[:255], source_sha256=source_sha256,
             )
     except IntegrityError as error:  # another import of the same batch committed first
         raise BatchAlreadyImportedError(bank.name, batch_no) from error
 
-    # C9: the partial unique constraint on open case numbers requires the earlier case closed first.
-    superseded = [e.id for e in earlier.values() if e.status in OPEN_STATUSES]
-    for chunk in _chunks(superseded, _LOOKUP_CHUNK):
-        Case.objects.filter(pk__in=chunk).update(status=CaseStatus.RETURNED, status_changed_at=now, updated_at=now)
+    writer = _CaseWriter(batch=batch, actor=uploaded_by, now=timezone.now())
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left so, every row's checks would queue
+            # up and run at COMMIT, on the server alone, after the client is done. Checked immediately they run
+            # at the end of each chunk's COPY, while the next chunk is parsed.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with _Pipeline(writer.write, threaded=postgres) as pipeline:
+        pipeline.send(first)
+        del first
+        for chunk in rest:
+            pipeline.send(chunk)
+    if problems:
+        raise ImportRejectedError(list(problems))
+    if writer.errors:
+        raise ImportRejectedError(writer.errors)
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default for the transaction
 
-    if connection.vendor == "postgresql":
-        case_ids = _copy_cases(batch=batch, rows=rows, return_dates=return_dates, earlier=earlier,
-                               actor=uploaded_by, now=now)
-    else:
-        case_ids = _bulk_create_cases(batch=batch, rows=rows, return_dates=return_dates, earlier=earlier,
-                                      actor=uploaded_by, now=now)
-
-    if earlier:
-        _write_continuation_history(batch=batch, rows=rows, case_ids=case_ids, earlier=earlier,
-                                    superseded=set(superseded), actor=uploaded_by)
+    batch.product_type = writer.product_types.pop() if len(writer.product_types) == 1 else ProductType.OTHER
+    assert writer.entrust_date is not None and writer.return_date is not None  # `first` was stored
+    batch.entrust_date, batch.return_date = writer.entrust_date, writer.return_date
+    batch.case_count, batch.total_amount = writer.case_count, writer.total_amount
+    batch.continuation_count = len(writer.continuations)
+    batch.save(update_fields=["product_type", "entrust_date", "return_date", "case_count", "total_amount",
+                              "continuation_count"])
+    if writer.continuations:
+        _write_continuation_history(batch=batch, continuations=writer.continuations,
+                                    superseded=writer.superseded, actor=uploaded_by)
     audit_record(
         actor=uploaded_by, action=AuditAction.IMPORT,
         summary=f"导入{bank.name}批次 {batch_no}：{batch.case_count} 件（续案 {batch.continuation_count} 件），"
@@ -172,14 +197,121 @@ def batch_import(*, bank: Bank, uploaded_by: User | None, filename: str, rows: l
     return batch
 
 
+class _CaseWriter:
+    """Stores chunks of rows of one batch and keeps the batch's figures. Runs in the pipeline's worker thread."""
+
+    def __init__(self, *, batch: Batch, actor: User | None, now: dt.datetime) -> None:
+        self.batch, self.actor, self.now = batch, actor, now
+        self.errors: list[RowError] = []
+        self.case_count = 0
+        self.total_amount = ZERO
+        self.entrust_date: dt.date | None = None
+        self.return_date: dt.date | None = None
+        self.product_types: set[str] = set()
+        self.continuations: list[tuple[int, _Earlier]] = []  # (new case id, the case it continues)
+        self.superseded: set[int] = set()
+
+    def write(self, rows: list[CaseRow]) -> None:
+        batch = self.batch
+        earlier = _earlier_cases(bank_id=batch.bank_id, case_nos=[r.case_no for r in rows])
+        self.errors.extend(
+            RowError(r.row_number, "证件号码",
+                     f"案件编号“{r.case_no}”在批次 {earlier[r.case_no].batch_no} 中属于另一位客户（证件号码不同），"
+                     "不能作为续案导入，请核对")
+            for r in rows
+            if r.case_no in earlier and not _same_person(earlier[r.case_no].id_number, r.id_number)
+        )
+        if self.errors:
+            return  # nothing more is stored; later chunks are still checked, so the list is complete
+        return_dates = [_return_date(r, r.case_no in earlier) for r in rows]
+        self.case_count += len(rows)
+        self.total_amount += sum((r.entrusted_amount for r in rows), ZERO)
+        entrust, back = min(r.entrust_date for r in rows), max(return_dates)
+        self.entrust_date = entrust if self.entrust_date is None else min(self.entrust_date, entrust)
+        self.return_date = back if self.return_date is None else max(self.return_date, back)
+        self.product_types.update(r.product_type for r in rows)
+
+        # C9: the partial unique constraint on open case numbers requires the earlier case closed first.
+        superseded = [e.id for e in earlier.values() if e.status in OPEN_STATUSES]
+        if superseded:
+            Case.objects.filter(pk__in=superseded).update(status=CaseStatus.RETURNED, status_changed_at=self.now,
+                                                          updated_at=self.now)
+            self.superseded.update(superseded)
+        store = _copy_cases if connection.vendor == "postgresql" else _bulk_create_cases
+        case_ids = store(batch=batch, rows=rows, return_dates=return_dates, earlier=earlier, actor=self.actor,
+                         now=self.now)
+        if earlier:
+            self.continuations.extend((case_id, earlier[row.case_no])
+                                      for case_id, row in zip(case_ids, rows, strict=True) if row.case_no in earlier)
+
+
+_DONE: list[CaseRow] = []  # the pipeline's end marker (compared by identity)
+
+
+class _Pipeline:
+    """Hands chunks to `write`: in a worker thread when `threaded`, so the caller parses the next chunk while
+    the database stores this one; inline otherwise.
+
+    The worker uses the caller's database connection (Django's thread sharing) and therefore its transaction;
+    the caller must not use the database between entering and leaving. Leaving waits for the worker. The
+    worker's first failure is raised in the caller: at the next `send`, or on leaving.
+    """
+
+    def __init__(self, write: Callable[[list[CaseRow]], None], *, threaded: bool) -> None:
+        self._write = write
+        self._threaded = threaded
+        self._failure: BaseException | None = None
+        # Two chunks waiting at most: memory stays bounded when the database is the slower side.
+        self._queue: queue.Queue[list[CaseRow]] = queue.Queue(maxsize=2)
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Pipeline:
+        if self._threaded:
+            shared = connections[DEFAULT_DB_ALIAS]
+            shared.inc_thread_sharing()
+            self._thread = threading.Thread(target=self._run, args=(shared,), name="batch-import", daemon=True)
+            self._thread.start()
+        return self
+
+    def send(self, chunk: list[CaseRow]) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._thread is None:
+            self._write(chunk)
+        else:
+            self._queue.put(chunk)
+
+    def _run(self, shared: object) -> None:
+        connections[DEFAULT_DB_ALIAS] = shared
+        try:
+            while (chunk := self._queue.get()) is not _DONE:
+                if self._failure is not None:
+                    continue  # drain, so the caller never blocks on a full queue
+                try:
+                    self._write(chunk)
+                except BaseException as error:  # handed to the caller's thread and raised there
+                    self._failure = error
+        finally:
+            del connections[DEFAULT_DB_ALIAS]
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._thread is not None:
+            self._queue.put(_DONE)
+            self._thread.join()
+            connections[DEFAULT_DB_ALIAS].dec_thread_sharing()
+        if exc is None and self._failure is not None:
+            raise self._failure
+
+
 # --- database checks ---------------------------------------------------------------------------------------
 
 
-def _earlier_cases(*, bank: Bank, case_nos: Sequence[str]) -> dict[str, _Earlier]:
+def _earlier_cases(*, bank_id: int, case_nos: Sequence[str]) -> dict[str, _Earlier]:
     """For each case number already used by `bank`, its latest case (the head of the continuation chain)."""
     found: dict[str, _Earlier] = {}
     for chunk in _chunks(list(case_nos), _LOOKUP_CHUNK):
-        rows = (Case.objects.filter(bank=bank, case_no__in=chunk).order_by("id")
+        rows = (Case.objects.filter(bank_id=bank_id, case_no__in=chunk).order_by("id")
                 .values_list("id", "case_no", "status", "collector_id", "owner_clerk_id", "id_number",
                              "batch__batch_no"))
         for pk, case_no, status, collector_id, owner_id, id_number, batch_no in rows:
@@ -228,11 +360,6 @@ def _case_values(*, batch: Batch, row: CaseRow, return_date: dt.date, earlier: _
     }
 
 
-def _imported_summary(batch: Batch) -> tuple[str, dict[str, object]]:
-    # The same text and data as cases.history.cases_imported writes on SQLite.
-    return f"随批次 {batch.batch_no} 导入", {"batch_id": batch.pk}
-
-
 def _bulk_create_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date],
                        earlier: dict[str, _Earlier], actor: User | None, now: dt.datetime) -> list[int]:
     case_ids: list[int] = []
@@ -275,10 +402,6 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
             [table, pk_column, len(rows)],
         )
         case_ids = [r[0] for r in django_cursor.fetchall()]
-        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left so, every row's checks would queue
-        # up and run at COMMIT, on the server alone, after the client is done. Checked immediately they
-        # run while the rows stream in, in parallel with building the next rows here.
-        django_cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor = django_cursor.cursor  # the psycopg 3 cursor: same connection, same transaction
 
         bank_id, batch_id = batch.bank_id, batch.pk
@@ -324,11 +447,10 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
 
         _copy(cursor, CaseContact, _CONTACT_COLUMNS, contact_rows())
 
-        summary, data = _imported_summary(batch)
+        summary, data = history.cases_imported_entry(batch=batch)
         actor_id = actor.pk if actor is not None else None
         event = (CaseEventType.IMPORTED.value, actor_id, summary, json.dumps(data), now_text)
         _copy(cursor, CaseEvent, _EVENT_COLUMNS, ((case_id, *event) for case_id in case_ids))
-        django_cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default for the transaction
     return case_ids
 
 
@@ -366,13 +488,10 @@ def _default_for_copy(field: models.Field) -> object:  # type: ignore[type-arg]
     return value
 
 
-def _write_continuation_history(*, batch: Batch, rows: list[CaseRow], case_ids: list[int],
-                                earlier: dict[str, _Earlier], superseded: set[int], actor: User | None) -> None:
-    previous_cases = Case.objects.select_related("batch").in_bulk([e.id for e in earlier.values()])
-    for case_id, row in zip(case_ids, rows, strict=True):
-        source = earlier.get(row.case_no)
-        if source is None:
-            continue
+def _write_continuation_history(*, batch: Batch, continuations: list[tuple[int, _Earlier]], superseded: set[int],
+                                actor: User | None) -> None:
+    previous_cases = Case.objects.select_related("batch").in_bulk([source.id for _, source in continuations])
+    for case_id, source in continuations:
         previous = previous_cases[source.id]
         if source.id in superseded:
             history.case_superseded(case=previous, successor_batch=batch, actor=actor)

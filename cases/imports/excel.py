@@ -16,7 +16,8 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from operator import mul
@@ -117,50 +118,95 @@ def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
 
     The limits default to settings.IMPORT_MAX_ROWS and settings.IMPORT_MAX_UNCOMPRESSED_BYTES.
     """
-    if max_rows is None or max_uncompressed_bytes is None:
-        from django.conf import settings
+    stream = CaseRowStream(file, max_rows=max_rows, max_uncompressed_bytes=max_uncompressed_bytes)
+    result = stream.result
+    for chunk in stream.chunks():
+        result.rows.extend(chunk)
+    if result.errors:
+        result.rows.clear()
+    return result
 
-        max_rows = settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
-        if max_uncompressed_bytes is None:
-            max_uncompressed_bytes = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
-    data = file.read()
-    result = ParseResult()
-    problem = sniff_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, max_rows=max_rows)
-    if problem is not None:
-        result.errors.append(RowError(0, "", problem))
-        return result
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        del data
-        sheet_name = _data_sheet_name(workbook)
-        sheet = workbook.get_sheet_by_name(sheet_name)
-        # The sheet holds its own cells: the workbook's copy of the file (the zip) can go now.
-        workbook.close()
-        del workbook
-        _return_freed_memory()
-        rows = sheet.iter_rows()
-        del sheet  # the row iterator keeps the cells alive while it runs and frees them when it is done
-        result.sheet_name = sheet_name
+
+class CaseRowStream:
+    """`parse_case_workbook` a chunk of rows at a time, so an import can store rows while later ones are read.
+
+    Opening sniffs the file and loads the sheet; `chunks()` then reads the rows. `result` carries everything
+    but the rows: the problems found so far, the batch number (from the first data row, valid or not), the
+    sheet and its headers. The rows come out in file order, only as long as no problem has been found: a
+    consumer that got chunks must still check `result.errors` once `chunks()` is exhausted, and discard
+    everything if there are any.
+    """
+
+    def __init__(self, file: BinaryIO, *, max_rows: int | None = None,
+                 max_uncompressed_bytes: int | None = None) -> None:
+        if max_rows is None or max_uncompressed_bytes is None:
+            from django.conf import settings
+
+            max_rows = settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
+            if max_uncompressed_bytes is None:
+                max_uncompressed_bytes = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+        self.result = ParseResult()
+        self.max_rows = max_rows
+        self._rows: Iterable[list[CellValue]] | None = None
+        data = file.read()
+        problem = sniff_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, max_rows=max_rows)
+        if problem is not None:
+            self.result.errors.append(RowError(0, "", problem))
+            return
+        with _reading(self.result):
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            del data
+            sheet_name = _data_sheet_name(workbook)
+            sheet = workbook.get_sheet_by_name(sheet_name)
+            # The sheet holds its own cells: the workbook's copy of the file (the zip) can go now.
+            workbook.close()
+            del workbook
+            _return_freed_memory()
+            # The row iterator keeps the cells alive while it runs and frees them when it is done.
+            self._rows = sheet.iter_rows()
+            self.result.sheet_name = sheet_name
+
+    @property
+    def errors(self) -> list[RowError]:
+        return self.result.errors
+
+    @property
+    def batch_no(self) -> str:
+        return self.result.batch_no
+
+    def chunks(self, size: int = 5000) -> Iterator[list[CaseRow]]:
+        """Valid rows, up to `size` at a time; reading goes on to the end of the sheet even after a problem
+        (so every problem is listed) but yields nothing more."""
+        rows, self._rows = self._rows, None
+        if rows is None:
+            return
         # The rows hold no reference cycles; without the cyclic collector re-scanning 100k new objects
         # again and again, parsing a large file is noticeably faster.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            _parse_rows(rows, result, max_rows=max_rows)
+            with _reading(self.result):
+                yield from _row_chunks(rows, self.result, max_rows=self.max_rows, size=size)
         finally:
             if collecting:
                 gc.enable()
+
+
+@contextmanager
+def _reading(result: ParseResult) -> Iterator[None]:
+    """Turns calamine's failures on malformed files into a file-level problem."""
+    try:
+        yield
     except _UNREADABLE as error:  # calamine's errors for malformed parts of the file
         result.rows.clear()
         result.errors.append(RowError(0, "", f"无法读取工作簿内容，文件可能已损坏（{_short(error)}）"))
     except BaseException as error:
         # A Rust panic inside calamine arrives as pyo3's PanicException, a BaseException: bad input, not a
-        # reason to crash the request. Anything else (KeyboardInterrupt, SystemExit) goes on.
+        # reason to crash the request. Anything else (KeyboardInterrupt, SystemExit, GeneratorExit) goes on.
         if type(error).__name__ != "PanicException":
             raise
         result.rows.clear()
         result.errors.append(RowError(0, "", "无法读取工作簿内容，文件可能已损坏"))
-    return result
 
 
 def _return_freed_memory() -> None:
@@ -266,7 +312,8 @@ def _header_key(value: CellValue) -> str:
     return _HEADER_BLANKS.sub("", _text(value))
 
 
-def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_rows: int) -> None:
+def _row_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, max_rows: int,
+                size: int) -> Iterator[list[CaseRow]]:
     errors = result.errors
     iterator = iter(rows)
     header_row_number = 0
@@ -297,12 +344,12 @@ def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
     seen_case_nos: dict[str, int] = {}
     batch_pos = positions["批次号"]
     data_rows = 0
+    chunk: list[CaseRow] = []
     for index, cells in enumerate(iterator, start=header_row_number + 1):
         if not any(c != "" and (not isinstance(c, str) or c.strip()) for c in cells):
             continue  # blank rows are skipped
         data_rows += 1
         if data_rows > max_rows:
-            result.rows.clear()
             errors.append(RowError(0, "", f"文件的数据超过单次导入上限 {max_rows} 行，请拆分后导入"))
             return
         if len(errors) >= MAX_ERRORS:
@@ -321,14 +368,18 @@ def _parse_rows(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
                 row_errors.append(RowError(index, "案件编号", f"案件编号“{row.case_no}”与第 {first} 行重复"))
         if row_errors:
             errors.extend(row_errors)
+            chunk = []  # nothing is imported once anything is wrong; free the memory early
         elif row is not None and not errors:
-            result.rows.append(row)
-        if errors and result.rows:
-            result.rows.clear()  # nothing is imported once anything is wrong; free the memory early
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
     if len(errors) >= MAX_ERRORS:
         errors.append(RowError(0, "", f"问题超过 {MAX_ERRORS} 处，后面的行未再逐一检查；请先修正以上问题"))
     if data_rows == 0 and not errors:
         errors.append(RowError(0, "", "文件只有表头，没有数据行"))
+    if chunk and not errors:
+        yield chunk
 
 
 class _RowParser:
