@@ -49,6 +49,18 @@ def can_record_work(*, user: User, case: Case) -> bool:
     return _active(user) and user.is_collector and case.collector_id == user.pk and case.is_open
 
 
+def closed_case_refusal(*, user: User, case: Case) -> str:
+    """Why the collector holding `case` may no longer work it ("" when nothing stops them on that ground).
+
+    C9: a returned (or settled) case stays readable by the collector who held it, but every write is refused
+    with this message, so a page left open before the return gets a reason rather than a bare 403.
+    """
+    if not (_active(user) and user.is_collector and case.collector_id == user.pk) or case.is_open:
+        return ""
+    return (f"委案 {case.case_no} {case.get_status_display()}，只能查看，不能再拨打电话、记录电话或外访、"
+            f"上传文件、索要资料或申请留案")
+
+
 def can_upload_case_file(*, user: User, case: Case) -> bool:
     """Attachments: the case's collector (open case), or a clerk of the case's bank (C7, C8 answers)."""
     if can_record_work(user=user, case=case):

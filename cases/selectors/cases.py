@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
-from cases.enums import STATUS_GROUPS
+from cases.enums import STATUS_GROUPS, CaseStatus
 from cases.models import Batch, Case, CaseContact, CaseEvent, ClerkBankScope
 from cases.selectors.reminders import annotate_urgency
 from cases.validators import is_landline, is_mobile, normalize_id_number, normalize_phone, normalize_width
@@ -226,8 +226,25 @@ def _order_by(*, user: User, sort: str) -> list[str]:
     return [column, "id"]
 
 
+def _off_working_list_q(*, user: User, filters: CaseFilters) -> Q | None:
+    """C9: returned cases leave the working list of the collector who held them (None: nothing to hide).
+
+    They stay visible to that collector read-only (case page, `case_visible_to`), and the list shows them when
+    the collector asks for status 已退案 explicitly. A clerk who is also a collector keeps the returned cases
+    of their banks, which they see as a clerk.
+    """
+    if not user.is_collector or sees_all_cases(user) or filters.status == CaseStatus.RETURNED:
+        return None
+    hidden = Q(status=CaseStatus.RETURNED, collector=user)
+    if user.is_clerk:
+        hidden &= ~Q(bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id"))
+    return hidden
+
+
 def _scoped_unordered(*, user: User, filters: CaseFilters, skip_status: bool = False) -> QuerySet[Case]:
-    return case_visible_to(user).filter(_filter_q(filters, skip_status=skip_status))
+    qs = case_visible_to(user).filter(_filter_q(filters, skip_status=skip_status))
+    hidden = _off_working_list_q(user=user, filters=filters)
+    return qs if hidden is None else qs.exclude(hidden)
 
 
 def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:

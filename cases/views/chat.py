@@ -38,6 +38,7 @@ from cases.policies import (
     can_open_document_request,
     can_post_document_request_message,
     can_view_document_request_inbox,
+    closed_case_refusal,
     document_request_side,
 )
 from cases.selectors.chat import (
@@ -83,7 +84,8 @@ class DocumentRequestForm(forms.Form):
 def docreq_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_open_document_request(user=request.user, case=case):
-        raise PermissionDenied("只有负责该委案的业务员可以索要资料")
+        raise PermissionDenied(closed_case_refusal(user=request.user, case=case)
+                               or "只有负责该委案的业务员可以索要资料")
     form = DocumentRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

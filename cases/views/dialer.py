@@ -28,7 +28,7 @@ from cases.actions.dialer import (
 )
 from cases.models import CallRecord, Case, CaseContact, NumberSuggestion
 from cases.models.cases import mask_phone
-from cases.policies import access_case, can_record_work
+from cases.policies import access_case, can_record_work, closed_case_refusal
 from cases.selectors.cases import case_visible_to
 from cases.selectors.dashboards import can_view_dashboard
 from cases.selectors.dialer import (
@@ -71,6 +71,8 @@ def dial_numbers_view(request: AppRequest, case_id: int) -> HttpResponse:
 def dial_view(request: AppRequest, case_id: int) -> JsonResponse:
     """Click-to-call: {contact: id or "" for the debtor's mobile, number: optional typed number}."""
     case = access_case(user=request.user, case_id=case_id)
+    if refused := closed_case_refusal(user=request.user, case=case):
+        return JsonResponse({"error": refused}, status=409)
     contact = None
     raw = request.POST.get("contact", "")
     if raw:

@@ -20,7 +20,13 @@ from cases.actions.returns import (
 )
 from cases.exceptions import ReturnError
 from cases.models import Batch
-from cases.policies import access_case, can_confirm_return, can_request_retention, can_view_returns
+from cases.policies import (
+    access_case,
+    can_confirm_return,
+    can_request_retention,
+    can_view_returns,
+    closed_case_refusal,
+)
 from cases.selectors.banks import bank_list_for_user
 from cases.selectors.returns import (
     case_list_due_for_return,
@@ -135,7 +141,8 @@ def return_panel_view(request: AppRequest, case_id: int) -> HttpResponse:
 def retention_request_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_request_retention(user=request.user, case=case):
-        raise PermissionDenied
+        raise PermissionDenied(closed_case_refusal(user=request.user, case=case)
+                               or "只有负责该委案的业务员可以申请留案")
     try:
         retention_request_create(case=case, by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, "留案申请已提交，等待内勤审批")

@@ -32,6 +32,7 @@ from cases.policies import (
     can_record_complaint,
     can_record_work,
     can_upload_case_file,
+    closed_case_refusal,
 )
 from cases.selectors.cases import case_event_list
 from cases.selectors.work import (
@@ -113,6 +114,20 @@ def _saved(request: AppRequest, case: Case, *, status_before: str, message: str)
     return _panel(request, case, saved=message, timeline=True)
 
 
+def _refuse_closed(request: AppRequest, case: Case) -> HttpResponse | None:
+    """C9: the collector who held a returned (or settled) case is told why their write was refused.
+
+    A page left open before the return posts an htmx form: it gets the read-only panel with the reason (htmx
+    swaps no 403); a plain POST gets the 403 page with the reason.
+    """
+    reason = closed_case_refusal(user=request.user, case=case)
+    if not reason:
+        return None
+    if request.htmx:
+        return _panel(request, case, error=reason)
+    raise PermissionDenied(reason)
+
+
 @login_required
 @require_GET
 def case_work_view(request: AppRequest, case_id: int) -> HttpResponse:
@@ -125,6 +140,8 @@ def case_work_view(request: AppRequest, case_id: int) -> HttpResponse:
 def call_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_record_work(user=request.user, case=case):
+        if (refused := _refuse_closed(request, case)) is not None:
+            return refused
         raise PermissionDenied
     forms = _forms(case, request.user, request.POST, request.FILES, bound="call")
     form = forms["call_form"]
@@ -151,6 +168,8 @@ def call_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
 def visit_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_record_work(user=request.user, case=case):
+        if (refused := _refuse_closed(request, case)) is not None:
+            return refused
         raise PermissionDenied
     forms = _forms(case, request.user, request.POST, request.FILES, bound="visit")
     form = forms["visit_form"]
@@ -177,6 +196,8 @@ def visit_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
 def case_file_upload_view(request: AppRequest, case_id: int) -> HttpResponse:
     case = access_case(user=request.user, case_id=case_id)
     if not can_upload_case_file(user=request.user, case=case):
+        if (refused := _refuse_closed(request, case)) is not None:
+            return refused
         raise PermissionDenied
     forms = _forms(case, request.user, request.POST, request.FILES, bound="file")
     form = forms["file_form"]
