@@ -104,10 +104,13 @@ def refresh() -> int:
     return len(collectors) + len(batches)
 
 
-def _collector_rows(case_filter: Q) -> list[CollectorProgress]:
+def _collector_rows(ids: list[int] | None) -> list[CollectorProgress]:
+    """Rows for these collectors (every collector for None): the cases they hold, with a live call / visit."""
+    if ids is None or len(ids) > _JOIN_SHAPE_FROM:
+        return _collector_rows_joined(ids)
     live_calls = CallRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
     live_visits = VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
-    rows = (Case.objects.filter(case_filter, collector__isnull=False)
+    rows = (Case.objects.filter(collector_id__in=ids)
             .annotate(called=Exists(live_calls), visited=Exists(live_visits))
             .values("collector_id", "bank_id").order_by()
             .annotate(held=Count("id"), contacted=Count("id", filter=Q(called=True)),
@@ -120,9 +123,40 @@ def _collector_rows(case_filter: Q) -> list[CollectorProgress]:
                               repaid_amount=r["repaid"], entrusted_amount=r["entrusted"]) for r in rows]
 
 
+# From this many collectors on, one pass joining the distinct called / visited case ids beats an index probe
+# per case (200,000 cases, 500,000 calls: 0.16 s against 2 s on PostgreSQL).
+_JOIN_SHAPE_FROM = 30
+
+
+def _money(value: object) -> Decimal:
+    # SQLite sums decimals as floats; the fen is exact after rounding (PostgreSQL's numeric is exact anyway).
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _collector_rows_joined(ids: list[int] | None) -> list[CollectorProgress]:
+    case, call, visit = Case._meta.db_table, CallRecord._meta.db_table, VisitRecord._meta.db_table
+    where, params = "", []
+    if ids is not None:
+        where, params = f"AND c.collector_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    sql = f"""
+        SELECT c.collector_id, c.bank_id, COUNT(*), COUNT(k.case_id), COUNT(v.case_id),
+               SUM(CASE WHEN c.repaid_amount > 0 THEN 1 ELSE 0 END), SUM(c.repaid_amount), SUM(c.entrusted_amount)
+        FROM {case} c
+        LEFT JOIN (SELECT DISTINCT case_id FROM {call} WHERE deleted_at IS NULL AND case_id IS NOT NULL) k
+          ON k.case_id = c.id
+        LEFT JOIN (SELECT DISTINCT case_id FROM {visit} WHERE deleted_at IS NULL) v ON v.case_id = c.id
+        WHERE c.collector_id IS NOT NULL {where}
+        GROUP BY c.collector_id, c.bank_id"""  # table names from the models; the ids go as parameters
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [CollectorProgress(collector_id=cid, bank_id=bid, held=held, contacted=called, visited=visited,
+                                  repaid_cases=repaid_n, repaid_amount=_money(repaid), entrusted_amount=_money(ent))
+                for cid, bid, held, called, visited, repaid_n, repaid, ent in cur.fetchall()]
+
+
 def _recompute_collectors(ids: set[int]) -> None:
     for chunk in _chunks(ids):
-        rows = _collector_rows(Q(collector_id__in=chunk))
+        rows = _collector_rows(chunk)
         CollectorProgress.objects.filter(collector_id__in=chunk).delete()
         CollectorProgress.objects.bulk_create(rows, batch_size=1000)
 
@@ -161,7 +195,7 @@ def rebuild() -> dict[str, int]:
     RollupDirty.objects.all().delete()
     CollectorProgress.objects.all().delete()
     BatchProgress.objects.all().delete()
-    CollectorProgress.objects.bulk_create(_collector_rows(Q()), batch_size=1000)
+    CollectorProgress.objects.bulk_create(_collector_rows(None), batch_size=1000)
     BatchProgress.objects.bulk_create(_batch_rows(None), batch_size=1000)
 
     # Entries and reversals land in their own day's bucket at the entry's rate; a reversal counts −1.

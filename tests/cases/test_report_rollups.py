@@ -181,9 +181,17 @@ def test_credit_card_rollup_follows_repayments_and_reversals(make_case, clerk, m
 
 
 def test_rebuild_gives_the_same_rollups_as_the_actions(make_case, clerk, collector, manager):
-    # given roll-ups kept by actions
+    # given roll-ups kept by actions: calls (one deleted), a visit, entries and a reversal
     case = make_case(entrusted_amount=D("1000"), collector=collector, status=CaseStatus.IN_PROGRESS,
                      product_type=ProductType.CREDIT_CARD)
+    other = make_case(entrusted_amount=D("500"), collector=collector, status=CaseStatus.IN_PROGRESS)
+    call_record_create(case=case, collector=collector, by=collector, number="13800000001",
+                       result=CallResult.NO_ANSWER)
+    mistaken = call_record_create(case=other, collector=collector, by=collector, number="13800000002",
+                                  result=CallResult.NO_ANSWER)
+    work_record_delete(record=mistaken, by=clerk, reason="录错")
+    visit_record_create(case=other, collector=collector, by=collector, visited_on=_today(), address="和平区",
+                        result=VisitResult.NOBODY_HOME)
     entry = repayment_record(case=case, amount=D("10.01"), repaid_on=_today() - dt.timedelta(days=40), by=clerk)
     repayment_record(case=case, amount=D("20.02"), repaid_on=_today(), by=clerk)
     repayment_reverse(repayment=entry, by=clerk, reason="冲正")
@@ -201,7 +209,8 @@ def test_rebuild_gives_the_same_rollups_as_the_actions(make_case, clerk, collect
         )
 
     kept = snapshot()
-    # when
+    assert kept[2][0][2:6] == (2, 1, 1, 1)  # held, contacted (the deleted call does not count), visited, repaid
+    # when (the rebuild reads every collector in one joined pass, the refresh probed per case)
     out = io.StringIO()
     call_command("rebuild_report_rollups", stdout=out)
     # then

@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cases import rollups
 from cases.actions.dialer import recordings_retry_request
 from cases.actions.notifications import user_events_prune
 from cases.actions.reminders import FireResult, reminder_fire_due
@@ -52,6 +53,7 @@ def scheduler_tick() -> FireResult:
         result = reminder_fire_due()
         user_events_prune()
         recordings_retry_request()  # issue 5: recordings still on Asterisk are fetched again by the dialer
+        rollups.refresh()  # report roll-ups: the groups marked since the last tick, so a report page rarely waits
         _run_extra_jobs()
         return result
     finally:
