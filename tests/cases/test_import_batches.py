@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditAction, AuditEntry
+from cases.actions import batches
 from cases.actions.batches import batch_import, batch_import_file
 from cases.enums import CaseEventType, CaseStatus, ProductType
 from cases.exceptions import BatchAlreadyImportedError, ImportRejectedError
@@ -22,6 +23,13 @@ from tests.cases.test_import_excel import make_id, make_workbook, valid_row
 from tests.factories import BatchFactory, CaseFactory, CollectorFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Two rows a chunk: every multi-row file here goes through the streamed path (several chunks stored,
+    on PostgreSQL by the worker thread, before a later row's problem rolls them back)."""
+    monkeypatch.setattr(batches, "_CHUNK", 2)
 
 
 def run_import(bank, clerk, content: bytes, filename: str = "委案.xlsx"):
@@ -209,6 +217,52 @@ def test_zip_bomb_is_refused_by_the_uncompressed_limit(bank, clerk, settings):
     assert written() == (0, 0, 0, 0, 0)
 
 
+def test_a_problem_after_stored_chunks_rolls_back_and_lists_every_problem(bank, clerk):
+    # given: rows 2-5 are valid (two chunks are stored before the problems), rows 6 and 8 are not
+    rows = [valid_row(n) for n in range(1, 8)]
+    rows[4] = valid_row(5, 委案金额="abc")
+    rows[6] = valid_row(7, 证件号码="123")
+    # when
+    with pytest.raises(ImportRejectedError) as caught:
+        run_import(bank, clerk, make_workbook(rows))
+    # then
+    assert [(e.row_number, e.column) for e in caught.value.errors] == [(6, "委案金额"), (8, "证件号码")]
+    assert written() == (0, 0, 0, 0, 0)
+
+
+def test_a_streamed_import_keeps_file_order_and_the_exact_total(bank, clerk):
+    # given
+    rows = [valid_row(n, 委案金额=f"{n}.0{n}", 委案日期=f"2026-10-{10 + n}") for n in range(1, 8)]
+    # when
+    batch = run_import(bank, clerk, make_workbook(rows))
+    # then
+    assert (batch.case_count, batch.total_amount) == (7, Decimal("28.28"))
+    assert (batch.entrust_date, batch.return_date) == (dt.date(2026, 10, 11), dt.date(2027, 2, 1))
+    cases = list(Case.objects.order_by("id").values_list("case_no", flat=True))
+    assert cases == [f"ZS{n:06d}" for n in range(1, 8)]
+    assert CaseEvent.objects.filter(type=CaseEventType.IMPORTED).count() == 7
+    assert Batch.objects.get().case_count == 7
+
+
+def test_a_database_failure_in_a_later_chunk_rolls_everything_back(bank, clerk, monkeypatch):
+    # given: the third chunk fails to store
+    real_write, calls = batches._CaseWriter.write, []
+
+    def failing_write(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("database went away")
+        real_write(self, rows)
+
+    monkeypatch.setattr(batches._CaseWriter, "write", failing_write)
+    # when
+    with pytest.raises(RuntimeError, match="database went away"):
+        run_import(bank, clerk, make_workbook([valid_row(n) for n in range(1, 8)]))
+    # then
+    assert calls == [2, 2, 2]  # nothing more was sent after the failure
+    assert written() == (0, 0, 0, 0, 0)
+
+
 # --- C9: the bank retains a case under a new batch number ----------------------------------------------
 
 
@@ -303,6 +357,19 @@ def test_continuation_refused_when_the_case_number_belongs_to_another_debtor(ban
     earlier.refresh_from_db()
     assert earlier.status == CaseStatus.IN_PROGRESS
     assert Batch.objects.count() == 1  # only the earlier one
+
+
+def test_continuation_refusals_are_listed_from_every_chunk(bank, clerk):
+    # given: case numbers of rows 2 and 7 belong to other debtors, in different chunks
+    batch = BatchFactory(bank=bank, batch_no="ZS2026080001")
+    CaseFactory(batch=batch, case_no="ZS000001", id_number=make_id(11))
+    CaseFactory(batch=batch, case_no="ZS000006", id_number=make_id(16))
+    # when
+    with pytest.raises(ImportRejectedError) as caught:
+        run_import(bank, clerk, make_workbook([valid_row(n) for n in range(1, 8)]))
+    # then
+    assert [(e.row_number, e.column) for e in caught.value.errors] == [(2, "证件号码"), (7, "证件号码")]
+    assert (Batch.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == (1, 2, 0)
 
 
 def test_continuation_accepts_a_legacy_number_upgraded_to_18_digits(bank, clerk):
