@@ -121,19 +121,21 @@ def _annotated(q: Q) -> list[Case]:
 
 
 def _last_contact(case_ids: list[int]) -> tuple[str, str]:
+    """The latest call with a result or visit: by day, then by when it was entered (a visit has only a day)."""
     call = (CallRecord.objects.filter(case_id__in=case_ids, deleted_at=None).exclude(result="")
             .order_by("-started_at", "-id").values("started_at", "result").first())
     visit = (VisitRecord.objects.filter(case_id__in=case_ids, deleted_at=None)
-             .order_by("-visited_on", "-id").values("visited_on", "result").first())
-    candidates: list[tuple[dt.date, str]] = []
+             .order_by("-visited_on", "-created_at", "-id").values("visited_on", "created_at", "result").first())
+    candidates: list[tuple[dt.date, dt.datetime, str]] = []
     if call is not None:
         day = timezone.localtime(call["started_at"]).date()
-        candidates.append((day, f"电话：{_CALL.get(call['result'], call['result'])}"))
+        candidates.append((day, call["started_at"], f"电话：{_CALL.get(call['result'], call['result'])}"))
     if visit is not None:
-        candidates.append((visit["visited_on"], f"外访：{_VISIT.get(visit['result'], visit['result'])}"))
+        candidates.append((visit["visited_on"], visit["created_at"],
+                           f"外访：{_VISIT.get(visit['result'], visit['result'])}"))
     if not candidates:
         return "", ""
-    day, text = max(candidates, key=lambda item: item[0])
+    day, _, text = max(candidates, key=lambda item: (item[0], item[1]))
     return f"{day:%Y-%m-%d} {text}", day.isoformat()
 
 
