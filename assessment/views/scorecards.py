@@ -80,7 +80,10 @@ def scorecard_create_view(request: AppRequest) -> HttpResponse:
 @require_GET
 def version_detail_view(request: AppRequest, version_id: int) -> HttpResponse:
     require_assessor(request.user)
-    version = version_rows(version=access_version(user=request.user, version_id=version_id))
+    version = access_version(user=request.user, version_id=version_id)
+    # Checked first: card_spec reloads the rows, which would drop the display attributes set below.
+    problems = check_card(card_spec(version=version)) if version.is_draft else []
+    version = version_rows(version=version)
     for char in version.chars:  # type: ignore[attr-defined]
         char.unit = UNITS.get(char.kind, "")
         char.definition = DEFINITIONS.get(char.kind, "")
@@ -88,7 +91,7 @@ def version_detail_view(request: AppRequest, version_id: int) -> HttpResponse:
                      for b in char.bin_list]
     manage = can_manage_scorecards(user=request.user)
     context = {"v": version, "card": version.scorecard, "versions": version_list(scorecard=version.scorecard),
-               "can_manage": manage, "problems": check_card(card_spec(version=version)) if version.is_draft else [],
+               "can_manage": manage, "problems": problems,
                "tab": "scorecards", "nav_active": "assessment"}
     return render(request, "assessment/version_detail.html", context)
 
