@@ -281,11 +281,13 @@ class CharacteristicForm(forms.Form):
 
 class BinForm(forms.Form):
     lower = forms.DecimalField(label="下限", required=False, max_digits=16, decimal_places=2,
-                               widget=forms.NumberInput(attrs={"step": "any", "class": "amount", "placeholder": "−∞"}))
+                               widget=forms.NumberInput(attrs={"step": "any", "class": "amount", "placeholder": "−∞",
+                                                              "aria-label": "下限"}))
     upper = forms.DecimalField(label="上限", required=False, max_digits=16, decimal_places=2,
-                               widget=forms.NumberInput(attrs={"step": "any", "class": "amount", "placeholder": "+∞"}))
+                               widget=forms.NumberInput(attrs={"step": "any", "class": "amount", "placeholder": "+∞",
+                                                              "aria-label": "上限"}))
     points = forms.IntegerField(label="分数", required=False, min_value=-10000, max_value=10000,
-                                widget=forms.NumberInput(attrs={"class": "amount"}))
+                                widget=forms.NumberInput(attrs={"class": "amount", "aria-label": "分数"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
