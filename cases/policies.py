@@ -195,3 +195,10 @@ def can_request_retention(*, user: User, case: Case) -> bool:
 
 def can_view_returns(*, user: User) -> bool:
     return _active(user) and (user.is_clerk or user.is_manager)
+
+
+# --- Exports (M4, M5) -----------------------------------------------------------------------------------
+
+def can_export_all(*, user: User) -> bool:
+    """M4/M5: managers export all cases and all business data (every export is audited)."""
+    return _active(user) and user.is_manager

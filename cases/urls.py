@@ -95,4 +95,7 @@ urlpatterns = [
     # Reports (C12, M6)
     path("reports/", report_views.report_view, name="reports"),
     path("export/cases.xlsx", export_views.cases_export_view, name="cases-export"),
+    # All business data (M5) and the exports page
+    path("export/", export_views.exports_view, name="exports"),
+    path("export/business-data.zip", export_views.business_data_export_view, name="business-export"),
 ]

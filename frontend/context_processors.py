@@ -32,7 +32,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),
     ("退案与留案", "cases:return-list", "returns", ("is_clerk", "is_manager")),
     ("报表", "cases:reports", "reports", ("is_clerk", "is_manager", "is_sysadmin")),
-    ("导出委案", "cases:cases-export", "cases-export", ("is_manager",)),
+    ("导出", "cases:exports", "cases-export", ("is_manager",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),
     ("贷前评估", "assessment:applicant-list", "assessment", ("is_manager", "is_clerk")),
     ("账号管理", "ops:user-list", "ops-users", ("is_sysadmin",)),

@@ -220,6 +220,9 @@ MATRIX += (
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
     # Exports (M4): managers only.
     Route("cases:cases-export", only(OK, "manager")),
+    # M5: the exports page and all business data as a zip, for managers like the all-cases export.
+    Route("cases:exports", only(OK, "manager")),
+    Route("cases:business-export", only(OK, "manager")),
 )
 
 # --- System administration (issue 7): system admins only; the objects are the world's collector and a VPN

@@ -1,4 +1,4 @@
-"""Exports (C12 report tables, M4): spreadsheets written with openpyxl's write-only mode, every cell through
+"""Exports (C12 report tables, M4, M5): spreadsheets written with openpyxl's write-only mode, every cell through
 cases.documents.workbook.safe_cell (formula neutralisation), every export audited.
 Must not import views or consumers.
 """
@@ -9,21 +9,38 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import IO
 from xml.sax.saxutils import escape
 
+from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
-from cases.documents.bundle import _Sink
+from accounts.selectors import sees_full_id_numbers
+from cases import uploads
+from cases.documents.bundle import Member, _Sink, file_chunks, stream_zip
 from cases.documents.workbook import safe_cell
-from cases.enums import CaseStatus, ProductType
+from cases.enums import CaseStatus, FileKind, ProductType
+from cases.models import Case, StoredFile
+from cases.models.cases import mask_phone
 from cases.selectors.cases import CaseFilters, case_list
+from cases.selectors.exports import (
+    CaseIds,
+    export_calls,
+    export_case_ids,
+    export_complaints,
+    export_contacts,
+    export_events,
+    export_files,
+    export_repayments,
+    export_visits,
+)
 from cases.selectors.reports import ReportTable
+from cases.selectors.work import _FOLDER, _safe
 
 
 def report_export(*, table: ReportTable, by: User, detail: dict[str, str]) -> bytes:
@@ -63,6 +80,10 @@ def cases_export(*, user: User, filters: CaseFilters, out: IO[bytes]) -> int:
     return counter[0]
 
 
+def _filters_detail(filters: CaseFilters) -> dict[str, str]:
+    return {k: str(v) for k, v in asdict(filters).items() if v}
+
+
 def cases_export_stream(*, user: User, filters: CaseFilters, counter: list[int] | None = None) -> Iterator[bytes]:
     """M4: the .xlsx of every case `user` sees matching `filters`, as a stream of bytes (constant memory).
 
@@ -70,19 +91,21 @@ def cases_export_stream(*, user: User, filters: CaseFilters, counter: list[int] 
     the number of cases. Audited when the stream starts.
     Emits: nothing. Raises: nothing.
     """
+    audit_record(actor=user, action=AuditAction.EXPORT, object_type="cases", summary="导出全部委案（Excel）",
+                 detail={"filters": _filters_detail(filters)})
+    yield from stream_xlsx(sheet="委案", header=[label for _, label in CASE_COLUMNS],
+                           rows=_case_lines(user=user, filters=filters, counter=counter))
+
+
+def _case_lines(*, user: User, filters: CaseFilters, counter: list[int] | None = None) -> Iterator[list[object]]:
+    """The rows of the cases sheet (CASE_COLUMNS), read through a server-side cursor in the list's order."""
     labels = {"status": dict(CaseStatus.choices), "product_type": dict(ProductType.choices)}
     names = [name for name, _ in CASE_COLUMNS]
-    audit_record(actor=user, action=AuditAction.EXPORT, object_type="cases", summary="导出全部委案（Excel）",
-                 detail={"filters": {k: str(v) for k, v in asdict(filters).items() if v}})
     rows = case_list(user=user, filters=filters).values_list(*names)
-
-    def lines() -> Iterator[list[object]]:
-        for values in rows.iterator(chunk_size=2000):
-            if counter is not None:
-                counter[0] += 1
-            yield [labels[n].get(v, v) if n in labels else v for n, v in zip(names, values, strict=True)]
-
-    yield from stream_xlsx(sheet="委案", header=[label for _, label in CASE_COLUMNS], rows=lines())
+    for values in rows.iterator(chunk_size=2000):
+        if counter is not None:
+            counter[0] += 1
+        yield [labels[n].get(v, v) if n in labels else v for n, v in zip(names, values, strict=True)]
 
 
 # --- A minimal streaming .xlsx writer -------------------------------------------------------------------
@@ -158,3 +181,161 @@ def stream_xlsx(*, sheet: str, header: list[str], rows: Iterable[list[object]]) 
             yield out
     if out := sink.take():
         yield out
+
+
+# --- M5: all business data as one zip ---------------------------------------------------------------------
+# Sheets (one .xlsx each, written by stream_xlsx) and the cases' files in per-case folders
+# (案件/<银行>/<批次号>/<案件编号>/外访照片/…), all produced while the response is sent: rows come through
+# server-side cursors, each stored file is read in 256 kB pieces, and bundle.stream_zip empties its buffer
+# after every piece. What grows with the export is zipfile's list of entries for the central directory (a few
+# hundred bytes per file), which the zip format needs at its end.
+
+def _local(value: dt.datetime | None) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value is not None else ""
+
+
+def _name(user: User | None) -> str:
+    return user.display_name if user is not None else ""
+
+
+def case_folder(case: Case) -> str:
+    """案件/<银行>/<批次号>/<案件编号>: a bank's case number can come back in a later batch (C9 continuations)."""
+    return f"案件/{_safe(case.bank.name)}/{_safe(case.batch.batch_no)}/{_safe(case.case_no)}"
+
+
+_VISIT_LABELS = {FileKind.PHOTO: "照片", FileKind.VISIT_FORM_PDF: "签字外访记录表", FileKind.RECORDING: "外访录音"}
+
+
+def file_arcname(stored: StoredFile) -> str:
+    """Where a stored file sits in the zip; its id in the name keeps every name unique and reproducible, so
+    the work-record sheets can point at the files without a second pass."""
+    folder = "录音" if stored.kind == FileKind.RECORDING else _FOLDER.get(stored.kind, "附件")
+    ext = stored.file.name.rpartition(".")[2]
+    visit = stored.visit if stored.visit_id else None
+    if visit is not None:
+        label = f"{visit.visited_on:%Y-%m-%d}_外访_{_safe(visit.address)[:30]}_{_VISIT_LABELS.get(stored.kind, '附件')}"
+    else:
+        stem = stored.original_name.rpartition(".")[0] or stored.original_name
+        label = f"{timezone.localtime(stored.created_at):%Y-%m-%d_%H%M}_{_safe(stem)[:40]}"
+    return f"{case_folder(stored.case)}/{folder}/{label}_{stored.pk}.{ext}"  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    filename: str
+    header: list[str]
+    rows: Callable[[], Iterable[list[object]]]  # run only when the sheet is written
+
+
+def _case_head(case: Case) -> list[object]:
+    return [case.case_no, case.bank.name, case.debtor_name]
+
+
+def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
+                     counts: dict[str, int]) -> list[_Sheet]:
+    show = (lambda n: n) if sees_full_id_numbers(user) else mask_phone
+    head = ["案件编号", "银行", "客户姓名"]
+
+    def counted(name: str, rows: Iterable[list[object]]) -> Iterator[list[object]]:
+        counts[name] = 0
+        for row in rows:
+            counts[name] += 1
+            yield row
+
+    def contacts() -> Iterator[list[object]]:
+        for c in export_contacts(case_ids=case_ids).iterator(chunk_size=2000):
+            yield [*_case_head(c.case), c.relation, c.name, show(c.phone), c.get_source_display()]
+
+    def calls() -> Iterator[list[object]]:
+        for c in export_calls(case_ids=case_ids).iterator(chunk_size=2000):
+            rec = c.recording
+            recording = (file_arcname(rec) if rec is not None and rec.case_id == c.case_id and not rec.is_deleted
+                         and rec.file.name else "")
+            if rec is not None and recording:
+                rec.case = c.case  # the same case: its bank and batch are already loaded
+            yield [*_case_head(c.case), _local(c.started_at), c.get_direction_display(),  # type: ignore[arg-type]
+                   c.contact.relation if c.contact else "", show(c.number), c.get_result_display(), c.promise_date,
+                   c.promise_amount, c.duration_s, c.get_source_display(), _name(c.collector), c.note, recording]
+
+    def visits() -> Iterator[list[object]]:
+        for v in export_visits(case_ids=case_ids).iterator(chunk_size=500):
+            for f in v.live_files:  # type: ignore[attr-defined]
+                f.case, f.visit = v.case, v
+            names = "\n".join(file_arcname(f) for f in v.live_files)  # type: ignore[attr-defined]
+            yield [*_case_head(v.case), v.visited_on, _name(v.collector), _name(v.entered_by), v.address,
+                   v.met_person, v.get_result_display(), v.promise_date, v.promise_amount, v.note, names]
+
+    def repayments() -> Iterator[list[object]]:
+        for r in export_repayments(case_ids=case_ids).iterator(chunk_size=2000):
+            yield [*_case_head(r.case), r.case.batch.batch_no, r.pk, r.get_kind_display(), r.amount,
+                   r.commission_rate, r.commission, r.repaid_on, r.bank_ref, r.note, r.reverses_id or "",
+                   _name(r.recorded_by), _local(r.created_at)]
+
+    def complaints() -> Iterator[list[object]]:
+        for c in export_complaints(case_ids=case_ids).iterator(chunk_size=2000):
+            yield [*_case_head(c.case), _local(c.created_at), c.get_reason_display(), c.content,
+                   _name(c.collector), _name(c.recorded_by)]
+
+    def events() -> Iterator[list[object]]:
+        for e in export_events(case_ids=case_ids).iterator(chunk_size=2000):
+            yield [*_case_head(e.case), _local(e.created_at), e.get_type_display(), e.summary,
+                   _name(e.actor) if e.actor_id else "系统"]
+
+    sheets = [
+        _Sheet("委案.xlsx", [label for _, label in CASE_COLUMNS], lambda: _case_lines(user=user, filters=filters)),
+        _Sheet("联系人.xlsx", [*head, "关系", "姓名", "电话", "来源"], contacts),
+        _Sheet("电话记录.xlsx", [*head, "时间", "方向", "对象", "号码", "结果", "承诺日期", "承诺金额", "时长（秒）",
+                             "来源", "业务员", "备注", "录音文件"], calls),
+        _Sheet("外访记录.xlsx", [*head, "外访日期", "外访人员", "录入人", "地址", "见到何人", "结果", "承诺日期",
+                             "承诺金额", "情况说明", "文件"], visits),
+        _Sheet("回款.xlsx", [*head, "批次", "回款编号", "类型", "金额", "佣金比例", "佣金", "还款日期", "银行流水号",
+                           "备注", "冲正的回款编号", "登记人", "登记时间"], repayments),
+        _Sheet("投诉.xlsx", [*head, "记录时间", "投诉原因", "投诉内容", "被投诉业务员", "记录人"], complaints),
+        _Sheet("时间线.xlsx", [*head, "时间", "类型", "内容", "操作人"], events),
+    ]
+    return [_Sheet(s.filename, s.header, lambda s=s: counted(s.filename, s.rows())) for s in sheets]
+
+
+def business_data_export_stream(*, user: User, filters: CaseFilters,
+                                opener: Callable[[str], IO[bytes]] = uploads.open_stored,
+                                exists: Callable[[str], bool] | None = None,
+                                counts: dict[str, int] | None = None) -> Iterator[bytes]:
+    """M5: every case `user` sees matching `filters`, with its work records, repayments, complaints and files,
+    as one zip streamed with constant memory (see the section comment). Audited when the stream starts.
+
+    Files missing from storage are left out and listed in 导出说明.txt at the end, so one lost file does not
+    break an export of thousands.
+    Emits: nothing. Raises: nothing.
+    """
+    counts = {} if counts is None else counts
+    exists = exists or uploads.storage().exists
+    case_ids = export_case_ids(user=user, filters=filters)
+    audit_record(actor=user, action=AuditAction.EXPORT, object_type="business_data",
+                 summary="导出全部业务数据（委案、工作记录、回款、投诉、照片、外访记录表、录音）",
+                 detail={"filters": _filters_detail(filters)})
+    now = timezone.localtime()
+    missing: list[str] = []
+
+    def members() -> Iterator[Member]:
+        for sheet in _business_sheets(user=user, filters=filters, case_ids=case_ids, counts=counts):
+            yield Member(sheet.filename, 0, now,
+                         lambda sheet=sheet: stream_xlsx(sheet=sheet.filename.removesuffix(".xlsx"),
+                                                         header=sheet.header, rows=sheet.rows()))
+        counts["files"] = 0
+        for stored in export_files(case_ids=case_ids).iterator(chunk_size=2000):
+            arcname = file_arcname(stored)
+            if not exists(stored.file.name):
+                missing.append(arcname)
+                continue
+            counts["files"] += 1
+            yield Member(arcname, stored.size, timezone.localtime(stored.created_at),
+                         file_chunks(lambda n=stored.file.name: opener(n)))
+        lines = [f"导出时间：{now:%Y-%m-%d %H:%M}", f"导出人：{user.display_name}",
+                 *(f"{name}：{n} 行" for name, n in counts.items() if name.endswith(".xlsx")),
+                 f"文件：{counts['files']} 个"]
+        if missing:
+            lines += [f"存储中缺失、未能导出的文件 {len(missing)} 个：", *missing]
+        note = ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+        yield Member("导出说明.txt", len(note), now, lambda: [note])
+
+    yield from stream_zip(members())

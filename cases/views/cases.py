@@ -20,7 +20,7 @@ from cases.enums import STATUS_GROUP_LABELS
 from cases.forms import CaseFilterForm
 from cases.models import Case
 from cases.models.cases import mask_id_number, mask_phone
-from cases.policies import access_case
+from cases.policies import access_case, can_export_all
 from cases.selectors.cases import (
     SORT_FIELDS,
     case_contact_list,
@@ -133,6 +133,9 @@ def case_list_view(request: AppRequest) -> HttpResponse:
         "columns": _columns_for(user=user, sort=sort),
         "show_commission": sees_commission(user),
         "full_ids": sees_full_id_numbers(user),
+        # M4: the list's export button downloads exactly what the list shows (same filters, same order).
+        "can_export": can_export_all(user=user),
+        "has_filters": form.has_filters or bool(filters.status_group),
         # P2: open cases within 30 days of their return date stand out (the first expiry reminder).
         "today": timezone.localdate(),
         "due_soon": timezone.localdate() + dt.timedelta(days=30),
