@@ -1,13 +1,18 @@
 """Benchmark: the report pages and the all-cases export on 200,000 cases and 1,000,000 repayments (PostgreSQL).
 
-    .venv/bin/python bench/reports.py [--cases 200000] [--repayments 1000000] [--runs 20] [--keep]
+    .venv/bin/python bench/reports.py [--cases 200000] [--repayments 1000000] [--calls 600000] [--visits 60000]
+                                      [--runs 20] [--keep] [--reuse]
 
-Creates its own database `cm_bench_reports` (dropped at the end unless --keep), migrates it, fills cases with
-bench/case_list.py's generate_series SQL, then 1,000,000 repayments over two years with generate_series, and
-builds the daily roll-up (RepaymentDaily) from them with one INSERT … SELECT … GROUP BY — the same figures the
-repayment actions keep incrementally. Then, in the same run, for each report: p50/p95 of the report page
-(the view, rendered, for a manager) next to the plain SQL aggregate over the raw repayments table giving the
-same table; and the all-cases export (time, peak RSS of this process).
+Creates its own database `cm_bench_reports` (dropped at the end unless --keep; --reuse runs on the database a
+--keep run left, after migrating it), migrates it, fills cases with bench/case_list.py's generate_series SQL,
+then 1,000,000 repayments over two years, 600,000 calls and 60,000 visits on assigned cases with
+generate_series, and builds the daily and monthly roll-ups (RepaymentDaily, RepaymentMonthly) from the
+repayments with INSERT … SELECT … GROUP BY — the same figures the repayment actions keep incrementally. The
+progress and credit-card roll-ups are filled by the product's own refresh (every batch is new to it, as after
+an import); its time is printed. Then, in the same run, for each report: p50/p95 of the report page (the view,
+rendered, for a manager) next to the plain SQL aggregate over the raw tables (repayments; for progress and the
+credit-card rate the cases with their repayments, calls and visits) giving the same table; and the all-cases
+export (time, peak RSS of this process).
 """
 
 from __future__ import annotations
@@ -47,6 +52,29 @@ SELECT r.repaid_on, c.bank_id, c.batch_id, r.commission_rate, sum(r.amount), sum
 FROM cases_repayment r JOIN cases_case c ON c.id = r.case_id
 GROUP BY r.repaid_on, c.bank_id, c.batch_id, r.commission_rate
 """
+MONTHLY_SQL = """
+INSERT INTO cases_repaymentmonthly (month, bank_id, batch_id, commission_rate, amount, commission, count)
+SELECT date_trunc('month', day)::date, bank_id, batch_id, commission_rate, sum(amount), sum(commission), sum(count)
+FROM cases_repaymentdaily GROUP BY 1, 2, 3, 4
+"""
+# Calls and visits on assigned cases, a tenth of the calls soft-deleted (they must not count as contact).
+CALL_SQL = """
+INSERT INTO cases_callrecord (case_id, collector_id, direction, number, source, started_at, answered_at, ended_at,
+  duration_s, hangup_cause, result, note, created_at, deleted_at, delete_reason)
+SELECT c.id, c.collector_id, 'outbound', c.mobile, 'manual', now() - (g % 700) * interval '1 day', NULL, NULL, NULL,
+  '', 'no_answer', '', now(), CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN '误录' ELSE '' END
+FROM generate_series(1, %(n)s) g
+JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g + 21) & 2147483647) % %(cases)s
+WHERE c.collector_id IS NOT NULL
+"""
+VISIT_SQL = """
+INSERT INTO cases_visitrecord (case_id, collector_id, entered_by_id, visited_on, address, met_person, result, note,
+  created_at, delete_reason)
+SELECT c.id, c.collector_id, c.collector_id, current_date - g % 700, c.home_address, '', 'nobody_home', '', now(), ''
+FROM generate_series(1, %(n)s) g
+JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g + 37) & 2147483647) % %(cases)s
+WHERE c.collector_id IS NOT NULL
+"""
 # The plain aggregates over the raw table that give the same tables as the report pages.
 PLAIN = {
     "month×batch": """SELECT date_trunc('month', r.repaid_on), c.batch_id, count(*), sum(r.amount), sum(r.commission)
@@ -60,11 +88,26 @@ PLAIN = {
     "year×rate": """SELECT date_trunc('year', r.repaid_on), r.commission_rate, count(*), sum(r.amount),
         sum(r.commission) FROM cases_repayment r WHERE r.repaid_on BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1, 2""",
 }
+PLAIN_CASES = {
+    "credit_card": """SELECT c.batch_id, count(*), sum(c.entrusted_amount), coalesce(sum(r.a), 0)
+        FROM cases_case c LEFT JOIN (SELECT case_id, sum(amount) a FROM cases_repayment GROUP BY case_id) r
+          ON r.case_id = c.id
+        WHERE c.product_type = 'credit_card' GROUP BY c.batch_id ORDER BY c.batch_id""",
+    "progress": """SELECT u.full_name, count(*),
+          count(*) FILTER (WHERE EXISTS (SELECT 1 FROM cases_callrecord k WHERE k.case_id = c.id
+                                         AND k.deleted_at IS NULL)),
+          count(*) FILTER (WHERE EXISTS (SELECT 1 FROM cases_visitrecord v WHERE v.case_id = c.id
+                                         AND v.deleted_at IS NULL)),
+          count(r.a) FILTER (WHERE r.a > 0), coalesce(sum(r.a), 0), sum(c.entrusted_amount)
+        FROM cases_case c JOIN accounts_user u ON u.id = c.collector_id
+        LEFT JOIN (SELECT case_id, sum(amount) a FROM cases_repayment GROUP BY case_id) r ON r.case_id = c.id
+        GROUP BY u.full_name ORDER BY u.full_name""",
+}
 PAGES = {"month×batch": ("month", "batch"), "month×rate": ("month", "rate"), "day×batch": ("day", "batch"),
          "year×rate": ("year", "rate")}
 
 
-def fill(cases: int, repayments: int) -> None:
+def fill(cases: int, repayments: int, calls: int, visits: int) -> None:
     from django.db import connection
 
     from accounts.models import User
@@ -76,15 +119,31 @@ def fill(cases: int, repayments: int) -> None:
         cur.execute(REPAYMENT_SQL.replace("%(clerk)s", str(clerk)).replace("%(n)s", str(repayments))
                     .replace("%(cases)s", str(cases)).replace("%%", "%"))
         cur.execute(ROLLUP_SQL)
+        cur.execute(MONTHLY_SQL)
+        cur.execute(CALL_SQL.replace("%(n)s", str(calls)).replace("%(cases)s", str(cases)))
+        cur.execute(VISIT_SQL.replace("%(n)s", str(visits)).replace("%(cases)s", str(cases)))
         cur.execute("""UPDATE cases_case c SET repaid_amount = s.a, balance = c.entrusted_amount - s.a
                        FROM (SELECT case_id, sum(amount) a FROM cases_repayment GROUP BY case_id) s
                        WHERE s.case_id = c.id""")
         cur.execute("VACUUM ANALYZE")
         cur.execute("SELECT count(*) FROM cases_repayment")
         n = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM cases_repaymentdaily")
-        daily = cur.fetchone()[0]
-    print(f"filled {n:,} repayments, roll-up {daily:,} rows, in {time.perf_counter() - started:.1f} s")
+        cur.execute("SELECT (SELECT count(*) FROM cases_repaymentdaily), (SELECT count(*) FROM cases_repaymentmonthly),"
+                    " (SELECT count(*) FROM cases_callrecord), (SELECT count(*) FROM cases_visitrecord)")
+        daily, monthly, n_calls, n_visits = cur.fetchone()
+    print(f"filled {n:,} repayments (roll-ups: {daily:,} daily, {monthly:,} monthly rows), {n_calls:,} calls, "
+          f"{n_visits:,} visits, in {time.perf_counter() - started:.1f} s")
+
+
+def refresh_rollups() -> None:
+    from cases import rollups
+    from cases.models import BatchProgress, CollectorProgress
+
+    started = time.perf_counter()
+    groups = rollups.refresh()
+    print(f"progress roll-ups refreshed for {groups:,} groups (every collector and batch) in "
+          f"{time.perf_counter() - started:.1f} s: {CollectorProgress.objects.count():,} collector × bank rows, "
+          f"{BatchProgress.objects.count():,} batch rows")
 
 
 def run(runs: int) -> None:
@@ -111,10 +170,10 @@ def run(runs: int) -> None:
             assert response.status_code == 200, response.status_code
         return go
 
-    def plain(sql: str, start: dt.date):
+    def plain(sql: str, start: dt.date | None):
         def go() -> None:
             with connection.cursor() as cur:
-                cur.execute(sql, [start, today])
+                cur.execute(sql, [start, today] if start else None)
                 cur.fetchall()
         return go
 
@@ -128,8 +187,30 @@ def run(runs: int) -> None:
         q50, q95 = case_list_bench.timed(plain(PLAIN[name], start), max(3, runs // 4))
         print(f"{'回款 ' + name:<28}{p50:>10.1f}{p95:>10.1f}{q50:>15.1f}{q95:>11.1f}")
     for kind in ("credit_card", "progress", "complaints"):
-        p50, p95 = case_list_bench.timed(page({"kind": kind}), max(3, runs // 4))
-        print(f"{kind:<28}{p50:>10.1f}{p95:>10.1f}{'(reads cases)':>15}")
+        p50, p95 = case_list_bench.timed(page({"kind": kind}), runs)
+        if kind in PLAIN_CASES:
+            q50, q95 = case_list_bench.timed(plain(PLAIN_CASES[kind], None), max(3, runs // 4))
+            print(f"{kind:<28}{p50:>10.1f}{p95:>10.1f}{q50:>15.1f}{q95:>11.1f}")
+        else:
+            print(f"{kind:<28}{p50:>10.1f}{p95:>10.1f}{'(no plain)':>15}")
+
+    # The progress page right after a repayment: the refresh recomputes that collector and batch first.
+    from decimal import Decimal
+
+    from cases.actions.repayments import repayment_record
+    from cases.models import Case
+
+    picked = list(Case.objects.filter(collector__isnull=False, balance__gt=10).order_by("?")[:runs])
+    go = page({"kind": "progress"})
+    samples = []
+    for case in picked:
+        repayment_record(case=case, amount=Decimal("1.00"), repaid_on=today, by=manager)
+        started_at = time.perf_counter()
+        go()
+        samples.append((time.perf_counter() - started_at) * 1000)
+    samples.sort()
+    print(f"{'progress after a repayment':<28}{samples[len(samples) // 2]:>10.1f}"
+          f"{samples[min(len(samples) - 1, int(len(samples) * 0.95))]:>10.1f}{'(refreshes 1+1)':>15}")
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
@@ -147,10 +228,14 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--repayments", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=600_000)
+    parser.add_argument("--visits", type=int, default=60_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left")
     args = parser.parse_args()
-    case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    case_list_bench.admin_sql(f"CREATE DATABASE {DB_NAME}")
+    if not args.reuse:
+        case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        case_list_bench.admin_sql(f"CREATE DATABASE {DB_NAME}")
     try:
         import django
 
@@ -158,7 +243,9 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        fill(args.cases, args.repayments)
+        if not args.reuse:
+            fill(args.cases, args.repayments, args.calls, args.visits)
+        refresh_rollups()
         run(args.runs)
     finally:
         from django.db import connections

@@ -56,8 +56,9 @@ def mark(*, collector_ids: Iterable[int | None] = (), batch_ids: Iterable[int | 
          case_ids: Iterable[int | None] = ()) -> None:
     """Note that these groups' progress figures changed (call inside the changing transaction).
 
-    A case mark stands for the case's collector and batch as they are when the refresh runs: an action that
-    does not lock the case (a call, a visit) cannot know whether an assignment is moving it right now.
+    A case mark stands for the case's collector as it is when the refresh runs: an action that does not lock
+    the case (a call, a visit) cannot know whether an assignment is moving it right now. A case's batch never
+    changes, so a repayment marks its batch directly (only repayments move a batch's figures).
     """
     rows = [RollupDirty(kind=RollupKind.COLLECTOR, key=pk) for pk in {c for c in collector_ids if c}]
     rows += [RollupDirty(kind=RollupKind.BATCH, key=pk) for pk in {b for b in batch_ids if b}]
@@ -89,10 +90,8 @@ def refresh() -> int:
         collectors = {key for _, kind, key in marks if kind == RollupKind.COLLECTOR}
         batches = {key for _, kind, key in marks if kind == RollupKind.BATCH} | new_batches
         for chunk in _chunks({key for _, kind, key in marks if kind == RollupKind.CASE}):
-            for collector_id, batch_id in Case.objects.filter(pk__in=chunk).values_list("collector_id", "batch_id"):
-                batches.add(batch_id)
-                if collector_id:
-                    collectors.add(collector_id)
+            collectors |= set(Case.objects.filter(pk__in=chunk, collector__isnull=False)
+                              .values_list("collector_id", flat=True))
         for chunk in _chunks(new_batches):
             # A continued case arrives with its earlier collector: that collector holds one case more.
             collectors |= set(Case.objects.filter(batch_id__in=chunk, collector__isnull=False)
