@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -29,6 +30,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
@@ -406,12 +408,9 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
 
         bank_id, batch_id = batch.bank_id, batch.pk
         unassigned, not_started = CaseStatus.UNASSIGNED.value, CaseStatus.NOT_STARTED.value
-        empty_json = "{}"
-        # Values shared by every row go as ready-made text: psycopg would otherwise format the same aware
-        # datetime and Decimal again for each of several hundred thousand rows.
-        now_text, zero_text = now.isoformat(), str(ZERO)
+        empty_json = _jsonb("{}")
         # The parser shares one dict between rows with the same extra values: serialise each dict once.
-        extra_json: dict[int, str] = {}
+        extra_json: dict[int, Jsonb] = {}
 
         def case_rows() -> Iterator[tuple[object, ...]]:
             for case_id, row, return_date in zip(case_ids, rows, return_dates, strict=True):
@@ -421,20 +420,20 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
                     case_id, bank_id, batch_id, row.case_no, row.debtor_name, row.id_number, row.product_type,
                     row.card_no, row.mobile, row.home_address, row.employer, row.work_address, row.region, row.note,
                     row.entrusted_amount, row.principal, row.interest, row.fees, row.overdue_days,
-                    row.commission_rate, zero_text, row.entrusted_amount, row.entrust_date,
-                    return_date, return_date, not_started if collector_id else unassigned, now_text,
-                    source.owner_clerk_id if source else None, collector_id, now_text if collector_id else None,
+                    row.commission_rate, ZERO, row.entrusted_amount, row.entrust_date,
+                    return_date, return_date, not_started if collector_id else unassigned, now,
+                    source.owner_clerk_id if source else None, collector_id, now if collector_id else None,
                     source.id if source else None, _extra_json(row.extra) if row.extra else empty_json,
-                    now_text, now_text,
+                    now, now,
                 )
 
-        def _extra_json(extra: dict[str, str]) -> str:
-            text = extra_json.get(id(extra))
-            if text is None:
-                text = json.dumps(extra, ensure_ascii=False)
+        def _extra_json(extra: dict[str, str]) -> Jsonb:
+            value = extra_json.get(id(extra))
+            if value is None:
+                value = _jsonb(json.dumps(extra, ensure_ascii=False))
                 if len(extra_json) < 10_000:
-                    extra_json[id(extra)] = text  # the rows keep every dict alive, so ids are not reused
-            return text
+                    extra_json[id(extra)] = value  # the chunk's rows keep every dict alive: ids are not reused
+            return value
 
         _copy(cursor, Case, _CASE_COLUMNS, case_rows())
 
@@ -443,30 +442,35 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
         def contact_rows() -> Iterator[tuple[object, ...]]:
             for case_id, row in zip(case_ids, rows, strict=True):
                 for c in row.contacts:
-                    yield (case_id, c.name, c.relation, c.phone, source_import, now_text)
+                    yield (case_id, c.name, c.relation, c.phone, source_import, now)
 
         _copy(cursor, CaseContact, _CONTACT_COLUMNS, contact_rows())
 
         summary, data = history.cases_imported_entry(batch=batch)
         actor_id = actor.pk if actor is not None else None
-        event = (CaseEventType.IMPORTED.value, actor_id, summary, json.dumps(data), now_text)
+        event = (CaseEventType.IMPORTED.value, actor_id, summary, _jsonb(json.dumps(data)), now)
         _copy(cursor, CaseEvent, _EVENT_COLUMNS, ((case_id, *event) for case_id in case_ids))
     return case_ids
 
 
 def _copy(cursor: object, model: type[models.Model], columns: Sequence[str],
           rows: Iterable[tuple[object, ...]]) -> None:
-    """COPY `rows` (tuples in `columns` order, by attname) into `model`'s table.
+    """COPY `rows` (tuples in `columns` order, by attname) into `model`'s table, in PostgreSQL's binary format.
 
     Concrete columns not in `columns` (other than the primary key) are sent with their Python default.
+    Binary rather than text: the server then parses no numbers, dates and timestamps (100k cases into a table
+    without indexes or triggers: 0.4 s of backend CPU instead of 0.7-0.9 s; small next to the index and
+    foreign-key work of the real tables, but that is all on the critical path). JSON columns take `Jsonb`.
     """
     fields = {f.attname: f for f in model._meta.concrete_fields}
     missing = [f for name, f in fields.items() if name not in columns and not f.primary_key]
     tail = tuple(_default_for_copy(f) for f in missing)
-    names = [fields[name].column for name in columns] + [f.column for f in missing]
+    sent = [fields[name] for name in columns] + missing
     sql = (f"COPY {connection.ops.quote_name(model._meta.db_table)} "
-           f"({', '.join(connection.ops.quote_name(n) for n in names)}) FROM STDIN")
+           f"({', '.join(connection.ops.quote_name(f.column) for f in sent)}) FROM STDIN (FORMAT BINARY)")
     with cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+        # The column's type without its modifiers (varchar(64) → varchar, numeric(14, 2) → numeric).
+        copy.set_types([_TYPE_MODIFIERS.sub("", f.db_type(connection)).strip() for f in sent])
         write = copy.write_row
         if tail:
             for row in rows:
@@ -476,10 +480,22 @@ def _copy(cursor: object, model: type[models.Model], columns: Sequence[str],
                 write(row)
 
 
+_TYPE_MODIFIERS = re.compile(r"\(.*\)")
+
+
+def _jsonb(text: str) -> Jsonb:
+    """A JSON value already serialised: COPY sends `text` as is."""
+    return Jsonb(text, dumps=_as_is)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
 def _default_for_copy(field: models.Field) -> object:  # type: ignore[type-arg]
     value = field.get_default()
     if isinstance(field, models.JSONField):
-        return json.dumps(value, ensure_ascii=False)
+        return _jsonb(json.dumps(value, ensure_ascii=False))
     if isinstance(value, models.Choices):
         return value.value
     auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
