@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -34,8 +33,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def applicant_list(*, user: User, filters: ApplicantFilters) -> QuerySet[Applicant]:
-    qs = applicants_visible_to(user).annotate(
-        decision=Coalesce("current_assessment__final_decision", "current_assessment__recommended_decision"))
+    qs = applicants_visible_to(user)
     if filters.bank_id is not None:
         qs = qs.filter(bank_id=filters.bank_id)
     if filters.grade:
