@@ -54,6 +54,13 @@ def require_assessor(user: User) -> None:
         raise PermissionDenied("只有管理人员和内勤可以使用贷前评估")
 
 
+def _preselect_only_bank(form: ApplicantForm | ApplicantImportForm) -> None:
+    """A clerk who handles one bank does not have to pick it."""
+    banks = form.fields["bank"].queryset  # type: ignore[attr-defined]
+    if banks.count() == 1:
+        form.initial["bank"] = banks.first()
+
+
 @login_required
 @require_GET
 def applicant_list_view(request: AppRequest) -> HttpResponse:
@@ -94,9 +101,7 @@ def applicant_create_view(request: AppRequest) -> HttpResponse:
             return redirect("assessment:applicant-detail", applicant_id=applicant.pk)
     else:
         form = ApplicantForm(user=request.user)
-        banks = form.fields["bank"].queryset  # type: ignore[attr-defined]
-        if banks.count() == 1:
-            form.initial["bank"] = banks.first()
+        _preselect_only_bank(form)
     return render(request, "assessment/applicant_form.html", {"form": form, "tab": "new", "nav_active": "assessment"})
 
 
@@ -121,6 +126,7 @@ def applicant_import_view(request: AppRequest) -> HttpResponse:
                 refusal = str(error)
     else:
         form = ApplicantImportForm(user=request.user)
+        _preselect_only_bank(form)
     context = {"form": form, "intake": intake, "errors": errors[:MAX_ERRORS_SHOWN], "error_count": len(errors),
                "errors_hidden": max(len(errors) - MAX_ERRORS_SHOWN, 0), "refusal": refusal, "filename": filename,
                "file_errors": [e for e in errors if e.row_number == 0], "columns": COLUMNS,
