@@ -104,3 +104,46 @@ def test_characteristic_save_replaces_bins_in_a_draft(live_card, manager):
     assert [(b.lower, b.upper, b.points) for b in char.bins.order_by("position")] == [
         (None, Decimal("0.00"), 30), (Decimal("0.00"), None, -80)]
     assert [(b.points) for b in _history_cases(live_card).bins.order_by("position")] == [10, -30, -50]
+
+
+def _bins_post(kind, rows, edge="lower", missing="0"):
+    data = {"kind": kind, "edge_rule": edge, "missing_points": missing, "bins-TOTAL_FORMS": str(len(rows) + 1),
+            "bins-INITIAL_FORMS": "0", "bins-MIN_NUM_FORMS": "0", "bins-MAX_NUM_FORMS": "30"}
+    for i, (lower, upper, points) in enumerate(rows):
+        data.update({f"bins-{i}-lower": lower, f"bins-{i}-upper": upper, f"bins-{i}-points": points})
+    return data
+
+
+def test_characteristic_page_explains_a_gap_and_saves_good_bins(live_card, manager, manager_client):
+    # given
+    from django.urls import reverse
+
+    draft = scorecard_version_new_draft(scorecard=live_card.scorecard, by=manager)
+    char = _history_cases(draft)
+    url = reverse("assessment:characteristic-edit", args=[draft.pk, char.pk])
+    # when
+    gap = manager_client.post(url, _bins_post("history_cases", [("", "1", "10"), ("2", "", "-70")]))
+    good = manager_client.post(url, _bins_post("history_cases", [("", "1", "10"), ("1", "", "-70")], edge="upper"))
+    # then
+    assert gap.status_code == 400 and "有空档" in gap.content.decode()
+    assert good.status_code == 302
+    char.refresh_from_db()
+    assert char.edge_rule == "upper" and [b.points for b in char.bins.order_by("position")] == [10, -70]
+
+
+def test_settings_page_refuses_cut_offs_out_of_order(live_card, manager, manager_client):
+    # given
+    from django.urls import reverse
+
+    draft = scorecard_version_new_draft(scorecard=live_card.scorecard, by=manager)
+    data = {"base_points": "50", "income_multiple": "10", "note": "",
+            "min_A": "100", "min_B": "120", "min_C": "70", "min_D": "50"}
+    for grade, decision, percent in (("A", "approve", "100"), ("B", "approve_lower", "70"), ("C", "refer", "50"),
+                                     ("D", "decline", "0"), ("E", "decline", "5")):
+        data[f"decision_{grade}"], data[f"percent_{grade}"] = decision, percent
+    # when
+    response = manager_client.post(reverse("assessment:version-settings", args=[draft.pk]), data)
+    # then
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "B 级最低总分应低于 A 级的 100" in text and "E 级建议拒绝，建议额度百分比应为 0" in text
