@@ -42,6 +42,7 @@ from cases.exceptions import DomainError, ImportRejectedError, UploadRejectedErr
 from cases.imports.rows import RowError
 from cases.uploads import iter_stored
 from cases.views.cases import AppRequest
+from cases.views.exports import _streamed as streamed
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
@@ -83,10 +84,8 @@ def assessment_export_view(request: AppRequest) -> StreamingHttpResponse:
     form = ApplicantFilterForm(request.GET, user=request.user)
     form.is_valid()
     stream = assessments_export_stream(user=request.user, filters=form.to_filters(), request=request)
-    response = StreamingHttpResponse(stream, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"贷前评估-{timezone.localdate():%Y%m%d}.xlsx")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # Under ASGI a sync generator would be read to the end before sending: pull it chunk by chunk instead.
+    return streamed(request, stream, content_type=XLSX, filename=f"贷前评估-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
