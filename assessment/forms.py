@@ -17,6 +17,7 @@ from assessment.policies import banks_for_assessor
 from assessment.scoring import BinSpec, GradeSpec
 from assessment.selectors.applicants import ApplicantFilters
 from cases.models import Bank
+from cases.validators import id_number_error, normalize_id_number
 
 
 class BankChoiceField(forms.ModelChoiceField):
@@ -132,8 +133,6 @@ class HistoryCheckForm(forms.Form):
         if not raw_id and not raw_phone:
             raise forms.ValidationError("请填写证件号码或手机号码")
         if raw_id:
-            from cases.validators import id_number_error, normalize_id_number
-
             number = normalize_id_number(raw_id)
             reason = id_number_error(number)
             if reason is not None:
