@@ -122,6 +122,10 @@ class AuditAction(models.TextChoices):
     ASSESSMENT_REVIEW = "assessment_review", "评估复核"
     ASSESSMENT_OVERRIDE = "assessment_override", "推翻评估建议"
     SCORECARD_PUBLISH = "scorecard_publish", "发布评分卡"
+    # Money (C5): every repayment recorded, every reversing correction, every bank repayment file confirmed.
+    REPAYMENT = "repayment", "登记回款"
+    REPAYMENT_REVERSAL = "repayment_reversal", "回款冲正"
+    REPAYMENT_FILE = "repayment_file", "导入回款文件"
 
 
 class AuditEntry(models.Model):

@@ -24,7 +24,7 @@ from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
 from cases.imports.repayments import RepaymentRow
 from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind, RepaymentMonthly
-from cases.selectors.repayments import NEW, repayment_file_match
+from cases.selectors.repayments import INVALID, NEW, RECORDED, UNMATCHED, repayment_file_match
 from realtime import groups
 from realtime.events_money import CaseBalanceChanged
 from realtime.publish import publish_on_commit
@@ -93,12 +93,27 @@ def _locked(case: Case) -> Case:
 @transaction.atomic
 def repayment_record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_ref: str = "",
                      note: str = "", overpayment: bool = False, source_sha256: str = "") -> Repayment:
-    """Record a repayment the bank confirmed; the case's balance drops and at 0 the case is 已结清.
+    """Record a repayment the bank confirmed; the case's balance drops and at 0 the case is 已结清. Audited.
 
     Emits: CaseBalanceChanged → case.<id>, collector.<id>; DashboardCounterChanged (repaid_amount).
     Raises: RepaymentError (bad amount, future date, duplicate reference, more than the balance without
     the overpayment flag).
     """
+    repayment = _record(case=case, amount=amount, repaid_on=repaid_on, by=by, bank_ref=bank_ref, note=note,
+                        overpayment=overpayment, source_sha256=source_sha256)
+    locked = repayment.case
+    audit_record(actor=by, action=AuditAction.REPAYMENT, object_type="Repayment", object_id=repayment.pk,
+                 summary=(f"登记回款：委案 {locked.case_no} {locked.debtor_name} ¥{repayment.amount:,.2f}"
+                          f"（{repayment.repaid_on:%Y-%m-%d}），余额 ¥{locked.balance:,.2f}"),
+                 detail={"case_id": locked.pk, "amount": str(repayment.amount), "repaid_on": f"{repayment.repaid_on}",
+                         "bank_ref": repayment.bank_ref, "overpayment": repayment.overpayment,
+                         "balance": str(locked.balance), "settled": locked.status == CaseStatus.SETTLED})
+    return repayment
+
+
+def _record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_ref: str, note: str,
+            overpayment: bool, source_sha256: str) -> Repayment:
+    """repayment_record without its audit entry: a bank file's rows are audited once, with the file."""
     amount = money(amount)
     bank_ref = bank_ref.strip()
     if repaid_on > timezone.localdate():
@@ -137,6 +152,7 @@ def repayment_record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: Use
 @transaction.atomic
 def repayment_reverse(*, repayment: Repayment, by: User, reason: str) -> Repayment:
     """Correct a wrong entry with a reversing one (the original stays); a settled case reopens if it owes again.
+    Audited.
 
     Emits: CaseBalanceChanged → case.<id>, collector.<id>; DashboardCounterChanged (repaid_amount, negative).
     Raises: RepaymentError (no reason, a reversal, or an entry already reversed).
@@ -176,6 +192,11 @@ def repayment_reverse(*, repayment: Repayment, by: User, reason: str) -> Repayme
     _publish_balance(case=locked,
                      text=f"{locked.case_no} 回款 ¥{original.amount:,.2f} 已冲正，余额 ¥{locked.balance:,.2f}")
     _sync(repayment.case, locked)
+    audit_record(actor=by, action=AuditAction.REPAYMENT_REVERSAL, object_type="Repayment", object_id=reversal.pk,
+                 summary=(f"回款冲正：委案 {locked.case_no} {locked.debtor_name} 冲正 ¥{original.amount:,.2f}"
+                          f"（{original.repaid_on:%Y-%m-%d}），原因：{reason}"),
+                 detail={"case_id": locked.pk, "original_id": original.pk, "amount": str(-original.amount),
+                         "reason": reason, "balance": str(locked.balance), "reopened": reopened})
     return reversal
 
 
@@ -212,11 +233,16 @@ def repayment_file_confirm(*, bank: Bank, sha256: str, filename: str, rows: list
         assert item.case_id is not None
         row = item.row
         note = f"银行回款文件《{filename}》第 {row.row_number} 行" + (f"：{row.note}" if row.note else "")
-        repayment_record(case=cases[item.case_id], amount=row.amount, repaid_on=row.repaid_on, by=by,
-                         bank_ref=row.bank_ref, note=note, source_sha256=sha256)
+        # One audit entry for the whole file (below), not one per row: the rows carry the file's sha256.
+        _record(case=cases[item.case_id], amount=row.amount, repaid_on=row.repaid_on, by=by, bank_ref=row.bank_ref,
+                note=note, overpayment=False, source_sha256=sha256)
     total = match.new_total
-    audit_record(actor=by, action=AuditAction.IMPORT, object_type="repayment_file", object_id=sha256[:16],
-                 summary=f"导入{bank.name}回款文件《{filename}》：登记 {len(new)} 笔，合计 ¥{total:,.2f}"[:500],
-                 detail={"sha256": sha256, "bank_id": bank.pk, "recorded": len(new), "total": str(total),
-                         "skipped": len(match.rows) - len(new)})
+    counts = {"recorded": len(new), "already_recorded": len(match.of(RECORDED)),
+              "unmatched": len(match.of(UNMATCHED)), "invalid": len(match.of(INVALID))}
+    audit_record(actor=by, action=AuditAction.REPAYMENT_FILE, object_type="repayment_file", object_id=sha256[:16],
+                 summary=(f"导入{bank.name}回款文件《{filename}》：共 {len(match.rows)} 行，登记 {len(new)} 笔，"
+                          f"合计 ¥{total:,.2f}；已登记 {counts['already_recorded']} 行，"
+                          f"未匹配 {counts['unmatched']} 行，有问题 {counts['invalid']} 行")[:500],
+                 detail={"sha256": sha256, "bank_id": bank.pk, "filename": filename, "rows": len(match.rows),
+                         **counts, "total": str(total), "skipped": len(match.rows) - len(new)})
     return FileConfirmResult(recorded=len(new), total=total, skipped=len(match.rows) - len(new))
