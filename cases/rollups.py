@@ -53,18 +53,29 @@ def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
 
 
 def mark(*, collector_ids: Iterable[int | None] = (), batch_ids: Iterable[int | None] = (),
-         case_ids: Iterable[int | None] = ()) -> None:
+         case_ids: Iterable[int | None] = (), worked_case_ids: Iterable[int | None] = ()) -> None:
     """Note that these groups' progress figures changed (call inside the changing transaction).
 
-    A case mark stands for the case's collector as it is when the refresh runs: an action that does not lock
-    the case (a call, a visit) cannot know whether an assignment is moving it right now. A case's batch never
-    changes, so a repayment marks its batch directly (only repayments move a batch's figures).
+    `case_ids`: the cases' amounts changed (a repayment) — their collectors' amounts are recomputed, a cheap
+    sum over the cases they hold. `worked_case_ids`: a call, visit or deleted record on the cases — their
+    collectors' every figure is recomputed, contact and visit included. A case mark stands for the case's
+    collector as it is when the refresh runs: an action that does not lock the case (a call, a visit) cannot
+    know whether an assignment is moving it right now. A case's batch never changes, so a repayment marks its
+    batch directly (only repayments move a batch's figures).
     """
     rows = [RollupDirty(kind=RollupKind.COLLECTOR, key=pk) for pk in {c for c in collector_ids if c}]
     rows += [RollupDirty(kind=RollupKind.BATCH, key=pk) for pk in {b for b in batch_ids if b}]
     rows += [RollupDirty(kind=RollupKind.CASE, key=pk) for pk in {c for c in case_ids if c}]
+    rows += [RollupDirty(kind=RollupKind.CASE_WORK, key=pk) for pk in {c for c in worked_case_ids if c}]
     if rows:
         RollupDirty.objects.bulk_create(rows)
+
+
+def _collectors_of(case_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(case_ids):
+        found |= set(Case.objects.filter(pk__in=chunk, collector__isnull=False).values_list("collector_id", flat=True))
+    return found
 
 
 def _new_batches() -> Iterable[int]:
@@ -89,14 +100,16 @@ def refresh() -> int:
         new_batches = set(_new_batches())
         collectors = {key for _, kind, key in marks if kind == RollupKind.COLLECTOR}
         batches = {key for _, kind, key in marks if kind == RollupKind.BATCH} | new_batches
-        for chunk in _chunks({key for _, kind, key in marks if kind == RollupKind.CASE}):
-            collectors |= set(Case.objects.filter(pk__in=chunk, collector__isnull=False)
-                              .values_list("collector_id", flat=True))
+        collectors |= _collectors_of({key for _, kind, key in marks if kind == RollupKind.CASE_WORK})
         for chunk in _chunks(new_batches):
             # A continued case arrives with its earlier collector: that collector holds one case more.
             collectors |= set(Case.objects.filter(batch_id__in=chunk, collector__isnull=False)
                               .order_by().values_list("collector_id", flat=True).distinct())
         _recompute_collectors(collectors)
+        amounts_only = _collectors_of({key for _, kind, key in marks if kind == RollupKind.CASE}) - collectors
+        incomplete = _recompute_amounts(amounts_only)
+        _recompute_collectors(incomplete)
+        collectors |= amounts_only
         _recompute_batches(batches)
         for chunk in _chunks(pk for pk, _, _ in marks):
             RollupDirty.objects.filter(pk__in=chunk).delete()
@@ -151,6 +164,30 @@ def _collector_rows_joined(ids: list[int] | None) -> list[CollectorProgress]:
         return [CollectorProgress(collector_id=cid, bank_id=bid, held=held, contacted=called, visited=visited,
                                   repaid_cases=repaid_n, repaid_amount=_money(repaid), entrusted_amount=_money(ent))
                 for cid, bid, held, called, visited, repaid_n, repaid, ent in cur.fetchall()]
+
+
+def _recompute_amounts(ids: set[int]) -> set[int]:
+    """Held, repaid and entrusted figures of these collectors, from the cases they hold (no call or visit look-up:
+    a repayment moves neither). Returns the collectors whose rows do not match their banks any more, for a
+    full recompute."""
+    incomplete: set[int] = set()
+    for chunk in _chunks(ids):
+        rows = {(r["collector_id"], r["bank_id"]): r for r in (
+            Case.objects.filter(collector_id__in=chunk).values("collector_id", "bank_id").order_by()
+            .annotate(held=Count("id"), repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                      repaid=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=MONEY),
+                      entrusted=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=MONEY)))}
+        kept = {(p.collector_id, p.bank_id): p for p in CollectorProgress.objects.filter(collector_id__in=chunk)}
+        incomplete |= {collector for collector, _ in set(rows) ^ set(kept)}
+        changed = []
+        for key, progress in kept.items():
+            r = rows.get(key)
+            if r is not None:
+                progress.held, progress.repaid_cases = r["held"], r["repaid_n"]
+                progress.repaid_amount, progress.entrusted_amount = r["repaid"], r["entrusted"]
+                changed.append(progress)
+        CollectorProgress.objects.bulk_update(changed, ["held", "repaid_cases", "repaid_amount", "entrusted_amount"])
+    return incomplete
 
 
 def _recompute_collectors(ids: set[int]) -> None:

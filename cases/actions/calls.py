@@ -98,7 +98,7 @@ def call_record_create(
             raise
     if case is not None:
         history.call_recorded(call=call, actor=by)
-        rollups.mark(case_ids=[case.pk])
+        rollups.mark(worked_case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次电话")
     connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
     count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),

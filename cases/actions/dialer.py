@@ -241,7 +241,7 @@ def recording_match(*, call: CallRecord, case: Case, by: User) -> CallRecord:
         raise DialRefusedError("这条录音已经匹配到委案")
     call.case = case
     call.save(update_fields=["case"])
-    rollups.mark(case_ids=[case.pk])
+    rollups.mark(worked_case_ids=[case.pk])
     if call.recording_id:
         StoredFile.objects.filter(pk=call.recording_id, case__isnull=True).update(case=case)
     from cases import history

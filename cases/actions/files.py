@@ -107,7 +107,7 @@ def work_record_delete(*, record: CallRecord | VisitRecord, by: User, reason: st
     now = timezone.now()
     record.deleted_at, record.deleted_by, record.delete_reason = now, by, reason
     record.save(update_fields=["deleted_at", "deleted_by", "delete_reason"])
-    rollups.mark(case_ids=[record.case_id])
+    rollups.mark(worked_case_ids=[record.case_id])
     if isinstance(record, CallRecord):
         when = timezone.localtime(record.started_at)
         what = f"{label}（{when:%Y-%m-%d %H:%M} {record.get_result_display() or record.get_direction_display()}）"

@@ -72,7 +72,7 @@ def visit_record_create(
         for kind, upload, found in checked:
             store_checked(case=case, visit=visit, kind=kind, upload=upload, found=found, by=by, guard=guard)
         history.visit_recorded(visit=visit, actor=by, file_count=len(checked))
-        rollups.mark(case_ids=[case.pk])
+        rollups.mark(worked_case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次外访")
         count_work(case=case, collector=collector, day=visited_on, visits=1)
     return visit

@@ -100,7 +100,8 @@ class BatchProgress(models.Model):
 class RollupKind(models.TextChoices):
     COLLECTOR = "collector", "业务员"
     BATCH = "batch", "批次"
-    CASE = "case", "委案"  # its collector and batch, resolved when the refresh runs
+    CASE = "case", "委案金额"  # a repayment: its collector's amounts, the collector resolved when the refresh runs
+    CASE_WORK = "case_work", "委案作业"  # a call, visit or deleted record: its collector's every figure
 
 
 class RollupDirty(models.Model):

@@ -234,3 +234,17 @@ def test_report_page_pages_long_tables_with_totals_of_every_row(client, make_cas
     assert first.context["display_total"] == second.context["display_total"]
     assert "130.00" in first.context["display_total"][1]
     assert "共 130 行" in first.content.decode()
+
+
+def test_progress_repayment_refresh_recomputes_a_collector_whose_rows_are_missing(make_case, clerk, collector,
+                                                                                 manager):
+    # given a called case and a roll-up that lost the collector's row (e.g. restored from an older backup)
+    case = make_case(entrusted_amount=D("800"), collector=collector, status=CaseStatus.IN_PROGRESS)
+    call_record_create(case=case, collector=collector, by=collector, number="13800000003",
+                       result=CallResult.NO_ANSWER)
+    rollups.refresh()
+    CollectorProgress.objects.all().delete()
+    # when a repayment marks only the case's amounts
+    repayment_record(case=case, amount=D("80.00"), repaid_on=_today(), by=clerk)
+    # then the refresh notices the missing row and recomputes everything for that collector
+    assert _report_progress(manager) == _raw_progress() == {"王催收": [1, 1, 0, 1, D("80.00"), D("800.00")]}
