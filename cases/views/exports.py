@@ -37,7 +37,8 @@ async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
             yield chunk  # type: ignore[misc]
     finally:
         # A client that goes away mid-download: close the generator (zip, cursor) in the same thread.
-        await sync_to_async(chunks.close, thread_sensitive=True)()  # type: ignore[attr-defined]
+        if (close := getattr(chunks, "close", None)) is not None:
+            await sync_to_async(close, thread_sensitive=True)()
 
 
 def _streamed(request: HttpRequest, chunks: Iterator[bytes], *, content_type: str,
