@@ -59,34 +59,6 @@ def applicant_list(*, user: User, filters: ApplicantFilters) -> QuerySet[Applica
     return qs.select_related("bank", "current_assessment", "current_assessment__version").order_by("-id")
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Applicant]
-    number: int
-    page_size: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.page_size + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.page_size + len(self.rows)
-
-
-def applicant_page(*, qs: QuerySet[Applicant], number: int, page_size: int) -> Page:
-    """One page without a COUNT: page_size + 1 rows tell whether there is a next page."""
-    number = max(number, 1)
-    offset = (number - 1) * page_size
-    rows = list(qs[offset:offset + page_size + 1])
-    return Page(rows=rows[:page_size], number=number, page_size=page_size, has_next=len(rows) > page_size)
-
-
 def applicant_count_capped(*, qs: QuerySet[Applicant], cap: int = 10_000) -> tuple[int, bool]:
     n = qs.order_by().values("pk")[: cap + 1].count()
     return min(n, cap), n > cap

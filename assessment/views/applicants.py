@@ -31,7 +31,6 @@ from assessment.policies import access_applicant, access_document, can_assess, c
 from assessment.selectors.applicants import (
     applicant_count_capped,
     applicant_list,
-    applicant_page,
     assessment_lines,
     assessment_list_for_applicant,
     document_list,
@@ -40,6 +39,7 @@ from assessment.selectors.history import HistorySummary
 from assessment.selectors.scorecards import published_version_for_bank
 from cases.exceptions import DomainError, ImportRejectedError, UploadRejectedError
 from cases.imports.rows import RowError
+from cases.selectors.cases import case_page
 from cases.uploads import iter_stored
 from cases.views.cases import AppRequest
 from cases.views.exports import _streamed as streamed
@@ -70,7 +70,7 @@ def applicant_list_view(request: AppRequest) -> HttpResponse:
     form.is_valid()
     filters = form.to_filters()
     qs = applicant_list(user=request.user, filters=filters)
-    page = applicant_page(qs=qs, number=form.page_number, page_size=PAGE_SIZE)
+    page = case_page(qs=qs, number=form.page_number, page_size=PAGE_SIZE)
     count, capped = applicant_count_capped(qs=qs)
     context = {"form": form, "page": page, "count": count, "capped": capped, "tab": "list",
                "nav_active": "assessment", "today": timezone.localdate()}

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Model, Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
@@ -256,9 +257,14 @@ def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     )
 
 
+M = TypeVar("M", bound=Model)
+
+
 @dataclass(frozen=True)
-class CasePage:
-    rows: list[Case]
+class CasePage(Generic[M]):
+    """One page of any list (cases, complaints, applicants, ...): its rows and where it stands."""
+
+    rows: list[M]
     number: int
     page_size: int
     has_next: bool
@@ -276,7 +282,7 @@ class CasePage:
         return (self.number - 1) * self.page_size + len(self.rows)
 
 
-def case_page(*, qs: QuerySet[Case], number: int, page_size: int) -> CasePage:
+def case_page(*, qs: QuerySet[M], number: int, page_size: int) -> CasePage[M]:
     """One page of `qs` without counting it: page_size + 1 rows tell whether a next page exists."""
     number = max(number, 1)
     offset = (number - 1) * page_size

@@ -42,7 +42,7 @@ def complaint_list_view(request: AppRequest) -> HttpResponse:
         number = int(request.GET.get("page", "1"))
     except ValueError:
         number = 1
-    page = case_page(qs=complaint_list(user=user, filters=filters), number=number,  # type: ignore[arg-type]
+    page = case_page(qs=complaint_list(user=user, filters=filters), number=number,
                      page_size=settings.CASE_LIST_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
