@@ -126,7 +126,7 @@ def build(n_cases: int, file_kb: int) -> None:
                       recorded_by=manager) for c in cases[::10]], batch_size=2000)
         CaseEvent.objects.bulk_create([
             CaseEvent(case=c, type=t, actor=manager, summary=s) for c in cases
-            for t, s in ((CaseEventType.IMPORTED, "导入"), (CaseEventType.ASSIGNED, "分配"),
+            for t, s in ((CaseEventType.NOTE, "备注"), (CaseEventType.ASSIGNED, "分配"),
                          (CaseEventType.CALL, "电话"))],
             batch_size=2000)
     print(f"built {n_cases} cases with {2 * n_cases} files in {time.perf_counter() - t0:.1f} s")

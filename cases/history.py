@@ -11,22 +11,6 @@ from cases.models.cases import mask_phone
 from cases.models.chat import DocumentRequest, DocumentRequestStatus
 
 
-def cases_imported_entry(*, batch: Batch) -> tuple[str, dict[str, int]]:
-    """The summary and data of the 导入 entry each case of `batch` gets: written by `cases_imported` below and,
-    on PostgreSQL, by the import's COPY (cases.actions.batches), which streams the same text."""
-    return f"随批次 {batch.batch_no} 导入", {"batch_id": batch.pk}
-
-
-def cases_imported(*, case_ids: Iterable[int], batch: Batch, actor: User | None) -> None:
-    """One 导入 entry on each case of a new batch (bulk, for imports of 100k rows)."""
-    summary, data = cases_imported_entry(batch=batch)
-    CaseEvent.objects.bulk_create(
-        [CaseEvent(case_id=cid, type=CaseEventType.IMPORTED, actor=actor, summary=summary, data=data)
-         for cid in case_ids],
-        batch_size=2000,
-    )
-
-
 def case_continued(*, case: Case, previous: Case, actor: User | None) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, type=CaseEventType.CONTINUED, actor=actor,

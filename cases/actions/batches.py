@@ -35,11 +35,11 @@ from psycopg.types.json import Jsonb
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases import history
-from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus, ContactSource, ProductType
+from cases.enums import OPEN_STATUSES, CaseStatus, ContactSource, ProductType
 from cases.exceptions import BatchAlreadyImportedError, ImportRejectedError
 from cases.imports.excel import CaseRowStream, add_one_month
 from cases.imports.rows import CaseRow, RowError
-from cases.models import Bank, Batch, Case, CaseContact, CaseEvent
+from cases.models import Bank, Batch, Case, CaseContact
 from cases.validators import id_check_digit
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class _ReadOnce:
 
 def batch_import(*, bank: Bank, uploaded_by: User | None, filename: str, rows: list[CaseRow],
                  source_sha256: str = "") -> Batch:
-    """Create the batch, its cases, contacts and 导入 timeline entries; close cases the bank retained anew (C9).
+    """Create the batch, its cases and contacts; close cases the bank retained anew (C9).
 
     Emits: nothing (the import page shows the result; assignment notifies collectors later).
     Raises: ImportRejectedError (no rows, mixed batch numbers, a case number held by another debtor),
@@ -377,7 +377,6 @@ def _bulk_create_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[
              for case, row in zip(cases, part, strict=True) for c in row.contacts],
         )
         case_ids.extend(case.pk for case in cases)
-    history.cases_imported(case_ids=case_ids, batch=batch, actor=actor)
     return case_ids
 
 
@@ -391,12 +390,11 @@ _CASE_COLUMNS = (
     "previous_case_id", "extra", "created_at", "updated_at",
 )
 _CONTACT_COLUMNS = ("case_id", "name", "relation", "phone", "source", "created_at")
-_EVENT_COLUMNS = ("case_id", "type", "actor_id", "summary", "data", "created_at")
 
 
 def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date],
                 earlier: dict[str, _Earlier], actor: User | None, now: dt.datetime) -> list[int]:
-    """COPY the cases, their contacts and their 导入 timeline entries, with ids reserved up front."""
+    """COPY the cases and their contacts, with ids reserved up front."""
     table, pk_column = Case._meta.db_table, Case._meta.pk.column
     with connection.cursor() as django_cursor:
         django_cursor.execute(
@@ -446,10 +444,6 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
 
         _copy(cursor, CaseContact, _CONTACT_COLUMNS, contact_rows())
 
-        summary, data = history.cases_imported_entry(batch=batch)
-        actor_id = actor.pk if actor is not None else None
-        event = (CaseEventType.IMPORTED.value, actor_id, summary, _jsonb(json.dumps(data)), now)
-        _copy(cursor, CaseEvent, _EVENT_COLUMNS, ((case_id, *event) for case_id in case_ids))
     return case_ids
 
 

@@ -277,7 +277,7 @@ def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
                    _name(c.collector), _name(c.recorded_by)]
 
     def events() -> Iterator[list[object]]:
-        for e in export_events(case_ids=case_ids).iterator(chunk_size=2000):
+        for e in export_events(case_ids=case_ids):
             yield [*_case_head(e.case), _local(e.created_at), e.get_type_display(), e.summary,
                    _name(e.actor) if e.actor_id else "系统"]
 

@@ -18,7 +18,7 @@ from django.db.models import Model, Q, QuerySet, Sum
 
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
-from cases.enums import STATUS_GROUPS, CaseStatus
+from cases.enums import STATUS_GROUPS, CaseEventType, CaseStatus
 from cases.models import Batch, Case, CaseContact, CaseEvent, ClerkBankScope
 from cases.selectors.reminders import annotate_urgency
 from cases.validators import is_landline, is_mobile, normalize_id_number, normalize_phone, normalize_width
@@ -361,9 +361,24 @@ def case_contact_list(*, case: Case) -> QuerySet[CaseContact]:
     return case.contacts.order_by("id")
 
 
+def case_imported_event(*, case: Case) -> CaseEvent:
+    """The 导入 entry that opens every case's timeline, made from its batch (not saved).
+
+    It is the batch's import (who, when, which batch), so it is not stored once per case: an import of
+    100,000 rows writes no 100,000 timeline rows.
+    """
+    batch = case.batch
+    return CaseEvent(case=case, type=CaseEventType.IMPORTED, actor=batch.imported_by,
+                     summary=f"随批次 {batch.batch_no} 导入", data={"batch_id": batch.pk},
+                     created_at=batch.imported_at)
+
+
 def case_event_list(*, case: Case, limit: int = 200) -> list[CaseEvent]:
-    """The case's timeline, newest first."""
-    return list(case.events.select_related("actor").order_by("-created_at", "-id")[:limit])
+    """The case's timeline, newest first: its stored entries, then the 导入 entry when the list has room."""
+    events = list(case.events.select_related("actor").order_by("-created_at", "-id")[:limit])
+    if len(events) < limit:
+        events.append(case_imported_event(case=case))
+    return events
 
 
 def case_is_visible(*, user: User, case_id: int) -> bool:

@@ -8,11 +8,13 @@ Must not import views, forms or `realtime`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from cases.models import CallRecord, CaseContact, CaseEvent, Complaint, Repayment, StoredFile, VisitRecord
-from cases.selectors.cases import CaseFilters, case_list
+from cases.models import CallRecord, Case, CaseContact, CaseEvent, Complaint, Repayment, StoredFile, VisitRecord
+from cases.selectors.cases import CaseFilters, case_imported_event, case_list
 
 CaseIds = QuerySet  # a `.values("pk")` queryset of cases, used as a subquery
 
@@ -53,9 +55,20 @@ def export_complaints(*, case_ids: CaseIds) -> QuerySet[Complaint]:
             .order_by("case_id", "created_at", "id"))
 
 
-def export_events(*, case_ids: CaseIds) -> QuerySet[CaseEvent]:
-    return (CaseEvent.objects.filter(case_id__in=case_ids).select_related("case", "case__bank", "actor")
-            .order_by("case_id", "created_at", "id"))
+def export_events(*, case_ids: CaseIds) -> Iterator[CaseEvent]:
+    """Every case's timeline, case by case, oldest first: its 导入 entry (made from the batch), then the stored
+    entries. Two server-side cursors read side by side, cases and events both in case id order."""
+    cases = (Case.objects.filter(pk__in=case_ids).select_related("bank", "batch", "batch__imported_by")
+             .order_by("id").iterator(chunk_size=2000))
+    stored = (CaseEvent.objects.filter(case_id__in=case_ids).select_related("actor")
+              .order_by("case_id", "created_at", "id").iterator(chunk_size=2000))
+    pending = next(stored, None)
+    for case in cases:
+        yield case_imported_event(case=case)
+        while pending is not None and pending.case_id == case.pk:
+            pending.case = case
+            yield pending
+            pending = next(stored, None)
 
 
 def export_files(*, case_ids: CaseIds) -> QuerySet[StoredFile]:

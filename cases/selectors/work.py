@@ -26,6 +26,7 @@ from cases.models import (
     VisitRecord,
 )
 from cases.models.cases import mask_phone
+from cases.selectors.cases import case_imported_event
 
 
 def call_list(*, case: Case) -> QuerySet[CallRecord]:
@@ -284,7 +285,8 @@ def case_bundle(*, case: Case, full_numbers: bool) -> CaseBundle:
         stem = _safe(f.original_name.rpartition(".")[0] or f.original_name)
         name = _unique(f"{_FOLDER.get(f.kind, '附件')}/{local:%Y-%m-%d}_{stem}.{ext}", taken)
         files.append(BundleFile(name, f.file.name, f.size, local))
+    stored = CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
     events = [EventRow(created_at=timezone.localtime(e.created_at), type=e.get_type_display(), summary=e.summary,
                        actor=e.actor.display_name if e.actor else "系统")
-              for e in CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "id")]
+              for e in [case_imported_event(case=case), *stored]]
     return CaseBundle(case=case, files=files, calls=calls, visits=visits, events=events, full_numbers=full_numbers)

@@ -82,7 +82,18 @@ def test_business_export_holds_every_sheet_with_its_rows(client, manager, worked
               ("委案.xlsx", "联系人.xlsx", "电话记录.xlsx", "外访记录.xlsx", "回款.xlsx", "投诉.xlsx")}
     assert counts == {"委案.xlsx": 3, "联系人.xlsx": 2, "电话记录.xlsx": 2, "外访记录.xlsx": 1, "回款.xlsx": 3,
                       "投诉.xlsx": 1}
-    assert len(_rows(zf, "时间线.xlsx")) > 1
+    timeline = _rows(zf, "时间线.xlsx")
+    kind = timeline[0].index("类型")
+    by_case: dict[str, list[str]] = {}
+    for row in timeline[1:]:
+        by_case.setdefault(row[0], []).append(row[kind])
+    a, b, c = worked
+    # every exported case opens with its batch's 导入 entry (stored nowhere per case), then its own entries
+    assert set(by_case) == {"ZS-1", "ZS-2", "JS-1"}
+    assert by_case["JS-1"] == ["导入"]
+    for case in (a, b):
+        stored = [e.get_type_display() for e in case.events.order_by("created_at", "id")]
+        assert stored and by_case[case.case_no] == ["导入", *stored]
     repayments = _rows(zf, "回款.xlsx")
     assert sum(Decimal(str(r[repayments[0].index("金额")])) for r in repayments[1:]) == Decimal("50.00")
 

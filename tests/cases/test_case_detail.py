@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.enums import CaseEventType, CaseStatus
-from cases.models import CaseEvent
+from cases.models import Batch, CaseEvent
 from cases.models.cases import mask_phone
 from tests import factories as f
 
@@ -91,16 +93,22 @@ def test_case_detail_is_404_for_missing_cases(manager_client):
     assert response.status_code == 404
 
 
-def test_case_detail_timeline_is_newest_first(case, clerk, manager_client):
+def test_case_detail_timeline_is_newest_first_and_opens_with_the_batch_import(case, clerk, manager_client):
     # given
-    old = CaseEvent.objects.create(case=case, type=CaseEventType.IMPORTED, actor=clerk, summary="随批次导入")
+    Batch.objects.filter(pk=case.batch_id).update(imported_by=clerk,
+                                                   imported_at=timezone.now() - dt.timedelta(days=3))
+    old = CaseEvent.objects.create(case=case, type=CaseEventType.NOTE, actor=clerk, summary="客户称下周回电")
     new = CaseEvent.objects.create(case=case, type=CaseEventType.ASSIGNED, actor=clerk, summary="分配给王催收")
     # when
     response = manager_client.get(url(case))
     # then
-    assert [e.pk for e in response.context["events"]] == [new.pk, old.pk]
+    events = response.context["events"]
+    assert [e.pk for e in events] == [new.pk, old.pk, None]
+    assert (events[-1].type, events[-1].actor) == (CaseEventType.IMPORTED, clerk)
     text = response.content.decode()
-    assert text.index("分配给王催收") < text.index("随批次导入")
+    imported = f"随批次 {case.batch.batch_no} 导入"
+    assert text.index("分配给王催收") < text.index("客户称下周回电") < text.index(imported)
+    assert 'id="case-event-imported"' in text
 
 
 def test_case_detail_timeline_partial_renders_alone(case, manager_client):

@@ -23,9 +23,9 @@ from openpyxl import Workbook
 
 from accounts.models import BranchCompany, Department, User
 from cases.actions.batches import batch_import_file
-from cases.enums import CaseEventType, CaseStatus, ProductType
+from cases.enums import CaseStatus, ProductType
 from cases.exceptions import DomainError, ImportRejectedError
-from cases.models import Bank, Batch, Case, CaseEvent, ClerkBankScope
+from cases.models import Bank, Batch, Case, ClerkBankScope
 from cases.validators import id_check_digit
 
 # The standard template's headers, in its column order.
@@ -308,7 +308,6 @@ def _assign_demo_cases(batches: list[Batch], *, users: dict[str, User], rng: ran
         imported_at = timezone.make_aware(dt.datetime.combine(batch.entrust_date, dt.time(9, 30)))
         Batch.objects.filter(pk=batch.pk).update(imported_at=imported_at)
         Case.objects.filter(batch=batch).update(created_at=imported_at, status_changed_at=imported_at)
-        CaseEvent.objects.filter(case__batch=batch, type=CaseEventType.IMPORTED).update(created_at=imported_at)
         batch.refresh_from_db()
         span_days = max(0, min(15, (now - imported_at).days))
         collectors = by_branch[batch.bank.code]
