@@ -7,14 +7,16 @@ gets every problem of the file), nothing more is sent, and the transaction is ro
 
 On PostgreSQL the rows go in with COPY (Django's bulk_create spends most of its time building SQL and is
 several times slower for 100k rows), from a worker thread sharing the request's connection: the server checks
-foreign keys and updates a dozen indexes per case, and does so for one chunk while Python parses the next
-(psycopg releases the GIL while it waits for the server). On SQLite bulk_create in chunks, inline.
+foreign keys and updates a dozen indexes per case, and does so for one chunk while Python parses and encodes
+the next (psycopg releases the GIL while it waits for the server; the worker itself only sends bytes, so the
+server never waits for Python). On SQLite bulk_create in chunks, inline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import queue
@@ -22,7 +24,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
 from typing import BinaryIO
@@ -30,6 +32,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
+from psycopg.copy import Copy, FileWriter
 from psycopg.types.json import Jsonb
 
 from accounts.actions import audit_record
@@ -92,7 +95,7 @@ def batch_import_file(*, bank: Bank, uploaded_by: User | None, file: BinaryIO, f
         if first is None:
             raise ImportRejectedError(stream.errors or [RowError(0, "", "文件中没有数据行")])
         return _import_chunks(bank=bank, uploaded_by=uploaded_by, filename=filename, source_sha256=source_sha256,
-                              first=first, rest=chunks, problems=stream.errors)
+                              first=first, rest=chunks, problems=stream.errors, expected_rows=stream.sheet_rows)
 
 
 class _ReadOnce:
@@ -128,14 +131,16 @@ def batch_import(*, bank: Bank, uploaded_by: User | None, filename: str, rows: l
         raise ImportRejectedError(repeated)
     chunks = (rows[start:start + _CHUNK] for start in range(0, len(rows), _CHUNK))
     return _import_chunks(bank=bank, uploaded_by=uploaded_by, filename=filename, source_sha256=source_sha256,
-                          first=next(chunks), rest=chunks, problems=[])
+                          first=next(chunks), rest=chunks, problems=[], expected_rows=len(rows))
 
 
 @transaction.atomic
 def _import_chunks(*, bank: Bank, uploaded_by: User | None, filename: str, source_sha256: str,
-                   first: list[CaseRow], rest: Iterator[list[CaseRow]], problems: list[RowError]) -> Batch:
+                   first: list[CaseRow], rest: Iterator[list[CaseRow]], problems: list[RowError],
+                   expected_rows: int) -> Batch:
     """Store `first` and then every chunk of `rest` as one batch; roll everything back if `problems` (the
-    reader's list, which grows while `rest` is read) or the continuation check finds anything."""
+    reader's list, which grows while `rest` is read) or the continuation check finds anything.
+    `expected_rows`: at least the number of rows to come (case ids are reserved for that many at once)."""
     head = first[0]
     batch_no = head.batch_no
     # Serialise imports of one bank: the duplicate-batch check and the continuation lookups below must not
@@ -154,15 +159,16 @@ def _import_chunks(*, bank: Bank, uploaded_by: User | None, filename: str, sourc
     except IntegrityError as error:  # another import of the same batch committed first
         raise BatchAlreadyImportedError(bank.name, batch_no) from error
 
-    writer = _CaseWriter(batch=batch, actor=uploaded_by, now=timezone.now())
     postgres = connection.vendor == "postgresql"
+    writer = _CaseWriter(batch=batch, actor=uploaded_by, now=timezone.now(),
+                         encoder=_CopyEncoder(expected_rows) if postgres else None)
     if postgres:
         with connection.cursor() as cursor:
             # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left so, every row's checks would queue
             # up and run at COMMIT, on the server alone, after the client is done. Checked immediately they run
             # at the end of each chunk's COPY, while the next chunk is parsed.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    with _Pipeline(writer.write, threaded=postgres) as pipeline:
+    with _Pipeline(writer.prepare, writer.write, threaded=postgres) as pipeline:
         pipeline.send(first)
         del first
         for chunk in rest:
@@ -199,11 +205,28 @@ def _import_chunks(*, bank: Bank, uploaded_by: User | None, filename: str, sourc
     return batch
 
 
-class _CaseWriter:
-    """Stores chunks of rows of one batch and keeps the batch's figures. Runs in the pipeline's worker thread."""
+@dataclass(slots=True)
+class _Chunk:
+    """Rows of the file on their way to the database; on PostgreSQL with their case ids and their COPY data,
+    made in the parsing thread on the assumption that no row continues an earlier case (C9)."""
 
-    def __init__(self, *, batch: Batch, actor: User | None, now: dt.datetime) -> None:
-        self.batch, self.actor, self.now = batch, actor, now
+    rows: list[CaseRow]
+    case_ids: list[int] = field(default_factory=list)
+    cases_copy: bytes = b""
+    contacts_copy: bytes = b""
+
+
+class _CaseWriter:
+    """Stores chunks of rows of one batch and keeps the batch's figures.
+
+    `prepare` runs in the parsing thread; `write` in the pipeline's worker thread. On PostgreSQL `prepare`
+    encodes the chunk's COPY data, so the worker only sends bytes and the server never waits for Python; a
+    chunk with continuations is encoded again by `write` once the earlier cases are known.
+    """
+
+    def __init__(self, *, batch: Batch, actor: User | None, now: dt.datetime,
+                 encoder: _CopyEncoder | None) -> None:
+        self.batch, self.actor, self.now, self.encoder = batch, actor, now, encoder
         self.errors: list[RowError] = []
         self.case_count = 0
         self.total_amount = ZERO
@@ -213,8 +236,15 @@ class _CaseWriter:
         self.continuations: list[tuple[int, _Earlier]] = []  # (new case id, the case it continues)
         self.superseded: set[int] = set()
 
-    def write(self, rows: list[CaseRow]) -> None:
-        batch = self.batch
+    def prepare(self, rows: list[CaseRow]) -> _Chunk:
+        if self.encoder is None:
+            return _Chunk(rows)
+        ids = self.encoder.take_ids(len(rows))
+        return _Chunk(rows, ids, *self.encoder.encode(batch=self.batch, rows=rows, case_ids=ids, earlier={},
+                                                     now=self.now))
+
+    def write(self, chunk: _Chunk) -> None:
+        batch, rows = self.batch, chunk.rows
         earlier = _earlier_cases(bank_id=batch.bank_id, case_nos=[r.case_no for r in rows])
         self.errors.extend(
             RowError(r.row_number, "证件号码",
@@ -239,32 +269,38 @@ class _CaseWriter:
             Case.objects.filter(pk__in=superseded).update(status=CaseStatus.RETURNED, status_changed_at=self.now,
                                                           updated_at=self.now)
             self.superseded.update(superseded)
-        store = _copy_cases if connection.vendor == "postgresql" else _bulk_create_cases
-        case_ids = store(batch=batch, rows=rows, return_dates=return_dates, earlier=earlier, actor=self.actor,
-                         now=self.now)
+        if self.encoder is None:
+            case_ids = _bulk_create_cases(batch=batch, rows=rows, return_dates=return_dates, earlier=earlier,
+                                          now=self.now)
+        else:
+            case_ids = chunk.case_ids
+            cases_copy, contacts_copy = chunk.cases_copy, chunk.contacts_copy
+            if earlier:
+                cases_copy, contacts_copy = self.encoder.encode(batch=batch, rows=rows, case_ids=case_ids,
+                                                                earlier=earlier, now=self.now)
+            _send_copy(Case, cases_copy)
+            _send_copy(CaseContact, contacts_copy)
         if earlier:
             self.continuations.extend((case_id, earlier[row.case_no])
                                       for case_id, row in zip(case_ids, rows, strict=True) if row.case_no in earlier)
 
 
-_DONE: list[CaseRow] = []  # the pipeline's end marker (compared by identity)
-
-
 class _Pipeline:
-    """Hands chunks to `write`: in a worker thread when `threaded`, so the caller parses the next chunk while
-    the database stores this one; inline otherwise.
+    """Hands chunks, once `prepare`d in the caller's thread, to `write`: in a worker thread when `threaded`, so
+    the caller parses the next chunk while the database stores this one; inline otherwise.
 
     The worker uses the caller's database connection (Django's thread sharing) and therefore its transaction;
     the caller must not use the database between entering and leaving. Leaving waits for the worker. The
     worker's first failure is raised in the caller: at the next `send`, or on leaving.
     """
 
-    def __init__(self, write: Callable[[list[CaseRow]], None], *, threaded: bool) -> None:
-        self._write = write
+    def __init__(self, prepare: Callable[[list[CaseRow]], _Chunk], write: Callable[[_Chunk], None], *,
+                 threaded: bool) -> None:
+        self._prepare, self._write = prepare, write
         self._threaded = threaded
         self._failure: BaseException | None = None
         # Two chunks waiting at most: memory stays bounded when the database is the slower side.
-        self._queue: queue.Queue[list[CaseRow]] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=2)
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> _Pipeline:
@@ -278,15 +314,16 @@ class _Pipeline:
     def send(self, chunk: list[CaseRow]) -> None:
         if self._failure is not None:
             raise self._failure
+        prepared = self._prepare(chunk)
         if self._thread is None:
-            self._write(chunk)
+            self._write(prepared)
         else:
-            self._queue.put(chunk)
+            self._queue.put(prepared)
 
     def _run(self, shared: object) -> None:
         connections[DEFAULT_DB_ALIAS] = shared
         try:
-            while (chunk := self._queue.get()) is not _DONE:
+            while (chunk := self._queue.get()) is not None:
                 if self._failure is not None:
                     continue  # drain, so the caller never blocks on a full queue
                 try:
@@ -299,7 +336,7 @@ class _Pipeline:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._thread is not None:
-            self._queue.put(_DONE)
+            self._queue.put(None)  # the end
             self._thread.join()
             connections[DEFAULT_DB_ALIAS].dec_thread_sharing()
         if exc is None and self._failure is not None:
@@ -363,7 +400,7 @@ def _case_values(*, batch: Batch, row: CaseRow, return_date: dt.date, earlier: _
 
 
 def _bulk_create_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date],
-                       earlier: dict[str, _Earlier], actor: User | None, now: dt.datetime) -> list[int]:
+                       earlier: dict[str, _Earlier], now: dt.datetime) -> list[int]:
     case_ids: list[int] = []
     for start in range(0, len(rows), _SQLITE_CHUNK):
         part = rows[start:start + _SQLITE_CHUNK]
@@ -390,29 +427,56 @@ _CASE_COLUMNS = (
     "previous_case_id", "extra", "created_at", "updated_at",
 )
 _CONTACT_COLUMNS = ("case_id", "name", "relation", "phone", "source", "created_at")
+_COPY_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {Case: _CASE_COLUMNS, CaseContact: _CONTACT_COLUMNS}
 
 
-def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date],
-                earlier: dict[str, _Earlier], actor: User | None, now: dt.datetime) -> list[int]:
-    """COPY the cases and their contacts, with ids reserved up front."""
-    table, pk_column = Case._meta.db_table, Case._meta.pk.column
-    with connection.cursor() as django_cursor:
-        django_cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk_column, len(rows)],
-        )
-        case_ids = [r[0] for r in django_cursor.fetchall()]
-        cursor = django_cursor.cursor  # the psycopg 3 cursor: same connection, same transaction
+class _CopyEncoder:
+    """Turns chunks of rows into COPY data in PostgreSQL's binary format without talking to the server.
 
+    psycopg's Copy with a FileWriter formats the rows into a buffer; its cursor never executes anything, so the
+    parsing thread can encode the next chunk while the worker's COPY of this one holds the connection. The
+    bytes then go to the server in one piece (`_send_copy`). Case ids are reserved up front for
+    `expected_rows` (a gap in the sequence is all that is left of unused ones).
+
+    Binary rather than text: the server then parses no numbers, dates and timestamps (100k cases into a table
+    without indexes or triggers: 0.4 s of backend CPU instead of 0.7-0.9 s). JSON columns take `Jsonb`.
+    """
+
+    def __init__(self, expected_rows: int) -> None:
+        connection.ensure_connection()
+        self._cursor = connection.connection.cursor()  # psycopg's own: for its adapters only
+        self._ids: list[int] = []
+        self._reserve(expected_rows)
+        self._extra_json: dict[int, tuple[dict[str, str], Jsonb]] = {}
+
+    def _reserve(self, count: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [Case._meta.db_table, Case._meta.pk.column, count])
+            self._ids.extend(r[0] for r in cursor.fetchall())
+        self._ids.reverse()  # handed out from the end, in ascending order
+
+    def take_ids(self, count: int) -> list[int]:
+        if len(self._ids) < count:
+            # More rows than announced: the connection's lock makes this wait for a COPY in flight.
+            self._ids.reverse()
+            self._reserve(count - len(self._ids) + _CHUNK)
+        taken = self._ids[-count:]
+        del self._ids[-count:]
+        taken.reverse()
+        return taken
+
+    def encode(self, *, batch: Batch, rows: list[CaseRow], case_ids: list[int], earlier: dict[str, _Earlier],
+               now: dt.datetime) -> tuple[bytes, bytes]:
+        """The COPY data of the chunk's cases and of their contacts."""
         bank_id, batch_id = batch.bank_id, batch.pk
         unassigned, not_started = CaseStatus.UNASSIGNED.value, CaseStatus.NOT_STARTED.value
         empty_json = _jsonb("{}")
-        # The parser shares one dict between rows with the same extra values: serialise each dict once.
-        extra_json: dict[int, Jsonb] = {}
 
         def case_rows() -> Iterator[tuple[object, ...]]:
-            for case_id, row, return_date in zip(case_ids, rows, return_dates, strict=True):
+            for case_id, row in zip(case_ids, rows, strict=True):
                 source = earlier.get(row.case_no) if earlier else None
+                return_date = _return_date(row, source is not None)
                 collector_id = source.collector_id if source else None
                 yield (
                     case_id, bank_id, batch_id, row.case_no, row.debtor_name, row.id_number, row.product_type,
@@ -421,19 +485,9 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
                     row.commission_rate, ZERO, row.entrusted_amount, row.entrust_date,
                     return_date, return_date, not_started if collector_id else unassigned, now,
                     source.owner_clerk_id if source else None, collector_id, now if collector_id else None,
-                    source.id if source else None, _extra_json(row.extra) if row.extra else empty_json,
+                    source.id if source else None, self._extra(row.extra) if row.extra else empty_json,
                     now, now,
                 )
-
-        def _extra_json(extra: dict[str, str]) -> Jsonb:
-            value = extra_json.get(id(extra))
-            if value is None:
-                value = _jsonb(json.dumps(extra, ensure_ascii=False))
-                if len(extra_json) < 10_000:
-                    extra_json[id(extra)] = value  # the chunk's rows keep every dict alive: ids are not reused
-            return value
-
-        _copy(cursor, Case, _CASE_COLUMNS, case_rows())
 
         source_import = ContactSource.IMPORT.value
 
@@ -442,36 +496,64 @@ def _copy_cases(*, batch: Batch, rows: list[CaseRow], return_dates: list[dt.date
                 for c in row.contacts:
                     yield (case_id, c.name, c.relation, c.phone, source_import, now)
 
-        _copy(cursor, CaseContact, _CONTACT_COLUMNS, contact_rows())
+        return self._encode(Case, case_rows()), self._encode(CaseContact, contact_rows())
 
-    return case_ids
+    def _extra(self, extra: dict[str, str]) -> Jsonb:
+        # The parser shares one dict between rows with the same extra values: serialise each dict once. The
+        # cache keeps each dict alive beside its text, so no other dict can come to have its id.
+        hit = self._extra_json.get(id(extra))
+        if hit is not None:
+            return hit[1]
+        value = _jsonb(json.dumps(extra, ensure_ascii=False))
+        if len(self._extra_json) < 10_000:
+            self._extra_json[id(extra)] = (extra, value)
+        return value
+
+    def _encode(self, model: type[models.Model], rows: Iterable[tuple[object, ...]]) -> bytes:
+        layout = _copy_layout(model)
+        buffer = io.BytesIO()
+        with Copy(self._cursor, binary=True, writer=FileWriter(buffer)) as copy:
+            copy.set_types(layout.types)
+            write, tail = copy.write_row, layout.tail
+            if tail:
+                for row in rows:
+                    write(row + tail)
+            else:
+                for row in rows:
+                    write(row)
+        return buffer.getvalue()
 
 
-def _copy(cursor: object, model: type[models.Model], columns: Sequence[str],
-          rows: Iterable[tuple[object, ...]]) -> None:
-    """COPY `rows` (tuples in `columns` order, by attname) into `model`'s table, in PostgreSQL's binary format.
+@dataclass(frozen=True)
+class _CopyLayout:
+    sql: str
+    types: list[str]
+    tail: tuple[object, ...]
 
-    Concrete columns not in `columns` (other than the primary key) are sent with their Python default.
-    Binary rather than text: the server then parses no numbers, dates and timestamps (100k cases into a table
-    without indexes or triggers: 0.4 s of backend CPU instead of 0.7-0.9 s; small next to the index and
-    foreign-key work of the real tables, but that is all on the critical path). JSON columns take `Jsonb`.
-    """
+
+def _copy_layout(model: type[models.Model]) -> _CopyLayout:
+    """The COPY statement, column types and trailing defaults of `model`: the columns the import sets (by
+    attname, in `_COPY_COLUMNS` order), then every other concrete column but the key with its Python default,
+    so COPY keeps working when the models grow."""
+    columns = _COPY_COLUMNS[model]
     fields = {f.attname: f for f in model._meta.concrete_fields}
     missing = [f for name, f in fields.items() if name not in columns and not f.primary_key]
-    tail = tuple(_default_for_copy(f) for f in missing)
     sent = [fields[name] for name in columns] + missing
-    sql = (f"COPY {connection.ops.quote_name(model._meta.db_table)} "
-           f"({', '.join(connection.ops.quote_name(f.column) for f in sent)}) FROM STDIN (FORMAT BINARY)")
-    with cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+    return _CopyLayout(
+        sql=(f"COPY {connection.ops.quote_name(model._meta.db_table)} "
+             f"({', '.join(connection.ops.quote_name(f.column) for f in sent)}) FROM STDIN (FORMAT BINARY)"),
         # The column's type without its modifiers (varchar(64) → varchar, numeric(14, 2) → numeric).
-        copy.set_types([_TYPE_MODIFIERS.sub("", f.db_type(connection)).strip() for f in sent])
-        write = copy.write_row
-        if tail:
-            for row in rows:
-                write(row + tail)
-        else:
-            for row in rows:
-                write(row)
+        types=[_TYPE_MODIFIERS.sub("", f.db_type(connection)).strip() for f in sent],
+        tail=tuple(_default_for_copy(f) for f in missing),
+    )
+
+
+def _send_copy(model: type[models.Model], data: bytes) -> None:
+    """COPY `data` (a whole binary COPY stream from `_CopyEncoder`) into `model`'s table."""
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg 3 cursor: same connection, same transaction
+        with cursor.copy(_copy_layout(model).sql) as copy:
+            copy.write(data)  # signature, rows and trailer: psycopg adds nothing in block mode
 
 
 _TYPE_MODIFIERS = re.compile(r"\(.*\)")

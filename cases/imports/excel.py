@@ -148,6 +148,7 @@ class CaseRowStream:
         self.result = ParseResult()
         self.max_rows = max_rows
         self._rows: Iterable[list[CellValue]] | None = None
+        self.sheet_rows = 0  # rows of the sheet, header and blank rows included: at least the rows to come
         data = file.read()
         problem = sniff_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, max_rows=max_rows)
         if problem is not None:
@@ -165,6 +166,7 @@ class CaseRowStream:
             # The row iterator keeps the cells alive while it runs and frees them when it is done.
             self._rows = sheet.iter_rows()
             self.result.sheet_name = sheet_name
+            self.sheet_rows = sheet.height
 
     @property
     def errors(self) -> list[RowError]:
