@@ -42,7 +42,7 @@ from cases.imports.rows import RowError
 from cases.selectors.cases import case_page
 from cases.uploads import iter_stored
 from cases.views.cases import AppRequest
-from cases.views.exports import _streamed as streamed
+from cases.views.streaming import attachment_response, streamed_response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
@@ -84,8 +84,8 @@ def assessment_export_view(request: AppRequest) -> StreamingHttpResponse:
     form = ApplicantFilterForm(request.GET, user=request.user)
     form.is_valid()
     stream = assessments_export_stream(user=request.user, filters=form.to_filters(), request=request)
-    # Under ASGI a sync generator would be read to the end before sending: pull it chunk by chunk instead.
-    return streamed(request, stream, content_type=XLSX, filename=f"贷前评估-{timezone.localdate():%Y%m%d}.xlsx")
+    return attachment_response(request, stream, content_type=XLSX,
+                               filename=f"贷前评估-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
@@ -214,7 +214,7 @@ def document_download_view(request: AppRequest, applicant_id: int, document_id: 
     applicant = access_applicant(user=request.user, applicant_id=applicant_id)
     document = access_document(user=request.user, applicant=applicant, document_id=document_id)
     applicant_document_download(document=document, by=request.user, request=request)
-    response = StreamingHttpResponse(iter_stored(document.file.name), content_type=document.content_type)
+    response = streamed_response(request, iter_stored(document.file.name), content_type=document.content_type)
     response["Content-Disposition"] = content_disposition_header(True, document.original_name)
     response["Content-Length"] = str(document.size)
     response["X-Content-Type-Options"] = "nosniff"

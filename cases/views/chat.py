@@ -52,6 +52,7 @@ from cases.selectors.chat import (
     document_request_list_for_inbox,
     waiting_text,
 )
+from cases.views.streaming import streamed_response
 
 
 class AppRequest(HttpRequest):
@@ -200,7 +201,7 @@ def docreq_attachment_view(request: AppRequest, request_id: int, message_id: int
 
         case_file_download(stored=stored, by=request.user, request=request)
     # A generator that opens the file when the first chunk is asked for (and closes it at the end).
-    response = StreamingHttpResponse(uploads.iter_stored(stored.file.name), content_type=stored.content_type)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type)
     response["Content-Length"] = str(stored.size)
     response["Content-Disposition"] = content_disposition_header(not inline, stored.original_name) or ""
     response["X-Content-Type-Options"] = "nosniff"

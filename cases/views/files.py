@@ -24,6 +24,7 @@ from cases.documents.workbook import write_work_records
 from cases.policies import access_case
 from cases.selectors.work import case_bundle, stored_file_get
 from cases.views.cases import AppRequest
+from cases.views.streaming import attachment_response, streamed_response
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -66,13 +67,13 @@ def case_file_view(request: AppRequest, case_id: int, file_id: int) -> HttpRespo
     if download and wanted is None:
         case_file_download(stored=stored, by=request.user, request=request)
     if wanted is None:
-        response = StreamingHttpResponse(uploads.iter_stored(stored.file.name), content_type=stored.content_type,
-                                         headers=headers)
+        response = streamed_response(request, uploads.iter_stored(stored.file.name),
+                                     content_type=stored.content_type, headers=headers)
         response["Content-Length"] = str(size)
         return response
     start, end = wanted
-    response = StreamingHttpResponse(uploads.iter_stored(stored.file.name, start=start, length=end - start + 1),
-                                     status=206, content_type=stored.content_type, headers=headers)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name, start=start, length=end - start + 1),
+                                 status=206, content_type=stored.content_type, headers=headers)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Content-Length"] = str(end - start + 1)
     return response
@@ -95,6 +96,4 @@ def case_bundle_view(request: AppRequest, case_id: int) -> StreamingHttpResponse
     members += [Member(f.arcname, f.size, f.modified, file_chunks(lambda n=f.storage_name: uploads.open_stored(n)))
                 for f in bundle.files]
     filename = f"{case.case_no}_{case.debtor_name}_全部资料_{now:%Y%m%d}.zip"
-    return StreamingHttpResponse(stream_zip(members), content_type="application/zip",
-                                 headers={"Content-Disposition": content_disposition_header(True, filename),
-                                          "Cache-Control": "private, no-store"})
+    return attachment_response(request, stream_zip(members), content_type="application/zip", filename=filename)

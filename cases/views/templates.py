@@ -18,6 +18,7 @@ from cases.forms_work import BankTemplateForm
 from cases.policies import can_delete_bank_template, can_upload_bank_template
 from cases.selectors.work import bank_template_get_for, bank_template_list_for, bank_upload_choices_for
 from cases.views.cases import AppRequest
+from cases.views.streaming import streamed_response
 
 
 @login_required
@@ -54,9 +55,10 @@ def bank_template_download_view(request: AppRequest, template_id: int) -> Stream
     template = bank_template_get_for(user=request.user, template_id=template_id)
     if template is None:
         raise Http404("模板不存在或无权下载")
-    response = StreamingHttpResponse(uploads.iter_stored(template.file.name), content_type=template.content_type,
-                                     headers={"Content-Disposition": content_disposition_header(
-                                         True, template.original_name)})
+    response = streamed_response(request, uploads.iter_stored(template.file.name),
+                                 content_type=template.content_type,
+                                 headers={"Content-Disposition": content_disposition_header(
+                                     True, template.original_name)})
     response["Content-Length"] = str(template.size)
     return response
 

@@ -4,7 +4,9 @@ import io
 import zipfile
 
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -132,3 +134,23 @@ def test_stream_zip_yields_small_chunks_for_a_big_member():
 ])
 def test_safe_cell_neutralises_formula_starts(value, expected):
     assert safe_cell(value) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_bundle_and_single_files_stream_chunk_by_chunk_under_asgi(case, collector):
+    # given: daphne's path; a sync body would be read whole into memory before the first byte goes out
+    client = AsyncClient()
+    await client.aforce_login(collector)
+    stored = await sync_to_async(lambda: case.files.filter(kind=FileKind.RECORDING).get())()
+    # when
+    bundle = await client.get(reverse("cases:case-bundle", args=[case.pk]))
+    zipped = b"".join([chunk async for chunk in bundle.streaming_content])
+    recording = await client.get(reverse("cases:case-file", args=[case.pk, stored.pk]) + "?download=1")
+    whole = b"".join([chunk async for chunk in recording.streaming_content])
+    part = await client.get(reverse("cases:case-file", args=[case.pk, stored.pk]), headers={"Range": "bytes=4-11"})
+    ranged = b"".join([chunk async for chunk in part.streaming_content])
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+    # then
+    assert bundle.is_async and recording.is_async and part.is_async
+    assert zipfile.ZipFile(io.BytesIO(zipped)).testzip() is None
+    assert whole == s.wav() and ranged == s.wav()[4:12] and part.status_code == 206

@@ -1,0 +1,46 @@
+"""Streamed responses that stay streamed under daphne.
+
+Under ASGI Django reads a synchronous streaming body to the end into a list before sending any of it, so a
+file, a zip or an export handed over as a plain generator would sit whole in the server's memory (a 677 MB
+business-data zip: 935 MB peak instead of 148 MB). `streamed_response` hands ASGI an async iterator that pulls
+one chunk at a time from the generator in the request's sync thread (so a database cursor the generator reads
+stays on one connection); the test client and WSGI get the generator itself. Every view that streams a body
+goes through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+_DONE = object()
+
+
+async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    step = sync_to_async(next, thread_sensitive=True)
+    try:
+        while (chunk := await step(chunks, _DONE)) is not _DONE:
+            yield chunk  # type: ignore[misc]
+    finally:
+        # A client that goes away mid-download: close the generator (zip, cursor, file) in the same thread.
+        if (close := getattr(chunks, "close", None)) is not None:
+            await sync_to_async(close, thread_sensitive=True)()
+
+
+def streamed_response(request: HttpRequest, chunks: Iterable[bytes], *, content_type: str, status: int = 200,
+                      headers: dict[str, str] | None = None) -> StreamingHttpResponse:
+    """A StreamingHttpResponse of `chunks` that is sent chunk by chunk under ASGI as well as WSGI."""
+    body = _pull(iter(chunks)) if isinstance(request, ASGIRequest) else chunks
+    return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
+
+
+def attachment_response(request: HttpRequest, chunks: Iterable[bytes], *, content_type: str,
+                        filename: str) -> StreamingHttpResponse:
+    """A produced-while-sent download (export, zip) saved as `filename`, never cached."""
+    return streamed_response(request, chunks, content_type=content_type,
+                             headers={"Content-Disposition": content_disposition_header(True, filename),
+                                      "Cache-Control": "private, no-store"})
