@@ -23,7 +23,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from assessment.identity import age_on, birth_date_of, sex_of
 from assessment.imports.rows import ApplicantInput, IntakeResult
-from cases.imports.excel import sniff_xlsx
+from cases.imports.excel import read_header, sniff_xlsx
 from cases.imports.rows import RowError
 from cases.validators import id_number_error, is_mobile, normalize_id_number, normalize_phone, normalize_width
 
@@ -226,26 +226,10 @@ def parse_applicant_workbook(file: BinaryIO, *, today: dt.date, max_rows: int = 
 def _parse(rows: object, result: IntakeResult, *, today: dt.date, max_rows: int) -> None:
     errors = result.errors
     iterator = iter(rows)  # type: ignore[call-overload]
-    header_row, header = 0, []
-    for index, cells in enumerate(iterator, start=1):
-        if any(_text(c) for c in cells):
-            header_row, header = index, [_header_key(c) for c in cells]
-            break
-    if not header:
-        errors.append(RowError(0, "", "文件中没有表头，也没有数据"))
+    found = read_header(iterator, errors, key=_header_key, required=REQUIRED)
+    if found is None:
         return
-    positions: dict[str, int] = {}
-    for pos, name in enumerate(header):
-        if not name:
-            continue
-        if name in positions:
-            errors.append(RowError(header_row, name, "表头重复出现，请只保留一列"))
-        positions.setdefault(name, pos)
-    for name in REQUIRED:
-        if name not in positions:
-            errors.append(RowError(header_row, name, f"缺少必填列“{name}”"))
-    if errors:
-        return
+    header_row, positions, _ = found
     seen: dict[str, int] = {}
     count = 0
     for number, cells in enumerate(iterator, start=header_row + 1):

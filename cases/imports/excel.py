@@ -314,32 +314,44 @@ def _header_key(value: CellValue) -> str:
     return _HEADER_BLANKS.sub("", _text(value))
 
 
-def _row_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, max_rows: int,
-                size: int) -> Iterator[list[CaseRow]]:
-    errors = result.errors
-    iterator = iter(rows)
-    header_row_number = 0
-    header: list[str] = []
-    for index, cells in enumerate(iterator, start=1):
-        if any(_text(c) for c in cells):
-            header_row_number, header = index, [_header_key(c) for c in cells]
+def read_header(rows: Iterator[list[CellValue]], errors: list[RowError], *, key: Callable[[CellValue], str],
+                required: Iterable[str]) -> tuple[int, dict[str, int], list[str]] | None:
+    """The header of a sheet: the first row with any text, read off `rows` (which then stands at the first data
+    row). Returns its row number, each header's column (`key` turns a cell into a header name) and the header
+    names in column order; or None after adding to `errors` what is wrong: no header at all, a header repeated,
+    a required one missing (each named, with the row)."""
+    header_row, header = 0, []
+    for index, cells in enumerate(rows, start=1):
+        if any(key(c) for c in cells):
+            header_row, header = index, [key(c) for c in cells]
             break
     if not header:
         errors.append(RowError(0, "", "文件中没有表头，也没有数据"))
-        return
+        return None
     positions: dict[str, int] = {}
+    problems = []
     for pos, name in enumerate(header):
         if not name:
             continue
         if name in positions:
-            errors.append(RowError(header_row_number, name, "表头重复出现，请只保留一列"))
+            problems.append(RowError(header_row, name, "表头重复出现，请只保留一列"))
             continue
         positions[name] = pos
-    missing = [h for h in REQUIRED_HEADERS if h not in positions]
-    for name in missing:
-        errors.append(RowError(header_row_number, name, f"缺少必填列“{name}”"))
-    if errors:
+    problems += [RowError(header_row, name, f"缺少必填列“{name}”") for name in required if name not in positions]
+    if problems:
+        errors.extend(problems)
+        return None
+    return header_row, positions, header
+
+
+def _row_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, max_rows: int,
+                size: int) -> Iterator[list[CaseRow]]:
+    errors = result.errors
+    iterator = iter(rows)
+    found = read_header(iterator, errors, key=_header_key, required=REQUIRED_HEADERS)
+    if found is None:
         return
+    header_row_number, positions, header = found
     result.headers = [h for h in header if h]
     result.extra_headers = [h for h in result.headers if h not in HEADERS]
     parser = _RowParser(positions, result.extra_headers)
