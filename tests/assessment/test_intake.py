@@ -101,6 +101,14 @@ def test_missing_required_column_and_non_excel_files_are_refused():
     assert "不是 Excel 工作簿" in csv.errors[0].message
 
 
+def test_a_repeated_header_is_named_with_its_row_and_nothing_is_read():
+    # when: 姓名 twice, the header below three empty rows
+    result = parse_applicant_workbook(workbook([[], [], [*HEADERS, "姓名"], good()], header=[]), today=TODAY)
+    # then
+    assert [(e.row_number, e.column, e.message) for e in result.errors] == [(4, "姓名", "表头重复出现，请只保留一列")]
+    assert result.rows == []
+
+
 @pytest.mark.django_db
 def test_one_bad_row_imports_nothing(bank, clerk):
     # given
