@@ -59,11 +59,6 @@ def applicant_list(*, user: User, filters: ApplicantFilters) -> QuerySet[Applica
     return qs.select_related("bank", "current_assessment", "current_assessment__version").order_by("-id")
 
 
-def applicant_count_capped(*, qs: QuerySet[Applicant], cap: int = 10_000) -> tuple[int, bool]:
-    n = qs.order_by().values("pk")[: cap + 1].count()
-    return min(n, cap), n > cap
-
-
 _STATUS = dict(ApplicantStatus.choices)
 _DECISION = dict(Decision.choices)
 _SEX = dict(Sex.choices)

@@ -303,8 +303,13 @@ def case_count_capped(*, user: User, filters: CaseFilters, cap: int | None = Non
                       skip_status: bool = False) -> CappedCount:
     """How many cases match, counted over a LIMIT cap+1 subquery so a million rows cost no more than cap."""
     cap = settings.CASE_LIST_COUNT_CAP if cap is None else cap
-    qs = _scoped_unordered(user=user, filters=filters, skip_status=skip_status).order_by()
-    n = qs.values("pk")[: cap + 1].count()
+    return count_capped(_scoped_unordered(user=user, filters=filters, skip_status=skip_status), cap=cap)
+
+
+def count_capped(qs: QuerySet[M], *, cap: int) -> CappedCount:
+    """How many rows `qs` has, up to `cap`: counted over a LIMIT cap+1 subquery, so a million matching rows
+    cost no more than cap (a list shows "10000+" rather than paying for an exact COUNT on every page)."""
+    n = qs.order_by().values("pk")[: cap + 1].count()
     return CappedCount(value=min(n, cap), capped=n > cap)
 
 
