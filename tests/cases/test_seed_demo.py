@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import random
 import time
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +15,7 @@ from openpyxl import load_workbook
 from accounts.models import User
 from cases.enums import CaseStatus
 from cases.management.commands.seed_demo import DEMO_BATCHES, DEMO_USERS, TEMPLATE_HEADERS, build_batch_workbook
-from cases.models import Bank, Batch, Case, CaseContact
+from cases.models import Bank, Batch, BatchProgress, Case, CaseContact, CollectorProgress
 from cases.validators import id_number_error, is_mobile
 from tests import factories as f
 
@@ -78,6 +79,14 @@ def test_seed_demo_assigns_part_of_the_cases_to_demo_collectors(seeded):
     assert all(c.owner_clerk.bank_scopes.filter(bank=c.bank).exists() for c in assigned.select_related("owner_clerk"))
     assert set(Case.objects.filter(collector=None).values_list("status", flat=True)) == {CaseStatus.UNASSIGNED}
     assert all(c.batch.imported_at <= c.assigned_at <= timezone.now() for c in assigned.select_related("batch"))
+
+
+def test_seed_demo_leaves_the_report_roll_ups_matching_the_demo_cases(seeded):
+    # then: each demo collector's progress row holds exactly the cases they were given, per bank
+    held = Counter(Case.objects.exclude(collector=None).values_list("collector_id", "bank_id"))
+    rolled = {(p.collector_id, p.bank_id): p.held for p in CollectorProgress.objects.filter(held__gt=0)}
+    assert held and rolled == dict(held)
+    assert BatchProgress.objects.count() == Batch.objects.count()
 
 
 def test_seed_demo_lets_the_collector_log_in_and_see_own_cases(seeded):
