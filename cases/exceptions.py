@@ -62,6 +62,10 @@ class PromiseDateTooEarlyError(DomainError):
         super().__init__("承诺还款日期不能早于通话或外访当天")
 
 
+class CallOutcomeNotOpenError(DomainError):
+    """The outcome of a system-dialled call is entered once, by the collector who made it."""
+
+
 class WorkDateInFutureError(DomainError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}不能晚于现在")

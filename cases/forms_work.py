@@ -115,6 +115,24 @@ class CallRecordForm(_PromiseMixin, forms.Form):
         return self.cleaned_data.get("other_number") or (contact.phone if contact else "")
 
 
+class CallOutcomeForm(_PromiseMixin, forms.Form):
+    """The outcome of a call placed through the system (its time, number and recording the dialer wrote)."""
+
+    result = forms.ChoiceField(label="结果", choices=[("", "— 选择结果 —"), *CallResult.choices])
+    promise_date = _date(label="承诺还款日期", required=False)
+    promise_amount = _amount("承诺还款金额（元）")
+    note = forms.CharField(label="通话内容", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2, "placeholder": "对方说了什么、下一步怎么做"}))
+
+    def __init__(self, *args: object, call_id: int, **kwargs: object) -> None:
+        super().__init__(*args, prefix=f"outcome-{call_id}", **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        self.clean_promise(cleaned)
+        return cleaned
+
+
 class VisitRecordForm(_PromiseMixin, forms.Form):
     collector = PersonChoiceField(label="外访人员", queryset=User.objects.none(), empty_label=None)
     visited_on = _date(label="外访日期")

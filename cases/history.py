@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import timezone
+
 from accounts.models import User
 from cases.enums import CallResult, CallSource, CaseEventType, VisitResult
 from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
@@ -41,6 +43,18 @@ def case_work_started(*, case: Case, actor: User | None, reason: str) -> CaseEve
         case=case, type=CaseEventType.STATUS_CHANGED, actor=actor,
         summary=f"状态由“未开始”变为“进行中”（{reason}）",
         data={"from": "not_started", "to": "in_progress"},
+    )
+
+
+def call_outcome_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
+    """The collector entered the outcome of a call the dialer had written (its own 电话 entry came first)."""
+    assert call.case is not None
+    parts = [f"登记通话结果（{timezone.localtime(call.started_at):%m-%d %H:%M} 系统拨号）", call.get_result_display()]
+    if call.result == CallResult.PROMISE and call.promise_date and call.promise_amount is not None:
+        parts.append(f"承诺 {call.promise_date:%Y-%m-%d} 还款 {_money(call.promise_amount)}")
+    return CaseEvent.objects.create(
+        case=call.case, type=CaseEventType.CALL, actor=actor, summary=" · ".join(parts)[:500],
+        data={"call_id": call.pk, "outcome": True},
     )
 
 

@@ -6,7 +6,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from cases.models import Bank, Case, ClerkBankScope
+from cases.enums import CallSource
+from cases.models import Bank, CallRecord, Case, ClerkBankScope
 from cases.models.chat import DocumentRequest
 from cases.selectors.cases import case_visible_to
 
@@ -47,6 +48,13 @@ def can_record_work(*, user: User, case: Case) -> bool:
     Clerks, managers and admins watch the work; they do not enter it in a collector's name.
     """
     return _active(user) and user.is_collector and case.collector_id == user.pk and case.is_open
+
+
+def call_outcome_open(*, call: CallRecord, user: User) -> bool:
+    """P4: the outcome of a call placed through the system is entered once, on the record the dialer wrote, by
+    the collector who made the call (on top of `can_record_work` for its case)."""
+    return (call.source == CallSource.DIALER and not call.result and call.collector_id == user.pk
+            and call.case_id is not None and call.deleted_at is None)
 
 
 def closed_case_refusal(*, user: User, case: Case) -> str:

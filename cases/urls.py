@@ -54,6 +54,7 @@ urlpatterns = [
     # Case work (P4, P5, P11, C13, C14, C15)
     path("<int:case_id>/work/", work_views.case_work_view, name="case-work"),
     path("<int:case_id>/work/calls/", work_views.call_record_create_view, name="call-create"),
+    path("<int:case_id>/work/calls/<int:call_id>/outcome/", work_views.call_outcome_view, name="call-outcome"),
     path("<int:case_id>/work/visits/", work_views.visit_record_create_view, name="visit-create"),
     path("<int:case_id>/work/files/", work_views.case_file_upload_view, name="file-upload"),
     path("<int:case_id>/work/complaints/", work_views.complaint_create_view, name="complaint-create"),

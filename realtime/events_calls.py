@@ -35,3 +35,18 @@ class CallStatusChanged(Event):
     connected_at: str = ""  # ISO-8601 UTC, for the running timer
     duration_s: int | None = None
     sent_at: float = 0.0  # epoch seconds of the ARI event behind this update (latency benchmark)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class CallRecorded(Event):
+    """A call of the recipient placed through the system is now on its case's work records (the dialer writes
+    it after the call ends). `needs_outcome`: no result yet, the collector is asked to enter one (P4).
+
+    An open page of that case refreshes its work panel; the call panel links to the call's row.
+    """
+
+    type: ClassVar[str] = "call.recorded"
+    case_id: int
+    call_id: int
+    needs_outcome: bool = False

@@ -134,6 +134,10 @@ MATRIX: tuple[Route, ...] = (
     Route("cases:call-create", on_case(FORBIDDEN, collector=OK), method="post",
           kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:call-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
+    # The world's call is a manual one: its collector gets the panel back saying it takes no outcome (200).
+    Route("cases:call-outcome", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "call_id": w.call_id}),
+    Route("cases:call-outcome", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id, "call_id": w.call_id}),
     Route("cases:visit-create", on_case(FORBIDDEN, collector=OK), method="post",
           kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:file-upload", on_case(FORBIDDEN, collector=OK, clerk=OK), method="post",

@@ -16,7 +16,12 @@ from cases import history, rollups, uploads
 from cases.actions.files import store_checked
 from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
-from cases.exceptions import PromiseDateTooEarlyError, PromiseDetailsRequiredError, WorkDateInFutureError
+from cases.exceptions import (
+    CallOutcomeNotOpenError,
+    PromiseDateTooEarlyError,
+    PromiseDetailsRequiredError,
+    WorkDateInFutureError,
+)
 from cases.models import CallRecord, Case, CaseContact, StoredFile
 from cases.uploads import StoredNames, Upload
 
@@ -104,4 +109,41 @@ def call_record_create(
     count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),
                calls_made=1 if direction == CallDirection.OUTBOUND else 0,
                calls_connected=1 if connected else 0)
+    return call
+
+
+@transaction.atomic
+def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = "",
+                        promise_date: dt.date | None = None, promise_amount: Decimal | None = None) -> CallRecord:
+    """P4: the collector enters the outcome (result, promise, what was said) of a call placed through the
+    system, on the call record the dialer wrote, instead of typing a second record of the same call.
+
+    Once per call: a dialer call whose result is still empty (busy and no-answer calls get theirs from the
+    exchange). A call that was not answered and is now reported as answered counts as connected that day.
+    Emits: DashboardCounterChanged (through daily_stats_bump, when the call becomes connected).
+    Raises: CallOutcomeNotOpenError, CaseClosedForWorkError, PromiseDetailsRequiredError,
+    PromiseDateTooEarlyError.
+    """
+    call = CallRecord.objects.select_for_update().select_related("case").get(pk=call.pk)
+    if call.source != CallSource.DIALER or call.case is None or call.deleted_at is not None:
+        raise CallOutcomeNotOpenError("只有系统拨出并已关联委案的通话可以登记结果")
+    if call.result:
+        raise CallOutcomeNotOpenError(f"这通电话已登记结果“{call.get_result_display()}”")
+    if call.collector_id != by.pk:
+        raise CallOutcomeNotOpenError("只有拨打这通电话的业务员可以登记它的结果")
+    ensure_open_for_work(call.case)
+    if result == CallResult.PROMISE:
+        if promise_date is None or promise_amount is None or promise_amount <= 0:
+            raise PromiseDetailsRequiredError()
+        if promise_date < timezone.localtime(call.started_at).date():
+            raise PromiseDateTooEarlyError()
+    else:
+        promise_date, promise_amount = None, None
+    call.result, call.note = result, note.strip()
+    call.promise_date, call.promise_amount = promise_date, promise_amount
+    call.save(update_fields=["result", "note", "promise_date", "promise_amount"])
+    history.call_outcome_recorded(call=call, actor=by)
+    if call.answered_at is None and result in CONNECTED_CALL_RESULTS:
+        count_work(case=call.case, collector=call.collector, day=timezone.localtime(call.started_at).date(),
+                   calls_made=0, calls_connected=1)
     return call

@@ -32,7 +32,7 @@ from cases.policies import can_record_work
 from cases.uploads import StoredNames
 from realtime import groups
 from realtime.commands import send_dialer_command_on_commit
-from realtime.events_calls import CallStatusChanged
+from realtime.events_calls import CallRecorded, CallStatusChanged
 from realtime.publish import publish_on_commit
 
 HEALTH_KEY = "dialer:health"
@@ -163,7 +163,8 @@ def dialer_call_write(*, call_uuid: str, collector_id: int | None, case_id: int 
                       ended_at: dt.datetime, cause: str, cause_label: str, recording_name: str = "") -> CallRecord:
     """Write a finished dialer call on its case (or unmatched), once per call uuid, with its pending recording.
 
-    Emits: DashboardCounterChanged (through call_record_create). Raises: nothing for a repeated write.
+    Emits: DashboardCounterChanged (through call_record_create); CallRecorded to the collector when the call is
+    on a case (their open case page refreshes and asks for the outcome, P4). Raises: nothing for a repeated write.
     """
     existing = CallRecord.objects.filter(call_uuid=call_uuid).first()
     if existing is not None:
@@ -178,6 +179,9 @@ def dialer_call_write(*, call_uuid: str, collector_id: int | None, case_id: int 
     )
     if recording_name and call.recording_id is None:
         PendingRecording.objects.get_or_create(name=recording_name, defaults={"call": call})
+    if case is not None and collector is not None:
+        publish_on_commit(CallRecorded(case_id=case.pk, call_id=call.pk, needs_outcome=not call.result),
+                          to=[groups.user(collector.pk)])
     return call
 
 

@@ -18,16 +18,17 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import User
 from accounts.selectors import sees_full_id_numbers
-from cases.actions.calls import call_record_create
+from cases.actions.calls import call_outcome_record, call_record_create
 from cases.actions.complaints import complaint_record
 from cases.actions.files import file_delete, file_upload, work_record_delete
 from cases.actions.visits import visit_record_create
 from cases.exceptions import DomainError
-from cases.forms_work import CallRecordForm, CaseFileForm, ComplaintForm, VisitRecordForm
+from cases.forms_work import CallOutcomeForm, CallRecordForm, CaseFileForm, ComplaintForm, VisitRecordForm
 from cases.models import Case
 from cases.models.cases import mask_phone
 from cases.policies import (
     access_case,
+    call_outcome_open,
     can_delete_work,
     can_record_complaint,
     can_record_work,
@@ -70,13 +71,19 @@ def _forms(case: Case, user: User, data: object = None, files: object = None,
 
 
 def _panel(request: AppRequest, case: Case, *, forms: dict[str, object] | None = None, open_form: str = "",
-           saved: str = "", error: str = "", timeline: bool = False) -> HttpResponse:
+           saved: str = "", error: str = "", timeline: bool = False,
+           outcome_form: CallOutcomeForm | None = None) -> HttpResponse:
     user = request.user
     full = sees_full_id_numbers(user)
     show_complaints = bool(user.is_clerk or user.is_manager or user.is_sysadmin)
     calls = list(call_list(case=case))
+    may_record = can_record_work(user=user, case=case)
     for call in calls:
         call.shown_number = call.number if full else mask_phone(call.number)  # type: ignore[attr-defined]
+        # P4: the collector enters the outcome of their own system-dialled call on the record the dialer wrote.
+        if may_record and call_outcome_open(call=call, user=user):
+            bound = outcome_form is not None and outcome_form.prefix == f"outcome-{call.pk}"
+            call.outcome_form = outcome_form if bound else CallOutcomeForm(call_id=call.pk)  # type: ignore[attr-defined]
     context = {
         "case": case,
         "calls": calls,
@@ -84,7 +91,7 @@ def _panel(request: AppRequest, case: Case, *, forms: dict[str, object] | None =
         "files": list(case_file_list(case=case)),
         "complaints": list(complaint_list_for_case(case=case)) if show_complaints else [],
         "addresses": [a for a in (case.home_address, case.work_address) if a],
-        "can_record": can_record_work(user=user, case=case),
+        "can_record": may_record,
         "can_upload": can_upload_case_file(user=user, case=case),
         "can_complain": can_record_complaint(user=user, case=case),
         "can_delete": can_delete_work(user=user),
@@ -161,6 +168,33 @@ def call_record_create_view(request: AppRequest, case_id: int) -> HttpResponse:
         else:
             return _saved(request, case, status_before=status_before, message="电话记录已保存")
     return _panel(request, case, forms=forms, open_form="call")
+
+
+@login_required
+@require_POST
+def call_outcome_view(request: AppRequest, case_id: int, call_id: int) -> HttpResponse:
+    """P4: the outcome of a system-dialled call, entered by the collector who made it."""
+    case = access_case(user=request.user, case_id=case_id)
+    call = call_list(case=case).filter(pk=call_id).first()
+    if call is None:
+        raise Http404("通话记录不存在或已删除")
+    if not can_record_work(user=request.user, case=case):
+        if (refused := _refuse_closed(request, case)) is not None:
+            return refused
+        raise PermissionDenied
+    if not call_outcome_open(call=call, user=request.user):
+        return _panel(request, case, error="这通电话的结果已登记，或不是您拨出的电话")
+    form = CallOutcomeForm(request.POST, call_id=call.pk)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            call_outcome_record(call=call, by=request.user, result=data["result"], note=data["note"],
+                                promise_date=data["promise_date"], promise_amount=data["promise_amount"])
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _panel(request, case, saved="通话结果已登记", timeline=True)
+    return _panel(request, case, outcome_form=form)
 
 
 @login_required

@@ -85,10 +85,30 @@ def test_collector_dials_from_the_case_and_plays_the_recording(start_daphne, bro
     time.sleep(1.2)
     assert panel.locator("[data-cp-timer]").inner_text() != "00:00"
     expect(panel.locator("[data-cp-state]")).to_have_text("已结束", timeout=15000)
-    expect(panel.locator("[data-cp-message]")).to_have_text("通话结束")
+    expect(panel.locator("[data-cp-message]")).to_contain_text("通话结束")
     states = page.evaluate("window.__states")
     assert states[0] == "requested" and states[-1] == "ended"
     assert states.index("ringing") < states.index("connected") < states.index("ended")
+
+    # then: once the dialer has written the call, the page (no reload) opens its 登记结果 form (P4)
+    expect(panel.locator("[data-cp-message]")).to_have_text("通话结束；已记入委案，请登记结果", timeout=15000)
+    outcome = page.locator("#case-work details.call-outcome[open]")
+    expect(outcome).to_be_visible(timeout=10000)
+    expect(outcome.locator("select")).to_be_focused()
+    # when: the collector enters the promise the debtor made
+    promised = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    outcome.locator("select").select_option("promise")
+    outcome.locator("input[type=date]").fill(promised)
+    outcome.locator("input.amount").fill("650")
+    outcome.locator("textarea").fill("答应周五前还")
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "call-outcome-form.png"), full_page=True)
+    outcome.get_by_role("button", name="保存结果").click()
+    # then
+    expect(page.locator("#case-work .work-saved")).to_contain_text("通话结果已登记")
+    expect(page.locator("#case-work")).to_contain_text("答应周五前还")
+    call = CallRecord.objects.get(case=case)
+    assert (call.result, str(call.promise_amount), call.note) == ("promise", "650.00", "答应周五前还")
 
     # then: the call is on the case with its recording, playable in the browser
     deadline = time.monotonic() + 15

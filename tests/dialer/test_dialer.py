@@ -307,7 +307,7 @@ async def test_inbound_caller_with_a_case_reaches_its_collector_with_the_case_po
     assert (record.direction, record.case_id, record.collector_id) == (CallDirection.INBOUND, world.case.pk,
                                                                       world.collector.pk)
     assert record.answered_at is not None
-    ringing = [m for m in published.messages_to(groups.user(world.collector.pk)) if m["status"] == "ringing"][0]
+    ringing = [m for m in published.messages_to(groups.user(world.collector.pk)) if m.get("status") == "ringing"][0]
     assert ringing["case_url"] == f"/cases/{world.case.pk}/"
 
 

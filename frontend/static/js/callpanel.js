@@ -84,6 +84,41 @@
 
   document.addEventListener("rt:call.status_changed", function (ev) { update(ev.detail || {}); });
 
+  // P4: the dialer has written the call on its case. That case's page reloads its work records and opens the
+  // call's 登记结果 form; elsewhere the panel links to it.
+  function openOutcome(callId) {
+    var row = document.getElementById("call-" + callId);
+    var box = row && row.querySelector("details.call-outcome");
+    if (!box) return;
+    box.open = true;
+    row.scrollIntoView({ block: "center" });
+    var select = box.querySelector("select");
+    if (select) select.focus();
+  }
+  document.addEventListener("rt:call.recorded", function (ev) {
+    var d = ev.detail || {};
+    var caseUrl = "/cases/" + d.case_id + "/";
+    if (d.needs_outcome && current && (current.status === "ended" || current.status === "refused")) {
+      current.message = (current.message ? current.message + "；" : "") + "已记入委案，请登记结果";
+      current.case_url = caseUrl + "#call-" + d.call_id;
+      render();
+    }
+    var work = document.getElementById("case-work");
+    if (!work || location.pathname !== caseUrl || !window.htmx) return;
+    htmx.ajax("GET", caseUrl + "work/", { target: "#case-work", swap: "outerHTML" }).then(function () {
+      if (d.needs_outcome) openOutcome(d.call_id);
+    });
+  });
+  if (/^#call-\d+$/.test(location.hash)) {
+    // Arrived from the panel's link: the work panel loads after the page; open the form once it is there.
+    var wanted = location.hash.slice(6);
+    document.addEventListener("htmx:afterSettle", function onSettle() {
+      if (!document.getElementById("call-" + wanted)) return;
+      document.removeEventListener("htmx:afterSettle", onSettle);
+      openOutcome(wanted);
+    });
+  }
+
   hangupBtn.addEventListener("click", function () {
     if (!current) return;
     hangupBtn.disabled = true;
