@@ -202,4 +202,8 @@ class Dialer:
             await self._lines_dirty.wait()
             self._lines_dirty.clear()
             await self._write_health()
+            try:  # the board then reloads at once instead of at its next poll
+                await self.handlers.domain.lines_changed(in_use=self.handlers.lines_in_use(), lines=self.config.lines)
+            except Exception:  # the channel layer being down must not stop calls
+                logger.exception("lines board notification failed")
             await asyncio.sleep(0.2)  # at most five writes a second however busy the lines are

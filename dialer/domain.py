@@ -81,6 +81,7 @@ def _call_write(**kwargs: object) -> int:
 compliance_facts = _async(_compliance_facts)
 notify = _async(_notify)
 refusal_log = _async(actions.call_refusal_log)
+lines_changed = _async(actions.lines_changed_notify)
 case_for_caller = _async(_case_for_caller)
 collector_extensions = _async(selectors.collector_extensions)
 call_write = _async(_call_write)

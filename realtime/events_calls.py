@@ -50,3 +50,14 @@ class CallRecorded(Event):
     case_id: int
     call_id: int
     needs_outcome: bool = False
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LinesChanged(Event):
+    """A line was taken or freed (M7): the lines board reloads its live part. Sent at most five times a second
+    by the dialer, to the `lines` group."""
+
+    type: ClassVar[str] = "lines.changed"
+    in_use: int
+    lines: int

@@ -55,3 +55,8 @@ def dashboard_branch(branch_id: int) -> str:
 
 def dashboard_department(department_id: int) -> str:
     return _name("dashboard", "department", _id(department_id))
+
+
+def lines() -> str:
+    """The lines board (M7): whoever watches the outside lines live."""
+    return _name("lines")

@@ -32,7 +32,7 @@ from cases.policies import can_record_work
 from cases.uploads import StoredNames
 from realtime import groups
 from realtime.commands import send_dialer_command_on_commit
-from realtime.events_calls import CallRecorded, CallStatusChanged
+from realtime.events_calls import CallRecorded, CallStatusChanged, LinesChanged
 from realtime.publish import publish_on_commit
 
 HEALTH_KEY = "dialer:health"
@@ -140,6 +140,14 @@ def call_status_notify(*, collector_id: int, call_uuid: str, status: str, direct
         duration_s=duration_s, sent_at=sent_at if sent_at is not None else time.time(),
     )
     publish_on_commit(event, to=[groups.user(collector_id)])
+
+
+def lines_changed_notify(*, in_use: int, lines: int) -> None:
+    """M7: tell the lines board that a line was taken or freed (the dialer calls this after each change).
+
+    Emits: LinesChanged to the `lines` group. Raises: nothing.
+    """
+    publish_on_commit(LinesChanged(in_use=in_use, lines=lines), to=[groups.lines()])
 
 
 @transaction.atomic

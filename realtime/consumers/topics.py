@@ -72,6 +72,13 @@ def _case_topic(user: User, arg: str) -> list[str]:
     return [groups.case(case_id)]
 
 
+@topic("lines")
+def _lines_topic(user: User, arg: str) -> list[str]:
+    if not can_view_dashboard(user=user):
+        raise TopicForbidden("the lines board is for managers")
+    return [groups.lines()]
+
+
 @topic("dashboard")
 def _dashboard_topic(user: User, arg: str) -> list[str]:
     if not can_view_dashboard(user=user):

@@ -151,14 +151,19 @@ def test_manager_sees_the_live_line_and_listens_in(start_daphne, browser_page, c
         assert time.monotonic() < deadline, "the dialer inside daphne did not connect"
         time.sleep(0.2)
     time.sleep(0.5)
-    collector_page.locator("#call-panel li", has_text="本人手机").get_by_role("button", name="拨打", exact=True).click()
-    expect(collector_page.locator("#call-panel [data-cp-state]")).to_have_text("通话中", timeout=15000)
-    # when
+    # the manager has the lines board open, every line idle, before the call
     page = browser_page(manager, base_url=url)
     page.goto("/cases/lines/")
-    # then: one line talking with the collector and the case, five idle
+    expect(page.locator("tr.line-idle")).to_have_count(6)
+    page.evaluate("""() => { window.__lineNotes = 0;
+        document.addEventListener('rt:lines.changed', () => { window.__lineNotes += 1; }); }""")
+    # when
+    collector_page.locator("#call-panel li", has_text="本人手机").get_by_role("button", name="拨打", exact=True).click()
+    expect(collector_page.locator("#call-panel [data-cp-state]")).to_have_text("通话中", timeout=15000)
+    # then: pushed over the websocket (not the 10 s poll), one line talking with the collector and the case
     talking = page.locator("tr.line-talking")
-    expect(talking).to_contain_text("孙线路", timeout=5000)
+    expect(talking).to_contain_text("孙线路", timeout=4000)
+    assert page.evaluate("window.__lineNotes") >= 1
     expect(talking).to_contain_text(collector.display_name)
     expect(page.locator("tr.line-idle")).to_have_count(5)
     # when: the manager listens in

@@ -127,6 +127,11 @@ def statuses(published, user) -> list[str]:
     return [m["status"] for m in published.messages_to(groups.user(user.pk)) if m["type"] == "call.status_changed"]
 
 
+def board(published) -> list[tuple[int, int]]:
+    """What the lines board was told: (lines in use, lines) per lines.changed, in order."""
+    return [(m["in_use"], m["lines"]) for m in published.messages_to(groups.lines())]
+
+
 def last_message(published, user) -> dict:
     return [m for m in published.messages_to(groups.user(user.pk)) if m["type"] == "call.status_changed"][-1]
 
@@ -153,6 +158,9 @@ async def test_outbound_answered_call_lands_on_the_case_with_its_recording(runni
         # when: the collector clicks the contact's dial button
         call_uuid = await dial(world, contact=world.contact)
         record = await until_db(lambda: (r := _record(call_uuid)) is not None and r.recording_id and r, 15)
+        deadline = time.monotonic() + 5  # the board's last word is the line freed (at most 5 notes a second)
+        while board(published)[-1:] != [(0, 6)] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
     # then
     assert (record.case_id, record.collector_id, record.contact_id) == (world.case.pk, world.collector.pk,
                                                                         world.contact.pk)
@@ -169,6 +177,9 @@ async def test_outbound_answered_call_lands_on_the_case_with_its_recording(runni
     assert statuses(published, world.collector) == ["requested", "ringing", "dialling", "dialling", "connected",
                                                     "ended"]
     assert last_message(published, world.collector)["message"] == "通话结束"
+    # the lines board heard the line taken and freed again (M7), without polling
+    assert (1, 6) in board(published) and board(published)[-1] == (0, 6)
+    assert {m["type"] for m in published.messages_to(groups.lines())} == {"lines.changed"}
 
 
 async def test_outbound_busy_customer(running, sim, world, published):

@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
+from cases.actions.dialer import lines_changed_notify
 from cases.actions.notifications import user_events_deliver
 from realtime import groups
 from realtime.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
@@ -57,6 +58,21 @@ async def test_live_consumer_refuses_dashboard_topic_for_collector(fresh_layer, 
     # then
     closed = await ws.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+async def test_the_lines_topic_is_for_managers_and_carries_line_changes(fresh_layer, ws_connect, collector,
+                                                                       manager):
+    # given: a collector may not watch the lines; a manager subscribes
+    refused = await ws_connect(collector, "/ws/live/?topics=lines")
+    assert await refused.receive_output(timeout=3) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+    ws = await ws_connect(manager, "/ws/live/?topics=lines&after=0")
+    assert (await ws.receive_json_from(timeout=3))["type"] == "realtime.replayed"
+    # when
+    await database_sync_to_async(lines_changed_notify)(in_use=3, lines=10)
+    # then
+    message = await ws.receive_json_from(timeout=3)
+    assert (message["type"], message["in_use"], message["lines"]) == ("lines.changed", 3, 10)
+    await ws.disconnect()
 
 
 async def test_live_consumer_delivers_own_case_topic(fresh_layer, ws_connect, collector, make_case):
