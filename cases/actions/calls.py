@@ -124,7 +124,7 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     Raises: CallOutcomeNotOpenError, CaseClosedForWorkError, PromiseDetailsRequiredError,
     PromiseDateTooEarlyError.
     """
-    call = CallRecord.objects.select_for_update().select_related("case").get(pk=call.pk)
+    call = CallRecord.objects.select_for_update(of=("self",)).select_related("case").get(pk=call.pk)
     if call.source != CallSource.DIALER or call.case is None or call.deleted_at is not None:
         raise CallOutcomeNotOpenError("只有系统拨出并已关联委案的通话可以登记结果")
     if call.result:
