@@ -443,8 +443,6 @@ class _CopyEncoder:
     """
 
     def __init__(self, expected_rows: int) -> None:
-        connection.ensure_connection()
-        self._cursor = connection.connection.cursor()  # psycopg's own: for its adapters only
         self._ids: list[int] = []
         self._reserve(expected_rows)
         self._extra_json: dict[int, tuple[dict[str, str], Jsonb]] = {}
@@ -512,7 +510,10 @@ class _CopyEncoder:
     def _encode(self, model: type[models.Model], rows: Iterable[tuple[object, ...]]) -> bytes:
         layout = _copy_layout(model)
         buffer = io.BytesIO()
-        with Copy(self._cursor, binary=True, writer=FileWriter(buffer)) as copy:
+        # A cursor of psycopg's own for its adapters only, one per encoding: the parsing thread and (for a chunk
+        # with continuations) the worker encode at the same time, and a cursor's type set-up is its own.
+        cursor = connection.connection.cursor()
+        with Copy(cursor, binary=True, writer=FileWriter(buffer)) as copy:
             copy.set_types(layout.types)
             write, tail = copy.write_row, layout.tail
             if tail:
