@@ -294,6 +294,25 @@ def test_continuation_closes_the_open_earlier_case_and_links_the_new_one(bank, c
     assert batch.return_date == dt.date(2027, 2, 1)  # the other row's date; the continuation runs a month
 
 
+def test_continuations_in_later_chunks_are_linked_and_the_other_rows_are_not(bank, clerk):
+    # given: two earlier cases whose numbers come in the file's second and third chunks (two rows a chunk)
+    collector = CollectorFactory()
+    first = _earlier_case(bank, clerk, collector=collector, case_no="ZS000003", id_number=make_id(3))
+    second = CaseFactory(batch=first.batch, case_no="ZS000006", id_number=make_id(6), owner_clerk=clerk,
+                         collector=collector, status=CaseStatus.IN_PROGRESS)
+    # when
+    batch = run_import(bank, clerk, make_workbook([valid_row(n) for n in range(1, 8)]))
+    # then: exactly those two continue their earlier cases, with its collector; the rest are new and unassigned
+    cases = {c.case_no: c for c in batch.cases.all()}
+    assert {n for n, c in cases.items() if c.previous_case_id} == {"ZS000003", "ZS000006"}
+    assert (cases["ZS000003"].previous_case, cases["ZS000006"].previous_case) == (first, second)
+    assert {c.collector for n, c in cases.items()} == {collector, None}
+    assert all(c.collector is None and c.status == CaseStatus.UNASSIGNED
+               for n, c in cases.items() if n not in ("ZS000003", "ZS000006"))
+    assert [c.case_no for c in batch.cases.order_by("id")] == [f"ZS{n:06d}" for n in range(1, 8)]
+    assert batch.continuation_count == 2 and CaseContact.objects.filter(case__batch=batch).count() > 7
+
+
 def test_continuation_writes_timeline_entries_on_both_cases(bank, clerk):
     # given
     earlier = _earlier_case(bank, clerk, collector=CollectorFactory())
