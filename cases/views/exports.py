@@ -44,7 +44,7 @@ def cases_export_view(request: AppRequest) -> HttpResponse:
     form.is_valid()
     filters = form.to_filters()
     return attachment_response(request, cases_export_stream(user=request.user, filters=filters), content_type=XLSX,
-                     filename=f"委案导出-{timezone.localdate():%Y%m%d}.xlsx")
+                               filename=f"委案导出-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
@@ -57,5 +57,5 @@ def business_data_export_view(request: AppRequest) -> HttpResponse:
     form.is_valid()
     filters = form.to_filters()
     return attachment_response(request, business_data_export_stream(user=request.user, filters=filters),
-                     content_type="application/zip",
-                     filename=f"全部业务数据-{timezone.localtime():%Y%m%d-%H%M}.zip")
+                               content_type="application/zip",
+                               filename=f"全部业务数据-{timezone.localtime():%Y%m%d-%H%M}.zip")
