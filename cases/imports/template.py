@@ -7,12 +7,16 @@ reads, so both come from the same column list.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from cases.imports.excel import COLUMNS, INSTRUCTIONS_SHEET
 
@@ -39,13 +43,38 @@ GENERAL_NOTES: tuple[str, ...] = (
 )
 
 
-def build_case_template() -> bytes:
-    """The template workbook: a data sheet with the header row and an instructions sheet in Chinese."""
+class TemplateColumn(Protocol):
+    header: str
+    required: bool
+    fmt: str  # what the instructions sheet says about the format
+    example: str
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What an import template holds; `build_template` lays it out the same way for every import."""
+
+    data_sheet: str
+    instructions_sheet: str
+    title: str
+    notes: Sequence[str]
+    columns: Sequence[TemplateColumn]
+    text_columns: Set[str] = frozenset()  # kept as text: Excel would turn them into numbers or cut them
+    date_columns: Set[str] = frozenset()
+    money_columns: Set[str] = frozenset()
+    widths: Mapping[str, int] = field(default_factory=dict)  # columns wider than their header
+
+
+def build_template(spec: TemplateSpec, *,
+                   on_column: Callable[[Worksheet, TemplateColumn, str], None] | None = None) -> bytes:
+    """The template workbook: the data sheet with its header row (required columns red, optional blue, each
+    header's format and example as a comment) and an instructions sheet in Chinese. `on_column(sheet, column,
+    letter)` adds what one import's column needs beyond that (a drop-down list)."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = DATA_SHEET
-    for index, column in enumerate(COLUMNS, start=1):
+    sheet.title = spec.data_sheet
+    for index, column in enumerate(spec.columns, start=1):
         cell = sheet.cell(row=1, column=index, value=column.header)
         cell.font = Font(bold=True, color="B42318" if column.required else "1F3A5F")
         cell.fill = _REQUIRED_FILL if column.required else _OPTIONAL_FILL
@@ -55,26 +84,22 @@ def build_case_template() -> bytes:
                                "催收管控平台", width=260, height=110)
         letter = get_column_letter(index)
         dimension = sheet.column_dimensions[letter]
-        dimension.width = _WIDE.get(column.header, max(12, len(column.header) * 2 + 4))
-        if column.header in _TEXT_COLUMNS:
+        dimension.width = spec.widths.get(column.header, max(12, len(column.header) * 2 + 4))
+        if column.header in spec.text_columns:
             dimension.number_format = "@"
-        elif column.header in _DATE_COLUMNS:
+        elif column.header in spec.date_columns:
             dimension.number_format = "yyyy-mm-dd"
-        elif column.header in _MONEY_COLUMNS:
+        elif column.header in spec.money_columns:
             dimension.number_format = "#,##0.00"
-        if column.header == "产品类型":
-            choices = DataValidation(type="list", formula1='"信用卡,贷款,其他"', allow_blank=True,
-                                     showErrorMessage=True, errorTitle="产品类型",
-                                     error="只能选择 信用卡、贷款 或 其他")
-            sheet.add_data_validation(choices)
-            choices.add(f"{letter}2:{letter}200001")
+        if on_column is not None:
+            on_column(sheet, column, letter)
     sheet.freeze_panes = "A2"
     sheet.row_dimensions[1].height = 22
 
-    guide = workbook.create_sheet(INSTRUCTIONS_SHEET)
-    guide.append(["委案导入模板填写说明"])
+    guide = workbook.create_sheet(spec.instructions_sheet)
+    guide.append([spec.title])
     guide["A1"].font = Font(bold=True, size=14)
-    for note in GENERAL_NOTES:
+    for note in spec.notes:
         guide.append([note])
     guide.append([])
     header_row = guide.max_row + 1
@@ -82,7 +107,7 @@ def build_case_template() -> bytes:
     for cell in guide[header_row]:
         cell.font = Font(bold=True)
         cell.fill = _OPTIONAL_FILL
-    for column in COLUMNS:
+    for column in spec.columns:
         guide.append([column.header, "必填" if column.required else "选填", column.fmt, column.example])
         if column.required:
             guide.cell(row=guide.max_row, column=2).font = Font(bold=True, color="B42318")
@@ -96,3 +121,23 @@ def build_case_template() -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+CASE_TEMPLATE = TemplateSpec(
+    data_sheet=DATA_SHEET, instructions_sheet=INSTRUCTIONS_SHEET, title="委案导入模板填写说明",
+    notes=GENERAL_NOTES, columns=COLUMNS, text_columns=_TEXT_COLUMNS, date_columns=_DATE_COLUMNS,
+    money_columns=_MONEY_COLUMNS, widths=_WIDE,
+)
+
+
+def build_case_template() -> bytes:
+    """The standard template: a data sheet with the header row and an instructions sheet in Chinese."""
+    return build_template(CASE_TEMPLATE, on_column=_product_type_choices)
+
+
+def _product_type_choices(sheet: Worksheet, column: TemplateColumn, letter: str) -> None:
+    if column.header == "产品类型":
+        choices = DataValidation(type="list", formula1='"信用卡,贷款,其他"', allow_blank=True,
+                                 showErrorMessage=True, errorTitle="产品类型", error="只能选择 信用卡、贷款 或 其他")
+        sheet.add_data_validation(choices)
+        choices.add(f"{letter}2:{letter}200001")
