@@ -18,14 +18,22 @@ from django.db import models
 ZERO = Decimal("0.00")
 
 
-class RepaymentDaily(models.Model):
-    day = models.DateField("日期")
+class _RepaymentSums(models.Model):
+    """Repayments of one batch at one commission rate, summed over a period (the subclass's date field)."""
+
     bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="+", verbose_name="银行")
     batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="+", verbose_name="批次")
     commission_rate = models.DecimalField("佣金比例", max_digits=8, decimal_places=6)
     amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=ZERO)
     commission = models.DecimalField("佣金", max_digits=16, decimal_places=2, default=ZERO)
     count = models.IntegerField("笔数", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RepaymentDaily(_RepaymentSums):
+    day = models.DateField("日期")
 
     class Meta:
         verbose_name = verbose_name_plural = "回款日汇总"
@@ -37,16 +45,10 @@ class RepaymentDaily(models.Model):
         return f"{self.day} {self.batch_id} {self.commission_rate} {self.amount}"
 
 
-class RepaymentMonthly(models.Model):
+class RepaymentMonthly(_RepaymentSums):
     """The daily roll-up summed per calendar month: month and year reports read ~30× fewer rows."""
 
     month = models.DateField("月份", help_text="当月 1 日")
-    bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, related_name="+", verbose_name="银行")
-    batch = models.ForeignKey("cases.Batch", on_delete=models.PROTECT, related_name="+", verbose_name="批次")
-    commission_rate = models.DecimalField("佣金比例", max_digits=8, decimal_places=6)
-    amount = models.DecimalField("回款金额", max_digits=16, decimal_places=2, default=ZERO)
-    commission = models.DecimalField("佣金", max_digits=16, decimal_places=2, default=ZERO)
-    count = models.IntegerField("笔数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "回款月汇总"
