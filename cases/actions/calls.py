@@ -14,14 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from cases import history, rollups, uploads
 from cases.actions.files import store_checked
-from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
+from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
-from cases.exceptions import (
-    CallOutcomeNotOpenError,
-    PromiseDateTooEarlyError,
-    PromiseDetailsRequiredError,
-    WorkDateInFutureError,
-)
+from cases.exceptions import CallOutcomeNotOpenError, WorkDateInFutureError
 from cases.models import CallRecord, Case, CaseContact, StoredFile
 from cases.uploads import StoredNames, Upload
 
@@ -71,13 +66,9 @@ def call_record_create(
     started_at = started_at or now
     if started_at > now + _CLOCK_SLACK:
         raise WorkDateInFutureError("通话时间")
-    if result == CallResult.PROMISE:
-        if promise_date is None or promise_amount is None or promise_amount <= 0:
-            raise PromiseDetailsRequiredError()
-        if promise_date < timezone.localtime(started_at).date():
-            raise PromiseDateTooEarlyError()
-    else:
-        promise_date, promise_amount = None, None
+    promise_date, promise_amount = checked_promise(
+        promised=result == CallResult.PROMISE, promise_date=promise_date, promise_amount=promise_amount,
+        work_day=timezone.localtime(started_at).date())
     if duration_s is None and answered_at is not None and ended_at is not None:
         duration_s = max(int((ended_at - answered_at).total_seconds()), 0)
     found = uploads.check_upload(recording_upload, kind=FileKind.RECORDING) if recording_upload else None
@@ -132,13 +123,9 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     if call.collector_id != by.pk:
         raise CallOutcomeNotOpenError("只有拨打这通电话的业务员可以登记它的结果")
     ensure_open_for_work(call.case)
-    if result == CallResult.PROMISE:
-        if promise_date is None or promise_amount is None or promise_amount <= 0:
-            raise PromiseDetailsRequiredError()
-        if promise_date < timezone.localtime(call.started_at).date():
-            raise PromiseDateTooEarlyError()
-    else:
-        promise_date, promise_amount = None, None
+    promise_date, promise_amount = checked_promise(
+        promised=result == CallResult.PROMISE, promise_date=promise_date, promise_amount=promise_amount,
+        work_day=timezone.localtime(call.started_at).date())
     call.result, call.note = result, note.strip()
     call.promise_date, call.promise_amount = promise_date, promise_amount
     call.save(update_fields=["result", "note", "promise_date", "promise_amount"])

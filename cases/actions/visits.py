@@ -15,9 +15,9 @@ from django.utils import timezone
 from accounts.models import User
 from cases import history, rollups, uploads
 from cases.actions.files import store_checked
-from cases.actions.work import count_work, ensure_open_for_work, mark_work_started
+from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import FileKind, VisitResult
-from cases.exceptions import PromiseDateTooEarlyError, PromiseDetailsRequiredError, WorkDateInFutureError
+from cases.exceptions import WorkDateInFutureError
 from cases.models import Case, VisitRecord
 from cases.uploads import StoredNames, Upload
 
@@ -49,13 +49,8 @@ def visit_record_create(
     ensure_open_for_work(case)
     if visited_on > timezone.localdate():
         raise WorkDateInFutureError("外访日期")
-    if result == VisitResult.PROMISE:
-        if promise_date is None or promise_amount is None or promise_amount <= 0:
-            raise PromiseDetailsRequiredError()
-        if promise_date < visited_on:
-            raise PromiseDateTooEarlyError()
-    else:
-        promise_date, promise_amount = None, None
+    promise_date, promise_amount = checked_promise(promised=result == VisitResult.PROMISE, promise_date=promise_date,
+                                                   promise_amount=promise_amount, work_day=visited_on)
     planned: list[tuple[str, Upload]] = [(FileKind.PHOTO, p) for p in photos]
     if signed_form is not None:
         planned.append((FileKind.VISIT_FORM_PDF, signed_form))

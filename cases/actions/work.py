@@ -1,4 +1,5 @@
-"""What every case-work action shares: the open-case rule, 未开始 → 进行中, and the dashboard counters.
+"""What every case-work action shares: the open-case rule, the promise rule, 未开始 → 进行中, and the dashboard
+counters.
 
 Must not import views or `realtime.consumers`.
 """
@@ -6,6 +7,7 @@ Must not import views or `realtime.consumers`.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -13,7 +15,7 @@ from accounts.models import User
 from cases import history
 from cases.actions.stats import daily_stats_bump, daily_stats_record_work
 from cases.enums import CaseStatus
-from cases.exceptions import CaseClosedForWorkError
+from cases.exceptions import CaseClosedForWorkError, PromiseDateTooEarlyError, PromiseDetailsRequiredError
 from cases.models import Case
 
 
@@ -21,6 +23,22 @@ def ensure_open_for_work(case: Case) -> None:
     """Raises: CaseClosedForWorkError when the case is settled or returned."""
     if not case.is_open:
         raise CaseClosedForWorkError(case.case_no, case.get_status_display())
+
+
+def checked_promise(*, promised: bool, promise_date: dt.date | None, promise_amount: Decimal | None,
+                    work_day: dt.date) -> tuple[dt.date | None, Decimal | None]:
+    """The promise a call or visit records: with a 承诺还款 result its date (not before the day of the work) and
+    an amount above 0; with any other result none.
+
+    Raises: PromiseDetailsRequiredError, PromiseDateTooEarlyError.
+    """
+    if not promised:
+        return None, None
+    if promise_date is None or promise_amount is None or promise_amount <= 0:
+        raise PromiseDetailsRequiredError()
+    if promise_date < work_day:
+        raise PromiseDateTooEarlyError()
+    return promise_date, promise_amount
 
 
 def mark_work_started(*, case: Case, actor: User | None, reason: str) -> bool:
