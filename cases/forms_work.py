@@ -75,7 +75,24 @@ class _PromiseMixin:
             cleaned["promise_date"], cleaned["promise_amount"] = None, None
 
 
-class CallRecordForm(_PromiseMixin, forms.Form):
+class _CallResultForm(_PromiseMixin, forms.Form):
+    """What a call came to: its result, the promise with a 承诺还款 result, and what was said."""
+
+    result = forms.ChoiceField(label="结果", choices=[("", "— 选择结果 —"), *CallResult.choices])
+    promise_date = _date(label="承诺还款日期", required=False)
+    promise_amount = _amount("承诺还款金额（元）")
+    note = forms.CharField(label="通话内容", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3, "placeholder": "对方说了什么、下一步怎么做"}))
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        self.clean_promise(cleaned)
+        return cleaned
+
+
+class CallRecordForm(_CallResultForm):
+    """A call made outside the system, typed in by the collector."""
+
     contact = ContactChoiceField(label="拨打对象", required=False, queryset=CaseContact.objects.none(),
                                  empty_label="— 选择联系人 —")
     other_number = forms.CharField(label="或其他号码", required=False, max_length=32,
@@ -83,11 +100,6 @@ class CallRecordForm(_PromiseMixin, forms.Form):
                                                                  "placeholder": "不在列表中的号码"}))
     started_at = forms.DateTimeField(label="通话时间", widget=forms.DateTimeInput(
         attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    result = forms.ChoiceField(label="结果", choices=[("", "— 选择结果 —"), *CallResult.choices])
-    promise_date = _date(label="承诺还款日期", required=False)
-    promise_amount = _amount("承诺还款金额（元）")
-    note = forms.CharField(label="通话内容", required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3, "placeholder": "对方说了什么、下一步怎么做"}))
     recording = forms.FileField(label="通话录音（可选）", required=False,
                                 help_text="WAV、MP3、M4A 或 AMR，按文件内容识别",
                                 widget=forms.ClearableFileInput(attrs={"accept": "audio/*,.amr,.m4a"}))
@@ -106,7 +118,6 @@ class CallRecordForm(_PromiseMixin, forms.Form):
         cleaned["other_number"] = other
         if not cleaned.get("contact") and not other:
             self.add_error("contact", "请选择拨打的联系人，或填写其他号码")
-        self.clean_promise(cleaned)
         return cleaned
 
     @property
@@ -115,22 +126,12 @@ class CallRecordForm(_PromiseMixin, forms.Form):
         return self.cleaned_data.get("other_number") or (contact.phone if contact else "")
 
 
-class CallOutcomeForm(_PromiseMixin, forms.Form):
+class CallOutcomeForm(_CallResultForm):
     """The outcome of a call placed through the system (its time, number and recording the dialer wrote)."""
-
-    result = forms.ChoiceField(label="结果", choices=[("", "— 选择结果 —"), *CallResult.choices])
-    promise_date = _date(label="承诺还款日期", required=False)
-    promise_amount = _amount("承诺还款金额（元）")
-    note = forms.CharField(label="通话内容", required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 2, "placeholder": "对方说了什么、下一步怎么做"}))
 
     def __init__(self, *args: object, call_id: int, **kwargs: object) -> None:
         super().__init__(*args, prefix=f"outcome-{call_id}", **kwargs)  # type: ignore[arg-type]
-
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean() or {}
-        self.clean_promise(cleaned)
-        return cleaned
+        self.fields["note"].widget.attrs["rows"] = 2  # it opens inside the call's row
 
 
 class VisitRecordForm(_PromiseMixin, forms.Form):
