@@ -278,8 +278,8 @@ class _CaseWriter:
             if earlier:
                 cases_copy, contacts_copy = self.encoder.encode(batch=batch, rows=rows, case_ids=case_ids,
                                                                 earlier=earlier, now=self.now)
-            _send_copy(Case, cases_copy)
-            _send_copy(CaseContact, contacts_copy)
+            _send_copy(self.encoder.layouts[Case], cases_copy)
+            _send_copy(self.encoder.layouts[CaseContact], contacts_copy)
         if earlier:
             self.continuations.extend((case_id, earlier[row.case_no])
                                       for case_id, row in zip(case_ids, rows, strict=True) if row.case_no in earlier)
@@ -443,6 +443,7 @@ class _CopyEncoder:
     """
 
     def __init__(self, expected_rows: int) -> None:
+        self.layouts = {model: _copy_layout(model) for model in _COPY_COLUMNS}  # worked out once per import
         self._ids: list[int] = []
         self._reserve(expected_rows)
         self._extra_json: dict[int, tuple[dict[str, str], Jsonb]] = {}
@@ -508,7 +509,7 @@ class _CopyEncoder:
         return value
 
     def _encode(self, model: type[models.Model], rows: Iterable[tuple[object, ...]]) -> bytes:
-        layout = _copy_layout(model)
+        layout = self.layouts[model]
         buffer = io.BytesIO()
         # A cursor of psycopg's own for its adapters only, one per encoding: the parsing thread and (for a chunk
         # with continuations) the worker encode at the same time, and a cursor's type set-up is its own.
@@ -549,11 +550,11 @@ def _copy_layout(model: type[models.Model]) -> _CopyLayout:
     )
 
 
-def _send_copy(model: type[models.Model], data: bytes) -> None:
-    """COPY `data` (a whole binary COPY stream from `_CopyEncoder`) into `model`'s table."""
+def _send_copy(layout: _CopyLayout, data: bytes) -> None:
+    """COPY `data` (a whole binary COPY stream from `_CopyEncoder`) into the table of `layout`."""
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # the psycopg 3 cursor: same connection, same transaction
-        with cursor.copy(_copy_layout(model).sql) as copy:
+        with cursor.copy(layout.sql) as copy:
             copy.write(data)  # signature, rows and trailer: psycopg adds nothing in block mode
 
 
