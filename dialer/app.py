@@ -108,9 +108,7 @@ class Dialer:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await _cancel_all(self._tasks)
             await self.client.close()
             if events is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -207,3 +205,18 @@ class Dialer:
             except Exception:  # the channel layer being down must not stop calls
                 logger.exception("lines board notification failed")
             await asyncio.sleep(0.2)  # at most five writes a second however busy the lines are
+
+
+async def _cancel_all(tasks: set[asyncio.Task[Any]], *, rounds: int = 10) -> None:
+    """Cancel the tasks and wait for them to end. A task can swallow one cancellation (asgiref's
+    sync_to_async does when the work it waits on finishes anyway) and then wait forever at its next await,
+    so whatever is still running after a second is cancelled again."""
+    pending = set(tasks)
+    for _ in range(rounds):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1)
+    logger.error("dialer tasks still running after %d cancellations: %s", rounds,
+                 ", ".join(task.get_name() for task in pending))

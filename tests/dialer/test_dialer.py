@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import io
 import time
 import zoneinfo
 
@@ -93,7 +94,8 @@ class Running:
         self.dialer.config = self.dialer.config  # noqa: PLW0127 - keep the drain short
         object.__setattr__(self.dialer.config, "drain_timeout_s", 1)
         self.dialer.stop()
-        await asyncio.wait_for(self.task, 20)
+        assert self.task is not None
+        await returns(self.task, 20)
 
 
 @pytest.fixture
@@ -101,6 +103,22 @@ def running(simulator, sim):
     def start(**overrides) -> Running:
         return Running(Dialer(config_for(simulator, **overrides), heartbeat_s=0.5, backoff_initial_s=0.1))
     return start
+
+
+async def returns(task: asyncio.Task, seconds: float) -> None:
+    """Wait for the dialer's run() to return; if it does not, fail showing where every pending task waits."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        task.result()
+        return
+    stacks = io.StringIO()
+    for pending in asyncio.all_tasks():
+        if pending is not asyncio.current_task():
+            print(f"--- {pending.get_name()} {pending.get_coro()!r}", file=stacks)
+            pending.print_stack(file=stacks)
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)  # let run()'s finally close the HTTP session
+    raise AssertionError(f"Dialer.run() did not return within {seconds}s after stop(); tasks:\n{stacks.getvalue()}")
 
 
 async def until(predicate, timeout: float = 10.0, step: float = 0.05):
@@ -419,12 +437,39 @@ async def test_stop_drains_live_calls_before_closing(running, sim, world):
         await until(lambda: run.handlers.live_calls() and run.handlers.live_calls()[0].session.connected_at, 10)
         # when
         run.dialer.stop()
-        await asyncio.wait_for(asyncio.shield(run.task), 10)
+        await returns(run.task, 10)
         # then: the call finished normally and was written before run() returned
         record = await sync_to_async(_record)(call_uuid)
         assert record is not None and record.hangup_cause == "通话结束"
         assert not (await sync_to_async(cache.get)(HEALTH_KEY))["ari_connected"]
         run.dialer.stop = lambda: None
+
+
+async def test_stop_returns_when_a_background_task_swallows_its_cancellation(running, world, monkeypatch):
+    # given: the lines-board notification is in flight when stop() comes, and swallows the cancellation
+    # (asgiref's sync_to_async does when the work it waits on finishes anyway); the writer then waits for
+    # the next change, which never comes
+    in_flight = asyncio.Event()
+    swallowed = []
+
+    async def swallowing(**_):
+        in_flight.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            swallowed.append(True)
+
+    run = running()
+    async with run:
+        monkeypatch.setattr(run.handlers.domain, "lines_changed", swallowing)
+        run.handlers.changed()
+        await asyncio.wait_for(in_flight.wait(), 5)
+        # when
+        run.dialer.stop()
+        # then
+        await returns(run.task, 10)
+        assert swallowed == [True]
+        assert not (await sync_to_async(cache.get)(HEALTH_KEY))["ari_connected"]
 
 
 async def test_failed_recording_download_is_retried_by_the_scheduler_until_stored(running, sim, world, monkeypatch):
