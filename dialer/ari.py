@@ -44,7 +44,7 @@ CHANNEL_FIELDS = ("channel", "peer", "caller", "forwarded", "replace_channel")
 
 
 class AriError(Exception):
-    """Asterisk answered an ARI request with an error status."""
+    """Asterisk answered an ARI request with an error status (0: it did not answer in time or at all)."""
 
     def __init__(self, status: int, message: str, operation: str) -> None:
         super().__init__(f"{operation}: HTTP {status} {message}")
@@ -94,9 +94,27 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+# Asterisk answers ARI requests in milliseconds; one that hangs must fail the call step, not stall it for
+# aiohttp's default five minutes. sock_read (not total) bounds a stalled read but lets a long recording's
+# download run as long as bytes keep arriving.
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_connect=5, sock_read=30)
+# On close, wait this long for Asterisk's close frame (aiohttp's default is 10 s), so a stop stays prompt.
+WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_close=3)
+
+
 def _new_http_client(host: str, user: str, password: str) -> AsynchronousHttpClient:
-    """aioari's HTTP client with api_key auth (a module function so tests can watch sessions get closed)."""
-    return AsynchronousHttpClient(auth=ApiKeyAuthenticator(host, f"{user}:{password}"))
+    """aioari's HTTP client with api_key auth and bounded timeouts (a module function so tests can watch
+    sessions get closed)."""
+    return _BoundedHttpClient(auth=ApiKeyAuthenticator(host, f"{user}:{password}"))
+
+
+class _BoundedHttpClient(AsynchronousHttpClient):  # type: ignore[misc]
+    """aioswagger11 builds its aiohttp session with no way to pass a timeout: build it ourselves."""
+
+    def __init__(self, *, auth: ApiKeyAuthenticator) -> None:
+        self.authenticator = auth
+        self.websockets: set[aiohttp.ClientWebSocketResponse] = set()
+        self.session = aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
 
 
 def events_url(base_url: str, *, app: str, user: str, password: str, subscribe_all: bool = False) -> str:
@@ -213,7 +231,7 @@ class AriClient:
                 url = events_url(
                     self.url, app=self.app, user=self.user, password=self.password, subscribe_all=self.subscribe_all
                 )
-                async with self.session.ws_connect(url, heartbeat=30) as ws:
+                async with self.session.ws_connect(url, heartbeat=30, timeout=WS_TIMEOUT) as ws:
                     self._ws = ws
                     await self._resync()
                     self.connects += 1
@@ -330,6 +348,9 @@ class AriClient:
             with contextlib.suppress(ValueError, TypeError):
                 message = json.loads(message).get("message", message)
             raise AriError(exc.status_code, message, f"{resource}.{nickname}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # No answer at all (HTTP_TIMEOUT, a reset connection): the step fails like a refused one would.
+            raise AriError(0, f"Asterisk did not answer: {exc!r}", f"{resource}.{nickname}") from exc
         return response
 
     async def _op(self, resource: str, nickname: str, /, **params: Any) -> Any:

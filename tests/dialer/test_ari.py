@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import urllib.parse
 
@@ -462,3 +463,70 @@ async def test_startup_time_tells_a_restart_from_a_dropped_websocket(ari, sim):
     assert before == after_drop
     assert after_restart != before
     assert (await ari.ping())["ping"] == "pong"
+
+
+class StallingProxy:
+    """A TCP relay to the simulator that, once `stall` is set, takes requests and never answers them."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.stall = False
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+        self.relays: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
+
+    async def __aenter__(self) -> StallingProxy:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await asyncio.gather(*self.relays, return_exceptions=True)
+        await self.server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.relays.add(task)
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers += [writer, upstream_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, *, swallow: bool) -> None:
+            while data := await src.read(65536):
+                if not (swallow and self.stall):
+                    dst.write(data)
+                    await dst.drain()
+
+        await asyncio.gather(pipe(reader, upstream_writer, swallow=True),
+                             pipe(upstream_reader, writer, swallow=False), return_exceptions=True)
+        for end in (writer, upstream_writer):
+            end.close()
+            with contextlib.suppress(OSError):
+                await end.wait_closed()
+
+
+async def test_a_request_asterisk_never_answers_fails_after_the_read_timeout(simulator, sim, monkeypatch):
+    # given: a connected client whose Asterisk then stops answering (the socket stays open, nothing comes back)
+    monkeypatch.setattr(ari_module, "HTTP_TIMEOUT", aiohttp.ClientTimeout(total=None, connect=1, sock_read=0.5))
+    async with StallingProxy(simulator.port) as proxy:
+        client = AriClient(url=proxy.url, user=ARI_USER, password=ARI_PASSWORD, app="collect")
+        await client.connect()
+        assert (await client.ping())["ping"] == "pong"
+        proxy.stall = True
+        try:
+            # when: without a read timeout this would wait aiohttp's default five minutes
+            with pytest.raises(ari_module.AriError) as caught:
+                await asyncio.wait_for(client.ping(), 10)
+        finally:
+            await client.close()
+    # then: the step fails as an ARI error the call flows already handle
+    assert caught.value.status == 0
+    assert "did not answer" in str(caught.value)
