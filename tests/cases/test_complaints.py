@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.test import Client
@@ -83,6 +85,24 @@ def test_complaint_list_filters_by_bank_collector_reason_and_date(case, collecto
     assert "态度恶劣" in by_collector and "泄露给邻居" not in by_collector
     assert "泄露给邻居" in by_reason and "态度恶劣" not in by_reason
     assert "态度恶劣" in by_date and "泄露给邻居" in by_date and "上月的投诉" not in by_date
+
+
+def test_complaint_list_pages_keep_the_filter(case, collector, clerk, manager_client, settings):
+    # given: three attitude complaints and one about calls, two rows a page
+    settings.CASE_LIST_PAGE_SIZE = 2
+    for text in ("第一条", "第二条", "第三条"):
+        complaint_record(case=case, content=text, reason=ComplaintReason.ATTITUDE, collector=collector, by=clerk)
+    complaint_record(case=case, content="来电太多", reason=ComplaintReason.FREQUENT_CALLS, collector=collector,
+                     by=clerk)
+    url = reverse("cases:complaint-list")
+    # when: the first page, then its 下一页 link as a browser follows it
+    first = manager_client.get(url, {"reason": ComplaintReason.ATTITUDE}).content.decode()
+    next_href = html.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))
+    second = manager_client.get(url + next_href).content.decode()
+    # then: newest first; page 2 holds the rest of the filtered list, with a way back
+    assert "第三条" in first and "第二条" in first and "第一条" not in first
+    assert "第一条" in second and "第三条" not in second and "来电太多" not in second
+    assert "第 2 页 · 第 3–3 条" in second and 'rel="prev"' in second
 
 
 def test_clerks_see_complaints_of_their_banks_only(case, collector, clerk, other_collector, other_bank):
