@@ -50,11 +50,21 @@ def can_record_work(*, user: User, case: Case) -> bool:
     return _active(user) and user.is_collector and case.collector_id == user.pk and case.is_open
 
 
+def call_outcome_refusal(*, call: CallRecord, user: User) -> str:
+    """P4: why `user` may not enter the outcome of `call` ("" when they may). The outcome of a call placed
+    through the system is entered once, on the record the dialer wrote, by the collector who made the call
+    (on top of `can_record_work` for its case)."""
+    if call.source != CallSource.DIALER or call.case_id is None or call.deleted_at is not None:
+        return "只有系统拨出并已关联委案的通话可以登记结果"
+    if call.result:
+        return f"这通电话已登记结果“{call.get_result_display()}”"
+    if call.collector_id != user.pk:
+        return "只有拨打这通电话的业务员可以登记它的结果"
+    return ""
+
+
 def call_outcome_open(*, call: CallRecord, user: User) -> bool:
-    """P4: the outcome of a call placed through the system is entered once, on the record the dialer wrote, by
-    the collector who made the call (on top of `can_record_work` for its case)."""
-    return (call.source == CallSource.DIALER and not call.result and call.collector_id == user.pk
-            and call.case_id is not None and call.deleted_at is None)
+    return not call_outcome_refusal(call=call, user=user)
 
 
 def closed_case_refusal(*, user: User, case: Case) -> str:

@@ -18,6 +18,7 @@ from cases.actions.work import checked_promise, count_work, ensure_open_for_work
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
 from cases.exceptions import CallOutcomeNotOpenError, WorkDateInFutureError
 from cases.models import CallRecord, Case, CaseContact, StoredFile
+from cases.policies import call_outcome_refusal
 from cases.uploads import StoredNames, Upload
 
 # A typed call time may run a little ahead of the server clock (a collector's watch, a slow form).
@@ -116,12 +117,9 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     PromiseDateTooEarlyError.
     """
     call = CallRecord.objects.select_for_update(of=("self",)).select_related("case").get(pk=call.pk)
-    if call.source != CallSource.DIALER or call.case is None or call.deleted_at is not None:
-        raise CallOutcomeNotOpenError("只有系统拨出并已关联委案的通话可以登记结果")
-    if call.result:
-        raise CallOutcomeNotOpenError(f"这通电话已登记结果“{call.get_result_display()}”")
-    if call.collector_id != by.pk:
-        raise CallOutcomeNotOpenError("只有拨打这通电话的业务员可以登记它的结果")
+    if refusal := call_outcome_refusal(call=call, user=by):
+        raise CallOutcomeNotOpenError(refusal)
+    assert call.case is not None  # call_outcome_refusal refuses calls without a case
     ensure_open_for_work(call.case)
     promise_date, promise_amount = checked_promise(
         promised=result == CallResult.PROMISE, promise_date=promise_date, promise_amount=promise_amount,

@@ -29,6 +29,7 @@ from cases.models.cases import mask_phone
 from cases.policies import (
     access_case,
     call_outcome_open,
+    call_outcome_refusal,
     can_delete_work,
     can_record_complaint,
     can_record_work,
@@ -182,8 +183,8 @@ def call_outcome_view(request: AppRequest, case_id: int, call_id: int) -> HttpRe
         if (refused := _refuse_closed(request, case)) is not None:
             return refused
         raise PermissionDenied
-    if not call_outcome_open(call=call, user=request.user):
-        return _panel(request, case, error="这通电话的结果已登记，或不是您拨出的电话")
+    if refusal := call_outcome_refusal(call=call, user=request.user):
+        return _panel(request, case, error=refusal)
     form = CallOutcomeForm(request.POST, call_id=call.pk)
     if form.is_valid():
         data = form.cleaned_data

@@ -121,6 +121,20 @@ def test_case_page_offers_the_outcome_form_for_own_open_dialer_calls_and_saves_i
     assert "通话结果已登记" in good and "登记结果</summary>" not in good and "下周二还" in good
 
 
+def test_a_second_outcome_from_a_stale_page_says_what_was_recorded(case, collector, client):
+    # given: the outcome was entered in another tab
+    call = dialled(case, collector)
+    call_outcome_record(call=call, by=collector, result=CallResult.SELF_ANSWERED)
+    client.force_login(collector)
+    # when: the form left open on this page is sent too
+    page = client.post(outcome_url(call), {f"outcome-{call.pk}-result": "refused"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    # then: the panel names the result already recorded, which stands
+    assert "这通电话已登记结果“本人接听”" in page
+    call.refresh_from_db()
+    assert call.result == CallResult.SELF_ANSWERED
+
+
 def test_nobody_else_can_post_an_outcome(case, collector, other_collector, clerk, manager, client):
     # given
     call = dialled(case, collector)
