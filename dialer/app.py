@@ -218,5 +218,6 @@ async def _cancel_all(tasks: set[asyncio.Task[Any]], *, rounds: int = 10) -> Non
         for task in pending:
             task.cancel()
         _, pending = await asyncio.wait(pending, timeout=1)
-    logger.error("dialer tasks still running after %d cancellations: %s", rounds,
-                 ", ".join(task.get_name() for task in pending))
+    if pending:
+        logger.error("dialer tasks still running after %d cancellations: %s", rounds,
+                     ", ".join(task.get_name() for task in pending))
