@@ -37,6 +37,13 @@ def _money(amount: object) -> str:
     return f"¥{amount:,.2f}"
 
 
+def _promise(work: CallRecord | VisitRecord, *, promised: bool) -> list[str]:
+    """The timeline's words for the promise a call or visit recorded (none without a 承诺还款 result)."""
+    if promised and work.promise_date and work.promise_amount is not None:
+        return [f"承诺 {work.promise_date:%Y-%m-%d} 还款 {_money(work.promise_amount)}"]
+    return []
+
+
 def case_work_started(*, case: Case, actor: User | None, reason: str) -> CaseEvent:
     """The first call or visit moved the case from 未开始 to 进行中."""
     return CaseEvent.objects.create(
@@ -49,9 +56,8 @@ def case_work_started(*, case: Case, actor: User | None, reason: str) -> CaseEve
 def call_outcome_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
     """The collector entered the outcome of a call the dialer had written (its own 电话 entry came first)."""
     assert call.case is not None
-    parts = [f"登记通话结果（{timezone.localtime(call.started_at):%m-%d %H:%M} 系统拨号）", call.get_result_display()]
-    if call.result == CallResult.PROMISE and call.promise_date and call.promise_amount is not None:
-        parts.append(f"承诺 {call.promise_date:%Y-%m-%d} 还款 {_money(call.promise_amount)}")
+    parts = [f"登记通话结果（{timezone.localtime(call.started_at):%m-%d %H:%M} 系统拨号）", call.get_result_display(),
+             *_promise(call, promised=call.result == CallResult.PROMISE)]
     return CaseEvent.objects.create(
         case=call.case, type=CaseEventType.CALL, actor=actor, summary=" · ".join(parts)[:500],
         data={"call_id": call.pk, "outcome": True},
@@ -64,8 +70,7 @@ def call_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
     parts = [f"{call.get_direction_display()} {who}{mask_phone(call.number)}"]
     if call.result:
         parts.append(call.get_result_display())
-    if call.result == CallResult.PROMISE and call.promise_date and call.promise_amount is not None:
-        parts.append(f"承诺 {call.promise_date:%Y-%m-%d} 还款 {_money(call.promise_amount)}")
+    parts += _promise(call, promised=call.result == CallResult.PROMISE)
     if call.duration_s:
         parts.append(f"通话 {call.duration_s // 60}分{call.duration_s % 60:02d}秒")
     if call.source == CallSource.DIALER:
@@ -81,8 +86,7 @@ def visit_recorded(*, visit: VisitRecord, actor: User | None, file_count: int) -
              visit.get_result_display()]
     if visit.met_person:
         parts.append(f"见到 {visit.met_person}")
-    if visit.result == VisitResult.PROMISE and visit.promise_date and visit.promise_amount is not None:
-        parts.append(f"承诺 {visit.promise_date:%Y-%m-%d} 还款 {_money(visit.promise_amount)}")
+    parts += _promise(visit, promised=visit.result == VisitResult.PROMISE)
     if file_count:
         parts.append(f"附 {file_count} 个文件")
     return CaseEvent.objects.create(
