@@ -477,11 +477,14 @@ class _RowParser:
             contacts.append(ContactRow(name=str(contact_name or ""), relation=str(contact_relation or ""),
                                        phone=str(contact_phone)))
         else:
-            # A contact without a number cannot be called; keep what the bank gave so nothing is lost.
-            if contact_name:
-                extra["联系人姓名"] = str(contact_name)
-            if contact_relation:
-                extra["联系人关系"] = str(contact_relation)
+            # A contact without a number cannot be called; keep what the bank gave so nothing is lost. A new
+            # dict: `extra` may be the one shared with other rows of the same extra values.
+            if contact_name or contact_relation:
+                extra = dict(extra)
+                if contact_name:
+                    extra["联系人姓名"] = str(contact_name)
+                if contact_relation:
+                    extra["联系人关系"] = str(contact_relation)
         row = CaseRow(
             row_number=number, batch_no=str(batch_no), case_no=str(case_no), debtor_name=str(debtor_name),
             id_number=str(id_number), entrusted_amount=_as_decimal(amount), commission_rate=_as_decimal(rate),

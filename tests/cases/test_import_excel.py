@@ -124,6 +124,18 @@ def test_parse_keeps_unknown_columns_in_extra():
     assert result.extra_headers == ["账单日", "空列"]
 
 
+def test_parse_keeps_a_phoneless_contact_in_its_own_rows_extra_only():
+    # given: two rows with the same extra values; only the first names a contact without a number
+    rows = [valid_row(1, 联系人电话="", 账单日="5日"),
+            valid_row(2, 联系人姓名="", 联系人关系="", 联系人电话="", 账单日="5日")]
+    # when
+    result = parse(make_workbook(rows, [*HEADERS, "账单日"]))
+    # then: the second row's extra is not the first row's (shared dicts must not be changed)
+    assert result.errors == []
+    assert result.rows[0].extra == {"账单日": "5日", "联系人姓名": "李四", "联系人关系": "配偶"}
+    assert result.rows[1].extra == {"账单日": "5日"}
+
+
 def test_parse_strips_values_and_normalises_full_width_digits():
     # given
     row = valid_row(1, 客户姓名="  王五\u3000", 委案金额="１２，３４５．６７", 手机号码="１３８１２３４５６７８",
