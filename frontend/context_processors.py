@@ -19,6 +19,7 @@ class NavItem:
 _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("委案列表", "cases:case-list", "cases", ("any",)),
     ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
+    ("银行文件导入", "mappings:upload", "bank-import", ("is_clerk",)),
     ("批次列表", "cases:batch-list", "batches", ("is_clerk", "is_manager", "is_sysadmin")),
     ("实时看板", "cases:dashboard", "dashboard", ("is_manager", "is_sysadmin")),
     ("资料请求", "cases:docreq-inbox", "docreq", ("is_clerk", "is_manager")),

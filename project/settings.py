@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "csp",
     "ops",
     "assessment",  # issue 8: pre-loan assessment (贷前评估)
+    "mappings",  # issue 19: per-bank import mappings (银行文件导入)
 ]
 
 MIDDLEWARE = [

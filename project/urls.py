@@ -13,5 +13,6 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("ops/", include("ops.urls")),
     path("assessment/", include("assessment.urls")),
+    path("imports/", include("mappings.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,7 +27,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
@@ -85,6 +85,30 @@ def batch_import_file(*, bank: Bank, uploaded_by: User | None, file: BinaryIO, f
     del data  # the reader holds the only reference and drops it once calamine has the file (20 MB for 100k rows)
     stream = CaseRowStream(upload)  # type: ignore[arg-type]
     del upload
+    return batch_import_stream(bank=bank, uploaded_by=uploaded_by, stream=stream, filename=filename,
+                               source_sha256=source_sha256)
+
+
+class CaseRowSource(Protocol):
+    """What `batch_import_stream` reads: CaseRowStream for the standard template, or a bank's own layout read
+    through an import mapping (mappings app), which yields the same CaseRows."""
+
+    @property
+    def errors(self) -> list[RowError]: ...
+    @property
+    def batch_no(self) -> str: ...
+    @property
+    def sheet_rows(self) -> int: ...
+    def chunks(self, size: int = ...) -> Iterator[list[CaseRow]]: ...
+
+
+def batch_import_stream(*, bank: Bank, uploaded_by: User | None, stream: CaseRowSource, filename: str,
+                        source_sha256: str) -> ImportOutcome:
+    """Import the rows of `stream` as one batch of `bank`, all or nothing; returns the Batch.
+
+    Emits: nothing.
+    Raises: ImportRejectedError (with every row error), BatchAlreadyImportedError.
+    """
     with closing(stream.chunks(_CHUNK)) as chunks:
         # The first chunk is read before the database is touched; when the file has a problem early on, this
         # reads the whole file (nothing is yielded after a problem), so the error list is complete.

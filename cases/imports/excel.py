@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from operator import mul
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -355,11 +355,29 @@ def _row_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
     result.headers = [h for h in header if h]
     result.extra_headers = [h for h in result.headers if h not in HEADERS]
     parser = _RowParser(positions, result.extra_headers)
-    seen_case_nos: dict[str, int] = {}
     batch_pos = positions["批次号"]
+    yield from data_chunks(iterator, result, parser=parser, first_row=header_row_number + 1,
+                           batch_no_of=lambda cells: _text(cells[batch_pos]) if batch_pos < len(cells) else "",
+                           max_rows=max_rows, size=size)
+
+
+class RowParser(Protocol):
+    def parse(self, number: int, cells: list[CellValue]) -> tuple[CaseRow | None, list[RowError]]: ...
+
+
+def data_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, parser: RowParser, first_row: int,
+                batch_no_of: Callable[[list[CellValue]], str], max_rows: int, size: int,
+                batch_column: str = "批次号", case_column: str = "案件编号") -> Iterator[list[CaseRow]]:
+    """The data rows after a header: blank rows skipped, each row through `parser`, one batch number and unique
+    case numbers across the file (`batch_column`/`case_column` name those columns in the errors), the row cap
+    and the error cap. Chunks of valid rows come out only while no problem has been found (see CaseRowStream).
+    `first_row` is the sheet row number of the first row of `rows`; `batch_no_of` reads a row's batch number
+    before it is parsed, so a duplicate batch can be reported even when the rows have problems."""
+    errors = result.errors
+    seen_case_nos: dict[str, int] = {}
     data_rows = 0
     chunk: list[CaseRow] = []
-    for index, cells in enumerate(iterator, start=header_row_number + 1):
+    for index, cells in enumerate(rows, start=first_row):
         if not any(c != "" and (not isinstance(c, str) or c.strip()) for c in cells):
             continue  # blank rows are skipped
         data_rows += 1
@@ -368,18 +386,18 @@ def _row_chunks(rows: Iterable[list[CellValue]], result: ParseResult, *, max_row
             return
         if len(errors) >= MAX_ERRORS:
             continue  # keep counting rows for the row cap, stop collecting problems
-        if not result.batch_no and batch_pos < len(cells):
+        if not result.batch_no:
             # Known even when the row has other problems: a duplicate batch is reported first.
-            result.batch_no = _text(cells[batch_pos])
+            result.batch_no = batch_no_of(cells)
         row, row_errors = parser.parse(index, cells)
         if row is not None:
             if row.batch_no != result.batch_no:
-                row_errors.append(RowError(index, "批次号",
+                row_errors.append(RowError(index, batch_column,
                                            f"一个文件只能有一个批次号：本行为“{row.batch_no}”，"
                                            f"之前的行为“{result.batch_no}”"))
             first = seen_case_nos.setdefault(row.case_no, index)
             if first != index:
-                row_errors.append(RowError(index, "案件编号", f"案件编号“{row.case_no}”与第 {first} 行重复"))
+                row_errors.append(RowError(index, case_column, f"案件编号“{row.case_no}”与第 {first} 行重复"))
         if row_errors:
             errors.extend(row_errors)
             chunk = []  # nothing is imported once anything is wrong; free the memory early

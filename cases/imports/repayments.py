@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO
@@ -71,6 +72,14 @@ def parse_repayment_workbook(file: BinaryIO, *, max_uncompressed_bytes: int = 25
             raise
         result.rows.clear()
         result.errors.append(RowError(0, "", "无法读取工作簿内容，文件可能已损坏"))
+    return result
+
+
+def parse_repayment_rows(rows: Iterable[list[object]], *, today: dt.date | None = None) -> RepaymentParseResult:
+    """Rows already read, header first, each at its sheet row number: the parser behind
+    `parse_repayment_workbook`, for a bank's own layout laid out under these headers by an import mapping."""
+    result = RepaymentParseResult()
+    _rows(rows, result, today=today)
     return result
 
 
