@@ -1,6 +1,7 @@
 """Benchmark: validate-and-import of a 100,000-row batch workbook into PostgreSQL.
 
     .venv/bin/python bench/import_batch.py [--rows 100000] [--keep] [--file PATH]
+    .venv/bin/python bench/import_batch.py --mapped [--rows 100000] [--repeat 2]
 
 Builds a standard-template .xlsx with realistic values (valid ID numbers, phones, money, dates) using
 openpyxl's write-only mode, then prints, from one run:
@@ -15,6 +16,11 @@ openpyxl's write-only mode, then prints, from one run:
     before calamine has loaded the whole sheet, so the wall clock is at least that load plus the backend's
     CPU; on a busy machine every figure stretches with the load,
   * peak memory: the peak RSS (VmHWM) of a child process that does only the import (Django, then the import).
+
+With --mapped it builds the same rows twice, as the standard template and as a bank's own layout (a title row,
+its own header words and column order, dates as 2026/11/1 text, phones and contacts in one cell), saves the
+mapping the proposal gives for that layout, and imports each file alternately (tables emptied in between),
+printing each run, the best of each, their ratio (target ≤ 1.25x) and the mapped import's peak memory.
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres, no password), like bench/case_list.py.
 """
@@ -43,6 +49,8 @@ os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Uploaded bank files (--mapped) go to a scratch folder, not the development media folder.
+os.environ.setdefault("MEDIA_ROOT", str(Path(tempfile.gettempdir()) / "cm-bench-import-media"))
 
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
             "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文")
@@ -69,16 +77,9 @@ def _mobile(rng: random.Random) -> str:
     return f"1{rng.choice('3456789')}{rng.randrange(0, 10**9):09d}"
 
 
-def build_workbook(path: Path, rows: int, seed: int = 20261101) -> None:
-    """A standard-template workbook of `rows` realistic cases (openpyxl write-only: bounded memory)."""
-    from openpyxl import Workbook
-
-    from cases.imports.excel import HEADERS
-
+def standard_rows(rows: int, seed: int = 20261101):
+    """The rows of the benchmark's cases, as the standard template's cells (then 账单日)."""
     rng = random.Random(seed)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("委案数据")
-    sheet.append([*HEADERS, "账单日"])
     entrust = dt.date(2026, 11, 1)
     back = dt.date(2027, 2, 1)
     for n in range(1, rows + 1):
@@ -87,7 +88,7 @@ def build_workbook(path: Path, rows: int, seed: int = 20261101) -> None:
         principal = (amount * Decimal("0.8")).quantize(Decimal("0.01"))
         fees = (amount * Decimal("0.02")).quantize(Decimal("0.01"))
         other = rng.choice(("", "", f"{_mobile(rng)}、024-{rng.randrange(2000, 9000)}{rng.randrange(0, 10**4):04d}"))
-        sheet.append([
+        yield [
             "ZS2026110001", f"ZS2026{n:07d}", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(("", GIVEN[0])),
             _id_number(rng, area), float(amount), rng.choice(("3.5%", "4%", "5.5%", 0.06)), entrust, back,
             "信用卡", f"622588{rng.randrange(0, 10**10):010d}", _mobile(rng), other,
@@ -96,7 +97,48 @@ def build_workbook(path: Path, rows: int, seed: int = 20261101) -> None:
             float(principal), float(amount - principal - fees), float(fees), rng.randrange(90, 900), region,
             rng.choice(SURNAMES) + rng.choice(GIVEN), rng.choice(RELATIONS), _mobile(rng), rng.choice(NOTES),
             f"{rng.choice((5, 8, 12, 18, 25))}日",
-        ])
+        ]
+
+
+def build_workbook(path: Path, rows: int, seed: int = 20261101) -> None:
+    """A standard-template workbook of `rows` realistic cases (openpyxl write-only: bounded memory)."""
+    from openpyxl import Workbook
+
+    from cases.imports.excel import HEADERS
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("委案数据")
+    sheet.append([*HEADERS, "账单日"])
+    for row in standard_rows(rows, seed):
+        sheet.append(row)
+    workbook.save(path)
+
+
+# The bank's own layout of the same cases (--mapped): a title row, its own header words and column order, dates
+# written 2026/11/1, the mobile and other phones in one cell, the contact's name and relation in one cell.
+BANK_HEADERS = ("批次", "合同号", "借款人", "身份证号码", "手机", "欠款金额", "佣金率", "委托日期", "委托到期日",
+                "产品", "信用卡号", "家庭住址", "工作单位", "单位地址", "欠款本金", "逾期利息", "滞纳金", "逾期天数",
+                "所属地区", "联系人1姓名及关系", "联系人电话", "银行备注", "账单日")
+
+
+def bank_row(row: list) -> list:
+    (batch_no, case_no, name, id_number, amount, rate, entrust, back, product, card, mobile, other, home, employer,
+     work, principal, interest, fees, overdue, region, c_name, c_relation, c_phone, note, bill_day) = row
+    return [batch_no, case_no, name, id_number, "，".join(p for p in (mobile, other) if p), amount, rate,
+            f"{entrust.year}/{entrust.month}/{entrust.day}", f"{back.year}/{back.month}/{back.day}", product, card,
+            home, employer, work, principal, interest, fees, overdue, region, f"{c_name}（{c_relation}）", c_phone,
+            note, bill_day]
+
+
+def build_bank_workbook(path: Path, rows: int, seed: int = 20261101) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("委外清单")
+    sheet.append(["招商银行信用卡中心 2026年11月委外案件清单"])
+    sheet.append(list(BANK_HEADERS))
+    for row in standard_rows(rows, seed):
+        sheet.append(bank_row(row))
     workbook.save(path)
 
 
@@ -181,16 +223,152 @@ def child_import(path: Path) -> None:
                       "maxrss_before_kb": before, "cases": batch.case_count, "total": str(batch.total_amount)}))
 
 
+def child_import_mapped(path: Path) -> None:
+    """Like child_import, through the saved mapping: the file is received (stored, sniffed) first, then the import
+    step is timed (read the stored file, find the header, read every row through the mapping, COPY)."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from accounts.models import User
+    from cases.models import Bank
+    from mappings.actions import upload_import_cases, upload_receive
+    from mappings.models import MappingVersion
+
+    bank = Bank.objects.get(code="ZSYH")
+    clerk = User.objects.get(username="bench_clerk")
+    version = MappingVersion.objects.get(mapping__bank=bank, mapping__name="招行委外清单")
+    receive_start = time.perf_counter()
+    with path.open("rb") as file:
+        upload = upload_receive(bank=bank, kind="cases", file=file, filename=path.name, by=clerk)
+    receive_s = time.perf_counter() - receive_start
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    before = _peak_rss_kb()
+    server_cpu = _process_cpu_seconds(backend)
+    start, cpu = time.perf_counter(), time.process_time()
+    batch = upload_import_cases(upload=upload, version=version, by=clerk)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    server_cpu = _process_cpu_seconds(backend) - server_cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "server_cpu": server_cpu, "maxrss_kb": _peak_rss_kb(),
+                      "maxrss_before_kb": before, "cases": batch.case_count, "total": str(batch.total_amount),
+                      "receive_seconds": receive_s}))
+
+
+def save_bench_mapping(path: Path) -> None:
+    """The bank layout's mapping as a clerk saves it: the proposal (dictionary) as is; checked to be complete."""
+    from accounts.models import User
+    from cases.models import Bank
+    from mappings.actions import mapping_save
+    from mappings.imports.headers import detect_header, propose
+    from mappings.imports.reading import open_sheet
+
+    sheet = open_sheet(path.read_bytes(), max_rows=10**6, max_uncompressed_bytes=10**10)
+    header = detect_header(sheet.head, sheet.merges)
+    assert header is not None
+    spec = propose(kind="cases", labels=header.labels, samples=sheet.head[header.row + 1:header.row + 6])
+    extras = [c.header for c in spec.columns if c.target == "__extra__"]
+    assert extras == ["账单日"], extras
+    mapping_save(bank=Bank.objects.get(code="ZSYH"), kind="cases", spec=spec, headers=header.labels,
+                 header_rows=1, by=User.objects.get(username="bench_clerk"), name="招行委外清单")
+
+
+def truncate_cases() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE cases_casecontact, cases_case, cases_batch, mappings_bankfileupload CASCADE")
+        cursor.execute("VACUUM ANALYZE")
+
+
+def run_child(flag: str, path: Path) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    done = subprocess.run([sys.executable, __file__, flag, str(path)], capture_output=True, text=True, check=False,
+                          cwd=ROOT)
+    if done.returncode != 0:
+        sys.exit(f"import failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main_mapped(args: argparse.Namespace) -> None:
+    """--mapped: the same rows as the standard template and as a bank's own layout through a saved mapping, each
+    imported twice (alternating, tables emptied between runs); the best of each is compared."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    with tempfile.TemporaryDirectory() as tmp:
+        standard, bank_file = Path(tmp) / f"standard_{args.rows}.xlsx", Path(tmp) / f"bank_{args.rows}.xlsx"
+        start = time.perf_counter()
+        build_workbook(standard, args.rows)
+        build_bank_workbook(bank_file, args.rows)
+        print(f"built the standard template and the bank layout of {args.rows:,} rows "
+              f"({standard.stat().st_size / 1e6:.1f} MB, {bank_file.stat().st_size / 1e6:.1f} MB) "
+              f"in {time.perf_counter() - start:.1f} s")
+        admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        admin_sql(f"CREATE DATABASE {DB_NAME}")
+        try:
+            call_command("migrate", verbosity=0)
+            from accounts.models import User
+            from cases.models import Bank, ClerkBankScope
+
+            bank = Bank.objects.create(code="ZSYH", name="招商银行")
+            clerk = User.objects.create(username="bench_clerk", full_name="基准内勤", is_clerk=True)
+            ClerkBankScope.objects.create(clerk=clerk, bank=bank)
+            save_bench_mapping(bank_file)
+            runs: dict[str, list[dict]] = {"standard": [], "mapped": []}
+            for _ in range(args.repeat):
+                for kind, flag, path in (("standard", "--child-import", standard),
+                                         ("mapped", "--child-import-mapped", bank_file)):
+                    truncate_cases()
+                    connections.close_all()
+                    result = run_child(flag, path)
+                    runs[kind].append(result)
+                    print(f"  {kind:8s} import: {result['seconds']:6.2f} s wall, CPU {result['cpu']:.2f} s + "
+                          f"backend {result['server_cpu']:.2f} s, peak {result['maxrss_kb'] / 1024:.0f} MB, "
+                          f"{result['cases']:,} cases, total {result['total']}")
+            best = {kind: min(r["seconds"] for r in results) for kind, results in runs.items()}
+            assert {r["total"] for r in runs["standard"] + runs["mapped"]} == {runs["standard"][0]["total"]}
+            peak = max(r["maxrss_kb"] for r in runs["mapped"]) / 1024
+            cpu = {kind: min(r["cpu"] + r["server_cpu"] for r in results) for kind, results in runs.items()}
+            print(f"standard template import (best of {args.repeat}): {best['standard']:6.2f} s")
+            print(f"bank layout through the saved mapping (best of {args.repeat}): {best['mapped']:6.2f} s "
+                  f"(receiving the upload before it: {runs['mapped'][0]['receive_seconds']:.2f} s)")
+            print(f"ratio mapped / standard: {best['mapped'] / best['standard']:.2f}x wall clock, "
+                  f"{cpu['mapped'] / cpu['standard']:.2f}x CPU (process + backend)  (target ≤ 1.25x)")
+            print(f"peak memory of the mapped import (VmHWM): {peak:.0f} MB (target < 400 MB)")
+        finally:
+            connections.close_all()
+            if not args.keep:
+                admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--file", help="use this workbook instead of building one")
     parser.add_argument("--keep", action="store_true", help="keep the database cm_bench_import")
     parser.add_argument("--no-openpyxl", action="store_true", help="skip the (slow) openpyxl read")
+    parser.add_argument("--mapped", action="store_true",
+                        help="compare the standard template with a bank's own layout through a saved mapping")
+    parser.add_argument("--repeat", type=int, default=2, help="--mapped: imports of each kind")
     parser.add_argument("--child-import", help=argparse.SUPPRESS)
+    parser.add_argument("--child-import-mapped", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
         child_import(Path(args.child_import))
+        return
+    if args.child_import_mapped:
+        child_import_mapped(Path(args.child_import_mapped))
+        return
+    if args.mapped:
+        main_mapped(args)
         return
 
     import django

@@ -37,7 +37,7 @@ from mappings.exceptions import (
 )
 from mappings.imports.cases import MappedCaseStream
 from mappings.imports.headers import HeaderInfo, compare_layout, detect_header
-from mappings.imports.reading import OpenedSheet, UnreadableFile, open_sheet
+from mappings.imports.reading import OpenedSheet, UnreadableFile, open_sheet, sniff
 from mappings.imports.repayments import parse_mapped_repayments
 from mappings.imports.spec import MappingSpec
 from mappings.models import BankFileUpload, ImportMapping, MappingVersion, UploadStatus
@@ -56,8 +56,11 @@ def upload_receive(*, bank: Bank, kind: str, file: BinaryIO, filename: str, by: 
     data = file.read(limit + 1)
     if len(data) > limit:
         raise BankFileUnreadableError(f"文件超过 {limit // (1024 * 1024)} MB 的上传上限，请拆分后导入")
-    sheet = read_sheet(data)  # refuse what is no spreadsheet before keeping it
-    del sheet
+    try:
+        # Refuse what is no spreadsheet before keeping it; the sheet itself is read when the file is reviewed.
+        sniff(data, max_rows=settings.IMPORT_MAX_ROWS, max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES)
+    except UnreadableFile as error:
+        raise BankFileUnreadableError(str(error)) from error
     sha256 = hashlib.sha256(data).hexdigest()
     name = f"bank-files/{sha256}"
     if not storage().exists(name):

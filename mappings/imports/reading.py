@@ -60,8 +60,9 @@ class OpenedSheet:
         return itertools.chain(head, rest)
 
 
-def open_sheet(data: bytes, *, max_rows: int, max_uncompressed_bytes: int) -> OpenedSheet:
-    """The first data sheet of `data`, whatever of the three formats it is. Raises UnreadableFile."""
+def sniff(data: bytes, *, max_rows: int, max_uncompressed_bytes: int) -> str:
+    """Which of the three formats `data` is ("xlsx", "xls", "csv"), from its content, without reading the sheet.
+    Raises UnreadableFile for anything else (an encrypted workbook, a zip bomb, a program...)."""
     if not data:
         raise UnreadableFile("文件是空的")
     if data[:8] == OLE2_MAGIC:
@@ -69,15 +70,21 @@ def open_sheet(data: bytes, *, max_rows: int, max_uncompressed_bytes: int) -> Op
             raise UnreadableFile("文件已加密（设置了打开密码），请在 Excel 中取消密码后再上传")
         if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
             raise UnreadableFile("这是旧版 Office 文件，但不是 Excel 工作簿（.xls）")
-        return _calamine(data, "xls")
+        return "xls"
     if data[:4] == ZIP_MAGIC:
         problem = sniff_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, max_rows=max_rows)
         if problem is not None:
-            raise UnreadableFile(problem.replace("请在 Excel 中另存为 .xlsx 后再上传", "").rstrip("；，"))
-        return _calamine(data, "xlsx")
+            raise UnreadableFile(problem)
+        return "xlsx"
     if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnreadableFile("文件内容不是 Excel 工作簿（.xlsx/.xls）或 CSV 文本文件，可能只是改了扩展名")
-    return _csv(data)
+    return "csv"
+
+
+def open_sheet(data: bytes, *, max_rows: int, max_uncompressed_bytes: int) -> OpenedSheet:
+    """The first data sheet of `data`, whatever of the three formats it is. Raises UnreadableFile."""
+    fmt = sniff(data, max_rows=max_rows, max_uncompressed_bytes=max_uncompressed_bytes)
+    return _csv(data) if fmt == "csv" else _calamine(data, fmt)
 
 
 def _calamine(data: bytes, fmt: str) -> OpenedSheet:

@@ -45,7 +45,8 @@ def month_cases(month: int, count: int = 3, prefix: str = "HT") -> list[BankCase
             amount=Decimal(f"{10000 + seq * 137}.50"), entrust=dt.date(2026, month, 1),
             back=dt.date(2026, month, 1) + dt.timedelta(days=91), mobile=f"138{seq:08d}",
             others=[f"139{seq:08d}"] if n % 2 else [],
-            contacts=[(f"联系人{n}", "配偶", f"137{seq:08d}")] + ([("王五", "朋友", f"136{seq:08d}")] if n == 1 else []),
+            contacts=[(f"联系人{n}", "配偶", f"137{seq:08d}")]
+            + ([("王五", "朋友", f"136{seq:08d}")] if n == 1 else []),
         ))
     return cases
 
@@ -81,8 +82,9 @@ def icbc(cases: list[BankCase]) -> bytes:
         [None, "姓名", "身份证", "手机", None, None, None, "姓名及关系", "电话"],
     ]
     for c in cases:
-        first, *rest = c.contacts
-        rows.append([c.case_no, c.name, c.id_number[:6] + c.id_number[8:17], "，".join([c.mobile, *c.others]), _wan(c.amount),
+        first = c.contacts[0]
+        rows.append([c.case_no, c.name, c.id_number[:6] + c.id_number[8:17], "，".join([c.mobile, *c.others]),
+                     _wan(c.amount),
                      f"{c.entrust.year}/{c.entrust.month}/{c.entrust.day}",
                      f"{c.back:%Y%m%d}", f"{first[0]}（{first[1]}）",
                      "/".join(p for n, r, p in c.contacts if n == first[0])])
@@ -110,7 +112,8 @@ def boc(cases: list[BankCase], batch_no: str) -> bytes:
     sheet.write(0, 0, f"批次：{batch_no}")
     sheet.write(1, 0, "制表：中国银行辽宁省分行")
     headers = ["委案批次", "个案编号", "持卡人姓名", "证件号码", "委托金额", "佣金率", "委案日期", "委案到期日",
-               "本人手机", "其他号码", "联系人1姓名", "联系人1关系", "联系人1电话", "联系人2姓名", "联系人2关系", "联系人2电话"]
+               "本人手机", "其他号码", "联系人1姓名", "联系人1关系", "联系人1电话", "联系人2姓名", "联系人2关系",
+               "联系人2电话"]
     for col, header in enumerate(headers):
         sheet.write(2, col, header)
     epoch = dt.date(1899, 12, 30)
@@ -129,8 +132,9 @@ def boc(cases: list[BankCase], batch_no: str) -> bytes:
 # 4. 建设银行: .xlsx, header on row 1 in the bank's own words, "¥12,345.50" amounts, dates with a time of day,
 #    a product column, the contact's name and relation in one cell "配偶：李四", two columns kept as 其他字段.
 def ccb(cases: list[BankCase], batch_no: str) -> bytes:
-    rows: list[list[object]] = [["批次编号", "账号", "户名", "证件号", "欠款总额", "委案开始日期", "委托截止日期", "业务类型",
-                                 "客户手机", "备用电话", "紧急联系人", "紧急联系人电话", "分行", "五级分类"]]
+    rows: list[list[object]] = [["批次编号", "账号", "户名", "证件号", "欠款总额", "委案开始日期", "委托截止日期",
+                                 "业务类型", "客户手机", "备用电话", "紧急联系人", "紧急联系人电话", "分行",
+                                 "五级分类"]]
     for c in cases:
         first = c.contacts[0]
         rows.append([batch_no, c.case_no, c.name, c.id_number, f"¥{c.amount:,.2f}", f"{c.entrust:%Y-%m-%d} 00:00:00",

@@ -180,7 +180,8 @@ def test_a_changed_layout_is_detected_and_must_be_confirmed(bank, clerk):
     version = save(upload, spec, read, clerk, name="建行")
     # when: October's file renames a column and adds one
     content = banks.ccb(banks.month_cases(10), "JH-10")
-    changed = receive(bank, clerk, _rename_header(content, {"户名": "客户姓名", "五级分类": "风险等级"}), "建行10月.xlsx")
+    renamed = _rename_header(content, {"户名": "客户姓名", "五级分类": "风险等级"})
+    changed = receive(bank, clerk, renamed, "建行10月.xlsx")
     read = upload_open(changed)
     choice = mapping_choose(bank=bank, kind="cases", labels=read.header.labels)
     # then: the old mapping is offered as a changed layout, and importing through it is refused
