@@ -174,7 +174,8 @@ def bank_file_review_view(request: AppRequest, upload_id: int) -> HttpResponse:
             upload.refresh_from_db()
             return render(request, "mappings/review.html", context)
     if spec is not None and choice.exact:
-        context["preview"] = _preview(read, spec, answers)
+        shown = {key: value or "（导入时填写）" for key, value in answers.items()}
+        context["preview"] = _preview(read, spec, shown)
         context["preview_fields"] = _preview_fields()
     return render(request, "mappings/review.html", context)
 
