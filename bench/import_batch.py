@@ -268,7 +268,7 @@ def save_bench_mapping(path: Path) -> None:
     sheet = open_sheet(path.read_bytes(), max_rows=10**6, max_uncompressed_bytes=10**10)
     header = detect_header(sheet.head, sheet.merges)
     assert header is not None
-    spec = propose(kind="cases", labels=header.labels, samples=sheet.head[header.row + 1:header.row + 6])
+    spec = propose(kind="cases", labels=header.labels)
     extras = [c.header for c in spec.columns if c.target == "__extra__"]
     assert extras == ["账单日"], extras
     mapping_save(bank=Bank.objects.get(code="ZSYH"), kind="cases", spec=spec, headers=header.labels,

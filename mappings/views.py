@@ -38,6 +38,7 @@ from mappings.selectors import (
     standard_spec,
     upload_batches_of_version,
 )
+from mappings.views_repayments import repayment_preview, repayment_review
 
 MAX_ERRORS_SHOWN = 1000
 PREVIEW_ROWS = 8
@@ -143,8 +144,6 @@ def bank_file_review_view(request: AppRequest, upload_id: int) -> HttpResponse:
     if upload.status == UploadStatus.IMPORTED:
         return render(request, "mappings/review.html", context)
     if upload.kind == REPAYMENTS:
-        from mappings.views_repayments import repayment_review
-
         return repayment_review(request, upload, context)
     try:
         read = upload_open(upload)
@@ -209,8 +208,7 @@ def _editor_columns(read: ReadFile, spec: MappingSpec) -> list[EditorColumn]:
 
 def _proposal(upload: BankFileUpload, read: ReadFile, start: MappingVersion | None) -> MappingSpec:
     history = mapping_header_history(bank=upload.bank, kind=upload.kind)
-    samples = read.sheet.head[read.header.row + 1:read.header.row + 6]
-    proposed = propose(kind=upload.kind, labels=read.header.labels, samples=samples, history=history)
+    proposed = propose(kind=upload.kind, labels=read.header.labels, history=history)
     if start is None:
         return proposed
     # Confirming a changed layout: the mapping's own rules for the columns it knows, proposals for the rest.
@@ -270,8 +268,6 @@ def mapping_edit_view(request: AppRequest, upload_id: int) -> HttpResponse:
         context["preview"] = _preview(read, spec, answers)
         context["preview_fields"] = _preview_fields()
     else:
-        from mappings.views_repayments import repayment_preview
-
         context["repayment_preview"] = repayment_preview(read, spec)
     if request.htmx and request.method == "POST":
         return render(request, "mappings/edit.html#preview", context)

@@ -150,18 +150,16 @@ def _looks_like_value(cell: CellValue) -> bool:
     return bool(_NUMBERISH.match(text)) or len(text) > 30
 
 
-def propose(*, kind: str, labels: Sequence[str], samples: Sequence[Sequence[CellValue]],
-            history: Mapping[str, ColumnRule] | None = None) -> MappingSpec:
+def propose(*, kind: str, labels: Sequence[str], history: Mapping[str, ColumnRule] | None = None) -> MappingSpec:
     """A mapping for the file's columns: the field the bank's earlier mappings gave a header of the same
     wording, else the dictionary's field, else 其他字段 (cases; repayment files keep nothing else)."""
     history = history or {}
     targets = targets_for(kind)
     taken: set[str] = set()
     columns: list[ColumnRule] = []
-    for col, label in enumerate(labels):
+    for label in labels:
         if not label:
             continue
-        values = [r[col] for r in samples if col < len(r) and _text(r[col])]
         earlier = history.get(normalize(label))
         if earlier is not None:
             rule = ColumnRule(header=label, target=earlier.target, unit=earlier.unit, date_order=earlier.date_order)
@@ -177,14 +175,15 @@ def propose(*, kind: str, labels: Sequence[str], samples: Sequence[Sequence[Cell
             rule = ColumnRule(header=label, target=fallback)
             target = targets.get(fallback)
         if target is not None and target.kind == MONEY and earlier is None:
-            rule = ColumnRule(header=label, target=rule.target, unit=_money_unit(label, values))
+            rule = ColumnRule(header=label, target=rule.target, unit=_money_unit(label))
         taken.add(rule.target)
         columns.append(rule)
     return MappingSpec(kind=kind, columns=columns,
                        ask=["批次号"] if kind == CASES and "批次号" not in taken else [])
 
 
-def _money_unit(label: str, values: Sequence[CellValue]) -> str:
+def _money_unit(label: str) -> str:
+    """万元 when the header says so ("欠款（万元）"); a cell written "1.2万" is read as 万元 whatever the unit."""
     _bare, units = without_units(label)
     if "万" in units or label.endswith("万元"):
         return WAN

@@ -28,8 +28,7 @@ def receive(bank, clerk, content: bytes, filename: str, kind: str = "cases") -> 
 def proposed(upload) -> tuple[MappingSpec, object]:
     read = upload_open(upload)
     history = mapping_header_history(bank=upload.bank, kind=upload.kind)
-    samples = read.sheet.head[read.header.row + 1:read.header.row + 6]
-    return propose(kind=upload.kind, labels=read.header.labels, samples=samples, history=history), read
+    return propose(kind=upload.kind, labels=read.header.labels, history=history), read
 
 
 def retarget(spec: MappingSpec, **changes: dict[str, object]) -> MappingSpec:

@@ -32,7 +32,7 @@ def repayment_csv(rows: list[list[str]]) -> bytes:
 def saved_upload(bank, clerk, content: bytes):
     upload = upload_receive(bank=bank, kind="repayments", file=io.BytesIO(content), filename="还款明细.csv", by=clerk)
     read = upload_open(upload)
-    spec = propose(kind="repayments", labels=read.header.labels, samples=read.sheet.head[2:5])
+    spec = propose(kind="repayments", labels=read.header.labels)
     version = mapping_save(bank=bank, kind="repayments", spec=spec, headers=read.header.labels, header_rows=1,
                            by=clerk, name="招行还款明细")
     return upload, version
