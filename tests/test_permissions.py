@@ -360,6 +360,27 @@ MATRIX += (
 )
 
 
+# --- Bank-file import (issue 19): clerks only (403 for everyone else); the world's upload and mapping belong to
+# the world's bank, so the other bank's clerk gets 404 for them. The objects come from the autouse `_mapping_world`.
+CLERKS = only(OK, "clerk", "other_clerk")
+
+
+def on_bank_file(code: int | str) -> dict[str, int | str]:
+    return everyone(FORBIDDEN, clerk=code, other_clerk=NOT_FOUND)
+
+
+_UPLOAD = {"kwargs": lambda w: {"upload_id": w.upload_id}}
+MATRIX += (
+    Route("mappings:upload", CLERKS),
+    Route("mappings:upload", CLERKS, method="post"),  # empty form: errors, nothing stored
+    Route("mappings:review", on_bank_file(OK), **_UPLOAD),
+    Route("mappings:edit", on_bank_file(OK), **_UPLOAD),
+    Route("mappings:edit", on_bank_file(OK), method="post", **_UPLOAD),  # no action: the preview, nothing saved
+    Route("mappings:mapping-list", CLERKS),
+    Route("mappings:mapping-detail", on_bank_file(OK), kwargs=lambda w: {"mapping_id": w.mapping_id}),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:
@@ -562,3 +583,30 @@ def _assessment_world(request, _case_work):
     world.assessment_id = assessment_score(applicant=applicant, by=boss).pk
     world.scorecard_id, world.version_id, world.draft_id = version.scorecard_id, version.pk, draft.pk
     world.draft_characteristic_id = draft.characteristics.order_by("position").first().pk
+
+
+@pytest.fixture(autouse=True)
+def _mapping_world(request):
+    """Gives the world's bank an uploaded bank file and a saved mapping of its layout (bank-file routes only)."""
+    callspec = getattr(request.node, "callspec", None)
+    route = callspec.params.get("route") if callspec is not None else None
+    if "world" not in request.fixturenames or route is None or not route.name.startswith("mappings:"):
+        return
+    import io
+
+    from cases.models import Case
+    from mappings.actions import mapping_save, upload_open, upload_receive
+    from mappings.imports.headers import propose
+    from tests.mappings import banks
+
+    world = request.getfixturevalue("world")
+    clerk = request.getfixturevalue("clerk")
+    bank = Case.objects.select_related("bank").get(pk=world.case_id).bank
+    upload = upload_receive(bank=bank, kind="cases", file=io.BytesIO(banks.ccb(banks.month_cases(9), "JH-09")),
+                            filename="建行9月.xlsx", by=clerk)
+    read = upload_open(upload)
+    spec = propose(kind="cases", labels=read.header.labels)
+    spec.constants["佣金比例"] = "5%"
+    version = mapping_save(bank=bank, kind="cases", spec=spec, headers=read.header.labels, header_rows=1, by=clerk,
+                           name="建行委外清单")
+    world.upload_id, world.mapping_id = upload.pk, version.mapping_id
