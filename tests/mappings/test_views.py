@@ -156,3 +156,62 @@ def test_upload_refuses_a_file_that_is_no_spreadsheet(clerk_client, bank):
     # then
     assert response.status_code == 200
     assert "无法读取" in response.content.decode() and BankFileUpload.objects.count() == 0
+
+
+def test_a_standard_template_file_is_read_by_the_standard_template_mapping(clerk_client, bank):
+    # given: a file in the standard template
+    from tests.cases.test_import_excel import make_workbook, valid_row
+
+    response = upload_file(clerk_client, bank, make_workbook([valid_row(1), valid_row(2)]), "标准模板.xlsx")
+    page = clerk_client.get(response["Location"])
+    assert "按 <b>标准模板</b> 读取（表头就是标准模板）" in page.content.decode()
+    # when
+    imported = clerk_client.post(response["Location"], {"version": "standard"})
+    # then
+    assert "导入成功：批次 ZS2026110001" in imported.content.decode()
+    upload = BankFileUpload.objects.get()
+    assert upload.version is None and upload.batch.case_count == 2
+
+
+def test_a_standard_layout_csv_is_imported_through_the_standard_template_too(clerk_client, bank):
+    # given: the standard template's columns saved as a GBK CSV
+    import csv
+    import io as _io
+
+    from cases.imports.excel import HEADERS
+    from tests.cases.test_import_excel import valid_row
+
+    text = _io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADERS)
+    for n in (1, 2):
+        row = valid_row(n)
+        writer.writerow([row[h].isoformat() if hasattr(row[h], "isoformat") else row[h] for h in HEADERS])
+    response = upload_file(clerk_client, bank, text.getvalue().encode("gbk"), "标准模板.csv")
+    # when
+    imported = clerk_client.post(response["Location"], {"version": "standard"})
+    # then
+    assert "导入成功：批次 ZS2026110001" in imported.content.decode()
+    assert sorted(Case.objects.values_list("case_no", flat=True)) == ["ZS000001", "ZS000002"]
+    assert Case.objects.get(case_no="ZS000001").contacts.count() == 4
+
+
+def test_the_clerk_can_switch_to_another_mapping_of_the_bank(clerk_client, bank, clerk):
+    # given: two mappings of the bank; the file matches the first
+    test_new_layout_goes_to_the_editor_and_saving_then_importing_takes_two_posts(clerk_client, bank)
+    first = MappingVersion.objects.get()
+    upload = upload_file(clerk_client, bank, banks.bocom(banks.month_cases(11), "JT2611"), "交行.csv")
+    editor = clerk_client.get(reverse("mappings:edit", args=[BankFileUpload.objects.order_by("-pk").first().pk]))
+    data = editor_post(editor) | {"const_佣金比例": "3%", "name": "交行清单", "action": "save"}
+    clerk_client.post(editor.request["PATH_INFO"], data)
+    second = MappingVersion.objects.exclude(pk=first.pk).get()
+    october = upload_file(clerk_client, bank, banks.ccb(banks.month_cases(10, prefix="JH"), "JH-10"), "建行10月.xlsx")
+    assert upload.status_code == 302
+    # when: the clerk switches the October file to the other mapping
+    page = clerk_client.get(october["Location"], {"version": second.pk})
+    # then: that mapping is shown as chosen, and as not fitting this file
+    html = page.content.decode()
+    assert f'<option value="{second.pk}" selected>' in html
+    assert "文件的表头与映射“交行清单（第 1 版）”不一致" in html and "确认导入" not in html
+    back = clerk_client.get(october["Location"], {"version": first.pk}).content.decode()
+    assert "已自动识别" in back and "确认导入" in back
