@@ -124,6 +124,8 @@ class MappedRowParser:
                 continue
             extras.append((header if header not in _INDEX else f"{header}（银行）", pos))
         self.base = base
+        self.active_slots = [(n, slot) for n, slot in enumerate(self.slots)
+                             if n and (slot.names or slot.relations or slot.phones or slot.pairs)]
         self.extra_positions = [pos for _h, pos in extras]
         standard_positions = {h: i for i, h in enumerate(HEADERS)}
         standard_positions.update({h: width + i for i, (h, _p) in enumerate(extras)})
@@ -181,16 +183,9 @@ class MappedRowParser:
         extra: dict[str, str] = {}
         errors: list[RowError] = []
         n = len(cells)
-
-        def text(positions: list[int]) -> str:
-            return " ".join(t for t in (_text(cells[p]) for p in positions if p < n) if t)
-
-        for slot_no in range(1, CONTACT_SLOTS + 1):
-            slot = self.slots[slot_no]
-            if not (slot.names or slot.relations or slot.phones or slot.pairs):
-                continue
-            name, relation = text(slot.names), text(slot.relations)
-            pair = text(slot.pairs)
+        for slot_no, slot in self.active_slots:
+            name, relation = _joined(cells, slot.names, n), _joined(cells, slot.relations, n)
+            pair = _joined(cells, slot.pairs, n) if slot.pairs else ""
             if pair:
                 pair_name, pair_relation = rules.name_relation(pair)
                 name, relation = name or pair_name, relation or pair_relation
@@ -201,11 +196,12 @@ class MappedRowParser:
                         numbers += [p for p in rules.phones(cells[pos], "联系人电话") if p not in numbers]
                     except RowProblem as problem:
                         errors.append(RowError(number, self.contact_labels[pos], str(problem)))
-            for what, value, column in (("name", name, slot.names or slot.pairs), ("relation", relation,
-                                                                                   slot.relations or slot.pairs)):
-                if len(value) > _LIMITS[what]:
-                    label = self.contact_labels[column[0]]
-                    errors.append(RowError(number, label, f"过长：最多 {_LIMITS[what]} 个字，实际 {len(value)} 个"))
+            if len(name) > _LIMITS["name"] or len(relation) > _LIMITS["relation"]:
+                for what, value, column in (("name", name, slot.names or slot.pairs),
+                                            ("relation", relation, slot.relations or slot.pairs)):
+                    if len(value) > _LIMITS[what]:
+                        errors.append(RowError(number, self.contact_labels[column[0]],
+                                               f"过长：最多 {_LIMITS[what]} 个字，实际 {len(value)} 个"))
             if numbers:
                 contacts.extend(ContactRow(name=name, relation=relation, phone=p) for p in numbers)
             else:
@@ -238,6 +234,13 @@ class MappedRowParser:
             if i == index and pos < len(cells):
                 value = cells[pos]
         return _text(value)
+
+
+def _joined(cells: list[CellValue], positions: list[int], n: int) -> str:
+    if len(positions) == 1:
+        pos = positions[0]
+        return _text(cells[pos]) if pos < n else ""
+    return " ".join(t for t in (_text(cells[p]) for p in positions if p < n) if t)
 
 
 class MappedCaseStream:
