@@ -24,7 +24,15 @@ from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
 from cases.imports.repayments import RepaymentRow
 from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind, RepaymentMonthly
-from cases.selectors.repayments import INVALID, NEW, RECORDED, UNMATCHED, repayment_file_match
+from cases.selectors.repayments import (
+    CONFLICT,
+    INVALID,
+    NEW,
+    RECORDED,
+    UNMATCHED,
+    repayment_file_reconcile,
+    repayment_live_entries,
+)
 from realtime import groups
 from realtime.events_money import CaseBalanceChanged
 from realtime.publish import publish_on_commit
@@ -119,7 +127,9 @@ def _record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_r
     if repaid_on > timezone.localdate():
         raise RepaymentError(f"还款日期 {repaid_on:%Y-%m-%d} 晚于今天")
     locked = _locked(case)
-    if bank_ref and locked.repayments.filter(kind=RepaymentKind.NORMAL, bank_ref=bank_ref).exists():
+    # Under the case's row lock: a 流水号 is recorded once among the case's live entries; after the entry that
+    # carried it was reversed (a wrong amount), the bank's figure may be recorded under it again.
+    if bank_ref and repayment_live_entries().filter(case=locked, bank_ref=bank_ref).exists():
         raise RepaymentError(f"流水号 {bank_ref} 已在本案登记过")
     if amount > locked.balance and not overpayment:
         raise RepaymentError(f"回款金额 {amount:,.2f} 超过余额 {locked.balance:,.2f}；确属超额还款请勾选“超额还款”")
@@ -211,23 +221,30 @@ class FileConfirmResult:
     recorded: int
     total: Decimal
     skipped: int
+    conflicts: int = 0
+    missing: int = 0
 
 
 @transaction.atomic
-def repayment_file_confirm(*, bank: Bank, sha256: str, filename: str, rows: list[RepaymentRow],
-                           by: User) -> FileConfirmResult:
-    """Record every new row of a bank repayment file in one transaction; recorded rows are never recorded twice.
+def repayment_file_confirm(*, bank: Bank, sha256: str, filename: str, rows: list[RepaymentRow], by: User,
+                           conflicts_seen: bool = False) -> FileConfirmResult:
+    """Record the new rows of a bank repayment file in one transaction, after reconciling it with what is recorded.
 
-    The rows come from re-parsing the stored file (never from the browser) and are matched again here, under
-    a lock on the bank, so two confirms of one file queue and the second finds everything recorded.
+    The rows come from re-parsing the stored file (never from the browser) and are reconciled again here, under
+    a lock on the bank, so two confirms of one file queue and the second finds everything recorded. Rows already
+    recorded (by 流水号, else by case + date + amount) are not recorded again; conflicting rows are never recorded,
+    and while the file has any, the clerk must have seen them (`conflicts_seen`). Audited once for the file.
     Emits: CaseBalanceChanged per case; DashboardCounterChanged.
-    Raises: RepaymentError (nothing new to record).
+    Raises: RepaymentError (conflicts not acknowledged, or nothing new to record).
     """
     Bank.objects.select_for_update().filter(pk=bank.pk).first()
-    match = repayment_file_match(bank=bank, rows=rows, sha256=sha256)
-    new = match.of(NEW)
+    match = repayment_file_reconcile(bank=bank, rows=rows)
+    new, conflicts = match.of(NEW), match.of(CONFLICT)
+    if conflicts and not conflicts_seen:
+        raise RepaymentError(f"文件中有 {len(conflicts)} 行与已登记的回款冲突，不会登记；"
+                             "请先查看冲突并勾选“已核对冲突”")
     if not new:
-        raise RepaymentError("文件中没有需要登记的新回款（均已登记、未匹配或有问题）")
+        raise RepaymentError("文件中没有需要登记的新回款（均已登记、冲突、未匹配或有问题）")
     cases = {c.pk: c for c in Case.objects.filter(pk__in={m.case_id for m in new})}
     for item in new:
         assert item.case_id is not None
@@ -237,12 +254,22 @@ def repayment_file_confirm(*, bank: Bank, sha256: str, filename: str, rows: list
         _record(case=cases[item.case_id], amount=row.amount, repaid_on=row.repaid_on, by=by, bank_ref=row.bank_ref,
                 note=note, overpayment=False, source_sha256=sha256)
     total = match.new_total
-    counts = {"recorded": len(new), "already_recorded": len(match.of(RECORDED)),
-              "unmatched": len(match.of(UNMATCHED)), "invalid": len(match.of(INVALID))}
+    counts = {"recorded": len(new), "already_recorded": len(match.of(RECORDED)), "conflicts": len(conflicts),
+              "unmatched": len(match.of(UNMATCHED)), "invalid": len(match.of(INVALID)),
+              "missing_from_file": len(match.missing)}
+    period = (f"{match.date_from:%Y-%m-%d} 至 {match.date_to:%Y-%m-%d}"
+              if match.date_from and match.date_to else "")
     audit_record(actor=by, action=AuditAction.REPAYMENT_FILE, object_type="repayment_file", object_id=sha256[:16],
-                 summary=(f"导入{bank.name}回款文件《{filename}》：共 {len(match.rows)} 行，登记 {len(new)} 笔，"
-                          f"合计 ¥{total:,.2f}；已登记 {counts['already_recorded']} 行，"
-                          f"未匹配 {counts['unmatched']} 行，有问题 {counts['invalid']} 行")[:500],
+                 summary=(f"导入{bank.name}回款文件《{filename}》（{period}）：共 {len(match.rows)} 行，"
+                          f"登记 {len(new)} 笔，合计 ¥{total:,.2f}；已登记 {counts['already_recorded']} 行，"
+                          f"冲突 {len(conflicts)} 行，"
+                          f"未匹配 {counts['unmatched']} 行，有问题 {counts['invalid']} 行；"
+                          f"系统已登记而文件中没有 {len(match.missing)} 笔")[:500],
                  detail={"sha256": sha256, "bank_id": bank.pk, "filename": filename, "rows": len(match.rows),
-                         **counts, "total": str(total), "skipped": len(match.rows) - len(new)})
-    return FileConfirmResult(recorded=len(new), total=total, skipped=len(match.rows) - len(new))
+                         **counts, "total": str(total), "skipped": len(match.rows) - len(new),
+                         "conflict_rows": [{"row": m.row.row_number, "repayment_id": m.repayment_id,
+                                            "message": m.message} for m in conflicts[:200]],
+                         "missing_repayment_ids": [m.repayment_id for m in match.missing[:500]],
+                         "file_total": str(match.file_total), "system_total_before": str(match.system_total)})
+    return FileConfirmResult(recorded=len(new), total=total, skipped=len(match.rows) - len(new),
+                             conflicts=len(conflicts), missing=len(match.missing))

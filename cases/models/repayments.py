@@ -46,11 +46,14 @@ class Repayment(models.Model):
                 condition=(models.Q(kind="normal", amount__gt=0, reverses__isnull=True)
                            | models.Q(kind="reversal", amount__lt=0, reverses__isnull=False)),
                 name="repayment_sign_matches_kind"),
-            models.UniqueConstraint(fields=["case", "bank_ref"],
-                                    condition=models.Q(kind="normal") & ~models.Q(bank_ref=""),
-                                    name="repayment_ref_unique_per_case"),
         ]
-        indexes = [models.Index(fields=["case", "repaid_on"], name="repayment_case_day_idx")]
+        # A 流水号 is recorded once per case among the live entries (not reversed). A reversed entry keeps its
+        # 流水号, and the bank's correct figure is then recorded under it again, so a database constraint (which
+        # cannot see the reversal, a row of its own) cannot hold the rule: cases.actions.repayments checks it
+        # under the case's row lock, which every repayment write takes.
+        indexes = [models.Index(fields=["case", "repaid_on"], name="repayment_case_day_idx"),
+                   models.Index(fields=["case", "bank_ref"], name="repayment_case_ref_idx",
+                                condition=~models.Q(bank_ref=""))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.repaid_on}"

@@ -25,7 +25,14 @@ from cases.imports.repayments import RepaymentParseResult, parse_repayment_workb
 from cases.models import Bank, Case
 from cases.policies import access_case, can_record_repayment, can_upload_repayment_file
 from cases.selectors.banks import bank_list_for_clerk
-from cases.selectors.repayments import INVALID, repayment_file_match, repayment_file_seen, repayment_get, repayment_list
+from cases.selectors.repayments import (
+    CONFLICT,
+    INVALID,
+    repayment_file_reconcile,
+    repayment_file_seen,
+    repayment_get,
+    repayment_list,
+)
 from cases.uploads import XLSX, check_upload, storage
 from cases.views.cases import AppRequest
 
@@ -155,10 +162,10 @@ def repayment_file_view(request: AppRequest) -> HttpResponse:
 
 
 def _preview(bank: Bank, sha256: str, filename: str, parsed: RepaymentParseResult) -> dict[str, object]:
-    match = repayment_file_match(bank=bank, rows=parsed.rows, sha256=sha256)
+    match = repayment_file_reconcile(bank=bank, rows=parsed.rows)
     return {"bank": bank, "sha256": sha256, "filename": filename, "errors": parsed.errors, "match": match,
             "file_errors": [e for e in parsed.errors if e.row_number == 0],
-            "seen": repayment_file_seen(sha256=sha256),
+            "seen": repayment_file_seen(sha256=sha256), "conflicts": match.of(CONFLICT),
             "problem_count": match.counts[INVALID] + sum(1 for e in parsed.errors if e.row_number)}
 
 
@@ -176,11 +183,16 @@ def repayment_file_confirm_view(request: AppRequest) -> HttpResponse:
     parsed = _parse_stored(sha256)
     try:
         result = repayment_file_confirm(bank=bank, sha256=sha256, filename=filename, rows=parsed.rows,
-                                        by=request.user)
+                                        by=request.user, conflicts_seen=request.POST.get("conflicts_seen") == "1")
     except RepaymentError as exc:
         context = {"banks": bank_list_for_clerk(clerk=request.user), "error": str(exc)}
         context.update(_preview(bank, sha256, filename, parsed))
         return render(request, FILE_PAGE, context)
-    messages.success(request, f"已登记 {result.recorded} 笔回款，合计 ¥{result.total:,.2f}"
-                              + (f"；{result.skipped} 行未登记（已登记、未匹配或有问题）" if result.skipped else ""))
+    skipped = f"；{result.skipped} 行未登记（已登记、冲突、未匹配或有问题）" if result.skipped else ""
+    messages.success(request, f"已登记 {result.recorded} 笔回款，合计 ¥{result.total:,.2f}{skipped}")
+    if result.conflicts:
+        messages.warning(request, f"{result.conflicts} 行与已登记的回款冲突，未登记：请在委案页面核实，"
+                                  "系统登记有误时先冲正，再重新上传银行文件")
+    if result.missing:
+        messages.warning(request, f"{result.missing} 笔系统已登记的回款不在这份银行文件中，请与银行核对")
     return redirect("cases:repayment-file")

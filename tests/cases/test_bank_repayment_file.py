@@ -1,4 +1,5 @@
-"""The bank's repayment file: parsing, matching (new / recorded / unmatched / invalid), confirm, idempotence."""
+"""The bank's repayment file: parsing, reconciliation (new / recorded / conflict / unmatched / invalid, entries
+missing from the file, monthly totals), confirm, idempotence."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.models import AuditEntry
-from cases.actions.repayments import repayment_file_confirm, repayment_record
+from cases.actions.repayments import repayment_file_confirm, repayment_record, repayment_reverse
 from cases.enums import CaseStatus
 from cases.exceptions import RepaymentError
 from cases.imports.repayments import parse_repayment_workbook
 from cases.models import Repayment
-from cases.selectors.repayments import INVALID, NEW, RECORDED, UNMATCHED, repayment_file_match
+from cases.selectors.repayments import CONFLICT, INVALID, NEW, RECORDED, UNMATCHED, repayment_file_reconcile
 
 D = Decimal
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +71,7 @@ def test_parse_repayment_workbook_refuses_csv_disguised_as_xlsx():
 
 
 @pytest.mark.django_db
-def test_repayment_file_match_sorts_rows(make_case, bank, clerk):
+def test_repayment_file_reconcile_sorts_rows(make_case, bank, clerk):
     # given
     a = make_case(case_no="A1", entrusted_amount=D("500"))
     b = make_case(case_no="B1", card_no="6222000011112222", entrusted_amount=D("100"))
@@ -84,7 +85,7 @@ def test_repayment_file_match_sorts_rows(make_case, bank, clerk):
         ("A1", "", 1, _day(), "N1"),          # duplicate reference within the file
     ]))).rows
     # when
-    match = repayment_file_match(bank=bank, rows=rows, sha256="0" * 64)
+    match = repayment_file_reconcile(bank=bank, rows=rows)
     # then
     assert [m.status for m in match.rows] == [NEW, RECORDED, UNMATCHED, NEW, INVALID, INVALID]
     assert match.rows[3].case_id == b.pk and match.new_total == D("160.00")
@@ -151,3 +152,130 @@ def test_repayment_file_refuses_bank_outside_clerk_scope(client, other_bank, cle
         "x.xlsx", _xlsx([]), content_type=XLSX)})
     # then
     assert response.status_code == 400 and "请选择银行" in response.content.decode()
+
+
+# --- Reconciliation: cumulative lists, conflicts, entries missing from the bank's file, monthly totals --------
+
+def _upload(client, bank, data, name="回款.xlsx"):
+    return client.post(reverse("cases:repayment-file"),
+                       {"bank": bank.pk, "file": SimpleUploadedFile(name, data, content_type=XLSX)})
+
+
+def _confirm(client, bank, page, **extra):
+    return client.post(reverse("cases:repayment-file-confirm"),
+                       {"bank": bank.pk, "sha256": page.context["sha256"], "filename": "回款.xlsx", **extra})
+
+
+@pytest.mark.django_db
+def test_cumulative_bank_file_resent_with_old_rows_records_only_the_new_one(client, make_case, bank, clerk):
+    # given: the bank's list of the 3rd, confirmed; later its cumulative list (the 3rd again, and the 5th)
+    case = make_case(case_no="A1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    client.force_login(clerk)
+    first = _upload(client, bank, _xlsx([("A1", "", 100, _day(5), "")]))
+    _confirm(client, bank, first)
+    # when
+    second = _upload(client, bank, _xlsx([("A1", "", 100, _day(5), ""), ("A1", "", 50, _day(3), "")]))
+    # then: the preview says one row is recorded already, one is new
+    assert [m.status for m in second.context["match"].rows] == [RECORDED, NEW]
+    _confirm(client, bank, second)
+    case.refresh_from_db()
+    assert case.repaid_amount == D("150.00") and Repayment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_two_equal_payments_on_one_day_are_counted_not_merged(client, make_case, bank, clerk):
+    # given: one 100 recorded on the 5th; the bank's list has two payments of 100 that day
+    case = make_case(case_no="A1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    repayment_record(case=case, amount=D("100"), repaid_on=_day(5), by=clerk)
+    client.force_login(clerk)
+    # when
+    page = _upload(client, bank, _xlsx([("A1", "", 100, _day(5), ""), ("A1", "", 100, _day(5), "")]))
+    _confirm(client, bank, page)
+    # then
+    assert [m.status for m in page.context["match"].rows] == [RECORDED, NEW]
+    case.refresh_from_db()
+    assert case.repaid_amount == D("200.00")
+
+
+@pytest.mark.django_db
+def test_bank_ref_recorded_with_another_amount_is_a_conflict_and_never_recorded(client, make_case, bank, clerk):
+    # given: 99 typed in by hand under 流水号 R-7; the bank's file says R-7 was 10 (and has one new row)
+    case = make_case(case_no="A1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    make_case(case_no="B1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    repayment_record(case=case, amount=D("99"), repaid_on=_day(2), by=clerk, bank_ref="R-7")
+    client.force_login(clerk)
+    data = _xlsx([("A1", "", 10, _day(2), "R-7"), ("B1", "", 20, _day(2), "R-8")])
+    # when
+    page = _upload(client, bank, data)
+    # then: the row is a conflict, named as such with both figures, not 已登记
+    html = page.content.decode()
+    [conflict, new] = page.context["match"].rows
+    assert (conflict.status, new.status) == (CONFLICT, NEW)
+    assert "冲突" in html and "99.00" in conflict.message and "10.00" in conflict.message
+    assert 'name="conflicts_seen"' in html
+    # when: confirmed without saying the conflict was seen
+    refused = _confirm(client, bank, page)
+    # then: nothing is recorded
+    assert "冲突" in refused.content.decode() and Repayment.objects.count() == 1
+    # when: confirmed after ticking 已核对冲突
+    _confirm(client, bank, page, conflicts_seen="1")
+    # then: the new row is recorded, the conflicting one is not
+    case.refresh_from_db()
+    assert case.repaid_amount == D("99.00") and Repayment.objects.filter(case=case).count() == 1
+    assert Repayment.objects.filter(case__case_no="B1", amount=D("20")).exists()
+    entry = AuditEntry.objects.get(object_type="repayment_file")
+    assert entry.detail["conflicts"] == 1 and entry.detail["conflict_rows"][0]["row"] == 2
+
+
+@pytest.mark.django_db
+def test_conflict_resolved_by_reversing_the_wrong_entry_then_records_the_banks_figure(client, make_case, bank,
+                                                                                      clerk):
+    # given: the wrong 99 under R-7 is reversed on the case page
+    case = make_case(case_no="A1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    wrong = repayment_record(case=case, amount=D("99"), repaid_on=_day(2), by=clerk, bank_ref="R-7")
+    repayment_reverse(repayment=wrong, by=clerk, reason="银行文件为 10 元")
+    client.force_login(clerk)
+    # when: the bank's file is uploaded again
+    page = _upload(client, bank, _xlsx([("A1", "", 10, _day(2), "R-7")]))
+    _confirm(client, bank, page)
+    # then
+    assert page.context["match"].rows[0].status == NEW
+    case.refresh_from_db()
+    assert case.repaid_amount == D("10.00")
+
+
+@pytest.mark.django_db
+def test_same_case_day_and_amount_under_another_bank_ref_is_a_conflict(make_case, bank, clerk):
+    # given
+    case = make_case(case_no="A1", entrusted_amount=D("1000"), status=CaseStatus.IN_PROGRESS)
+    repayment_record(case=case, amount=D("30"), repaid_on=_day(2), by=clerk, bank_ref="NOTICE-1")
+    repayment_record(case=case, amount=D("40"), repaid_on=_day(2), by=clerk)
+    rows = parse_repayment_workbook(io.BytesIO(_xlsx([("A1", "", 30, _day(2), "TX-1"),
+                                                      ("A1", "", 40, _day(2), "TX-2")]))).rows
+    # when
+    match = repayment_file_reconcile(bank=bank, rows=rows)
+    # then: 30 is recorded under another 流水号 (a person decides); 40 was typed in without one (the same payment)
+    assert [m.status for m in match.rows] == [CONFLICT, RECORDED]
+    assert "NOTICE-1" in match.rows[0].message
+
+
+@pytest.mark.django_db
+def test_reconciliation_lists_entries_missing_from_the_file_and_monthly_totals(client, make_case, bank, clerk):
+    # given: two months of the bank's list; the system has one entry the bank's list does not have
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    a = make_case(case_no="A1", entrusted_amount=D("5000"), status=CaseStatus.IN_PROGRESS)
+    b = make_case(case_no="B1", entrusted_amount=D("5000"), status=CaseStatus.IN_PROGRESS, debtor_name="孙漏登")
+    repayment_record(case=a, amount=D("100"), repaid_on=last_month, by=clerk)
+    repayment_record(case=b, amount=D("70"), repaid_on=last_month + dt.timedelta(days=1), by=clerk, bank_ref="X9")
+    client.force_login(clerk)
+    # when
+    page = _upload(client, bank, _xlsx([("A1", "", 100, last_month, ""), ("A1", "", 1234.5, this_month, "")]))
+    # then
+    match = page.context["match"]
+    assert [(m.case_no, m.amount, m.bank_ref) for m in match.missing] == [("B1", D("70.00"), "X9")]
+    assert [(p.month, p.file_count, p.file_amount, p.system_count, p.system_amount) for p in match.periods] == [
+        (last_month, 1, D("100.00"), 2, D("170.00")), (this_month, 1, D("1234.50"), 0, D("0.00"))]
+    html = page.content.decode()
+    assert "系统已登记、银行文件中没有" in html and "孙漏登" in html and "1,234.50" in html and "按月合计" in html
