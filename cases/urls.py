@@ -22,6 +22,7 @@ app_name = "cases"
 urlpatterns = [
     path("", cases.case_list_view, name="case-list"),
     path("<int:case_id>/", cases.case_detail_view, name="case-detail"),
+    path("<int:case_id>/figures/", cases.case_figures_view, name="case-figures"),
     path("import/", imports.batch_import_view, name="batch-import"),
     path("import/template.xlsx", imports.batch_template_view, name="batch-template"),
     path("batches/", batches.batch_list_view, name="batch-list"),

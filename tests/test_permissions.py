@@ -194,6 +194,7 @@ MATRIX: tuple[Route, ...] = (
 # empty form comes back with its errors (200), nothing recorded.
 MATRIX += (
     Route("cases:repayment-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:case-figures", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:repayment-create", on_case(FORBIDDEN, clerk=OK), method="post",
           kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:repayment-create", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),

@@ -126,7 +126,7 @@ def visit_form_context(*, case: Case, user: User) -> VisitFormContext:
         work_address=case.work_address or "—", region=case.region or "—",
         entrusted_amount=_money(case.entrusted_amount), principal=_money(case.principal),
         interest=_money(case.interest), fees=_money(case.fees), repaid_amount=_money(case.repaid_amount),
-        balance=_money(case.balance),
+        balance=f"多还 {_money(case.overpaid_amount)}" if case.balance < 0 else _money(case.balance),
         overdue_days="—" if case.overdue_days is None else f"{case.overdue_days} 天",
         entrust_date=f"{case.entrust_date:%Y-%m-%d}",
         return_date=f"{case.return_date:%Y-%m-%d}",

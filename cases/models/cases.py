@@ -110,6 +110,11 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def overpaid_amount(self) -> Decimal:
+        """What was repaid beyond the entrusted amount (多还): the negated balance, else 0."""
+        return -self.balance if self.balance < 0 else Decimal("0.00")
+
+    @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 

@@ -154,6 +154,25 @@ class ContactRow:
     is_debtor: bool
 
 
+def _figures_context(*, user: User, case: Case) -> dict[str, object]:
+    """What the money tiles and status badges of the case page show (the page and its live refresh share it)."""
+    return {
+        "case": case,
+        "days_left": (case.return_date - timezone.localdate()).days,
+        "show_commission": sees_commission(user),
+        "commission_percent": percent(case.commission_rate) if sees_commission(user) else "",
+    }
+
+
+@login_required
+@require_GET
+def case_figures_view(request: AppRequest, case_id: int) -> HttpResponse:
+    """The case page's money tiles, with its status badges out of band: reloaded after a repayment, a reversal or
+    a return, on every page open on the case (the clerk's and the collector's)."""
+    case = access_case(user=request.user, case_id=case_id)
+    return render(request, "cases/_case_figures.html", {**_figures_context(user=request.user, case=case), "oob": True})
+
+
 @login_required
 @require_GET
 def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
@@ -170,18 +189,15 @@ def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
     if previous is not None and not case_is_visible(user=user, case_id=previous.pk):
         previous = None
     context = {
-        "case": case,
+        **_figures_context(user=user, case=case),
         "id_number": case.id_number if full else case.masked_id_number,
         "mobile": case.mobile if full else mask_phone(case.mobile) if case.mobile else "",
         "card_no": case.card_no if full else mask_id_number(case.card_no) if case.card_no else "",
-        "days_left": (case.return_date - timezone.localdate()).days,
         "contacts": contacts,
         "events": case_event_list(case=case),
         "previous_case": previous,
         "continuations": list(case_continuation_list(case=case, user=user)),
         "extra_items": sorted((str(k), v) for k, v in (case.extra or {}).items()),
-        "show_commission": sees_commission(user),
-        "commission_percent": percent(case.commission_rate) if sees_commission(user) else "",
         "nav_active": "cases",
     }
     return render(request, "cases/case_detail.html", context)

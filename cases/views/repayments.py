@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from cases.actions.repayments import repayment_file_confirm, repayment_record, repayment_reverse
 from cases.enums import FileKind
@@ -37,6 +38,8 @@ from cases.uploads import XLSX, check_upload, storage
 from cases.views.cases import AppRequest
 
 PANEL = "money/_repayment_panel.html"
+# The htmx event the case page's money tiles, status badges and return panel reload on (see money.js).
+FIGURES_CHANGED = "case-figures-changed"
 
 
 class RepaymentForm(forms.Form):
@@ -85,8 +88,14 @@ def repayment_create_view(request: AppRequest, case_id: int) -> HttpResponse:
             repayment_record(case=case, by=request.user, **form.cleaned_data)
         except RepaymentError as exc:
             return render(request, PANEL, _context(case, request.user, form, error=str(exc)))
-        return render(request, PANEL, _context(case, request.user))
+        return _changed(render(request, PANEL, _context(case, request.user)))
     return render(request, PANEL, _context(case, request.user, form))
+
+
+def _changed(response: HttpResponse) -> HttpResponse:
+    """The page that made the change refreshes its money tiles and status at once, not only when the case's
+    live event arrives (a page whose websocket is reconnecting still shows the new figures)."""
+    return trigger_client_event(response, FIGURES_CHANGED)
 
 
 @login_required
@@ -102,7 +111,7 @@ def repayment_reverse_view(request: AppRequest, case_id: int, repayment_id: int)
         repayment_reverse(repayment=repayment, by=request.user, reason=request.POST.get("reason", ""))
     except RepaymentError as exc:
         return render(request, PANEL, _context(case, request.user, error=str(exc)))
-    return render(request, PANEL, _context(case, request.user))
+    return _changed(render(request, PANEL, _context(case, request.user)))
 
 
 # --- Bank repayment file: upload → preview → confirm --------------------------------------------------

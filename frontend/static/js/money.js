@@ -1,6 +1,8 @@
-/* 回款 (C5): the case page's repayment panel follows the case live.
- * Subscribes to the case topic once and, on "case.balance_changed" for this case, asks htmx to reload
- * the panel (its hx-trigger is "rt-balance-changed"), so the collector sees the new balance at once.
+/* 回款 (C5): everything on the case page that shows money or status follows the case live.
+ * Subscribes to the case topic once and, on "case.balance_changed" for this case, asks htmx to reload the
+ * repayment panel, the money tiles with the status badges (#case-figures, which swaps the badges out of band)
+ * and the return panel (its buttons depend on the status): each listens for "rt-balance-changed". The clerk's
+ * page and the collector's page get the same event, so both show the same figures at once.
  */
 (function () {
   "use strict";
@@ -10,9 +12,12 @@
   if (!panel) { return; }
   var caseId = panel.getAttribute("data-case-id");
   if (window.Realtime && window.Realtime.subscribe) { window.Realtime.subscribe("case:" + caseId); }
+  var FOLLOWERS = ["repayments", "case-figures", "return-panel"];
   document.addEventListener("rt:case.balance_changed", function (ev) {
-    var current = document.getElementById("repayments");
-    if (!current || !ev.detail || String(ev.detail.case_id) !== current.getAttribute("data-case-id")) { return; }
-    if (window.htmx) { window.htmx.trigger(current, "rt-balance-changed"); }
+    if (!ev.detail || String(ev.detail.case_id) !== caseId || !window.htmx) { return; }
+    FOLLOWERS.forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && el.getAttribute("hx-get")) { window.htmx.trigger(el, "rt-balance-changed"); }
+    });
   });
 })();
