@@ -126,6 +126,9 @@ class AuditAction(models.TextChoices):
     REPAYMENT = "repayment", "登记回款"
     REPAYMENT_REVERSAL = "repayment_reversal", "回款冲正"
     REPAYMENT_FILE = "repayment_file", "导入回款文件"
+    # Returns (C9): a case handed back to the bank, and a mistaken return undone (reason required).
+    CASE_RETURN = "case_return", "确认退案"
+    CASE_RETURN_UNDO = "case_return_undo", "撤销退案"
 
 
 class AuditEntry(models.Model):

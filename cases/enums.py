@@ -59,6 +59,7 @@ class CaseEventType(models.TextChoices):
     REPAYMENT_REVERSED = "repayment_reversed", "回款冲正"
     # Return and retention (C9, C10, P10)
     RETURNED = "returned", "退案"
+    RETURN_UNDONE = "return_undone", "撤销退案"
     RETAINED = "retained", "留案"
     RETENTION_REQUESTED = "retention_requested", "申请留案"
     RETENTION_DECIDED = "retention_decided", "留案审批"

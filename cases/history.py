@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from accounts.models import User
-from cases.enums import CallResult, CallSource, CaseEventType, VisitResult
+from cases.enums import CallResult, CallSource, CaseEventType, CaseStatus, VisitResult
 from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
 from cases.models.cases import mask_phone
 from cases.models.chat import DocumentRequest, DocumentRequestStatus
@@ -238,6 +238,16 @@ def case_returned(*, case: Case, actor: User | None, previous_status: str) -> Ca
         case=case, type=CaseEventType.RETURNED, actor=actor,
         summary=f"确认退案（退案日期 {case.return_date:%Y-%m-%d}），案件转为已退案，业务员不能再记录工作",
         data={"from": previous_status, "to": "returned"},
+    )
+
+
+def case_return_undone(*, case: Case, actor: User, reason: str, restored_status: str, collector: str) -> CaseEvent:
+    label = dict(CaseStatus.choices).get(restored_status, restored_status)
+    who = f"，业务员 {collector} 继续处理" if collector else ""
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.RETURN_UNDONE, actor=actor,
+        summary=f"撤销退案，恢复为“{label}”{who}；原因：{reason}"[:500],
+        data={"from": "returned", "to": restored_status, "reason": reason},
     )
 
 

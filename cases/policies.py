@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
-from cases.enums import CallSource
+from cases.enums import CallSource, CaseStatus
 from cases.models import Bank, CallRecord, Case, ClerkBankScope
 from cases.models.chat import DocumentRequest
 from cases.selectors.cases import case_visible_to
@@ -204,6 +208,33 @@ def can_upload_repayment_file(*, user: User) -> bool:
 def can_confirm_return(*, user: User, case: Case) -> bool:
     """C9: clerks of the case's bank confirm returns and retentions, and decide retention requests."""
     return can_record_repayment(user=user, case=case)
+
+
+def return_undo_deadline(*, case: Case) -> dt.datetime | None:
+    """Until when a returned case may be reopened (settings.RETURN_UNDO_DAYS after the return); None if not returned."""
+    if case.status != CaseStatus.RETURNED:
+        return None
+    return case.status_changed_at + dt.timedelta(days=settings.RETURN_UNDO_DAYS)
+
+
+def return_undo_refusal(*, user: User, case: Case) -> str:
+    """C9: why `user` may not reopen `case` after its return ("" when they may). The clerk who owns the case, or
+    a manager, undoes a mistaken return within settings.RETURN_UNDO_DAYS days."""
+    if not _active(user):
+        return "请先登录"
+    deadline = return_undo_deadline(case=case)
+    if deadline is None:
+        return "本案未退案，无需撤销"
+    if not (user.is_manager or (user.is_clerk and case.owner_clerk_id == user.pk)):
+        return "只有负责该委案的内勤或管理人员可以撤销退案"
+    if timezone.now() > deadline:
+        return (f"退案已超过 {settings.RETURN_UNDO_DAYS} 天（可撤销至 {timezone.localtime(deadline):%Y-%m-%d %H:%M}），"
+                "不能撤销；如银行重新委托，请按新批次导入")
+    return ""
+
+
+def can_undo_return(*, user: User, case: Case) -> bool:
+    return not return_undo_refusal(user=user, case=case)
 
 
 def can_request_retention(*, user: User, case: Case) -> bool:

@@ -89,7 +89,9 @@ urlpatterns = [
     # Return and retention (C9, C10, P10)
     path("returns/", return_views.return_list_view, name="return-list"),
     path("returns/bulk/", return_views.cases_return_bulk_view, name="case-return-bulk"),
+    path("returns/retain-bulk/", return_views.cases_retain_bulk_view, name="case-retain-bulk"),
     path("<int:case_id>/return/", return_views.case_return_view, name="case-return"),
+    path("<int:case_id>/return/undo/", return_views.case_return_undo_view, name="case-return-undo"),
     path("<int:case_id>/retain/", return_views.case_retain_view, name="case-retain"),
     path("<int:case_id>/retention/", return_views.return_panel_view, name="return-panel"),
     path("<int:case_id>/retention/request/", return_views.retention_request_create_view, name="retention-request"),

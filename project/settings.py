@@ -229,6 +229,10 @@ CASE_LIST_PAGE_SIZE = env_int("CASE_LIST_PAGE_SIZE", 50)
 # Counting the rows that match a filter is exact up to this many; beyond it the list says "N+".
 CASE_LIST_COUNT_CAP = env_int("CASE_LIST_COUNT_CAP", 10_000)
 
+# A case returned to the bank by mistake can be reopened by its owner clerk or a manager within this many days
+# of the return (C9); after that the bank has it back and a new entrustment is a new batch.
+RETURN_UNDO_DAYS = env_int("RETURN_UNDO_DAYS", 7)
+
 DEMO_SEED = env_bool("DEMO_SEED", EMBEDDED)
 
 # Reminders scheduler (manage.py run_scheduler): seconds between due checks. In the embedded default it

@@ -210,8 +210,16 @@ MATRIX += (
     Route("cases:return-list", only(OK, "clerk", "other_clerk", "manager")),
     Route("cases:case-return-bulk", only(REDIRECT, "clerk", "other_clerk"), method="post"),
     Route("cases:case-return-bulk", everyone(NOT_ALLOWED)),
-    Route("cases:case-return", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
+    Route("cases:case-retain-bulk", only(REDIRECT, "clerk", "other_clerk"), method="post"),
+    Route("cases:case-retain-bulk", everyone(NOT_ALLOWED)),
+    # 退案 first shows what it will do (200), whether opened (GET) or posted without confirm=1.
+    Route("cases:case-return", on_case(FORBIDDEN, clerk=OK), kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:case-return", on_case(FORBIDDEN, clerk=OK), method="post",
           kwargs=lambda w: {"case_id": w.case_id}),
+    # The world's case is not returned: the owner clerk and managers are sent back with the reason.
+    Route("cases:case-return-undo", on_case(FORBIDDEN, clerk=REDIRECT, manager=REDIRECT), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("cases:case-return-undo", everyone(NOT_ALLOWED), kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:case-retain", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
           kwargs=lambda w: {"case_id": w.case_id}),
     Route("cases:return-panel", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from cases import history
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
+from cases import history, rollups
 from cases.actions.notifications import user_events_deliver
-from cases.enums import OPEN_STATUSES, CaseStatus
+from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
 from cases.exceptions import ReturnError
-from cases.models import Assignment, Case, RetentionRequest, RetentionStatus
+from cases.models import Assignment, AssignmentKind, Case, CaseEvent, RetentionRequest, RetentionStatus
+from cases.policies import return_undo_refusal
 from realtime.events_money import RetentionChanged
 
 
@@ -37,7 +39,8 @@ def _locked(case: Case) -> Case:
 
 @transaction.atomic
 def case_return(*, case: Case, by: User) -> Case:
-    """Confirm the return of an open case to the bank: 已退案, read-only for collectors, off their lists.
+    """Confirm the return of an open case to the bank: 已退案, read-only for collectors, off their lists. Audited;
+    its owner clerk or a manager may undo it within settings.RETURN_UNDO_DAYS days (case_return_undo).
 
     Emits: nothing (the case page and lists render from the status).
     Raises: ReturnError (case not open).
@@ -50,10 +53,15 @@ def case_return(*, case: Case, by: User) -> Case:
     locked.status_changed_at = timezone.now()
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
     Assignment.objects.filter(case=locked, ended_at=None).update(ended_at=locked.status_changed_at)
-    RetentionRequest.objects.filter(case=locked, status=RetentionStatus.PENDING).update(
+    declined = RetentionRequest.objects.filter(case=locked, status=RetentionStatus.PENDING).update(
         status=RetentionStatus.DECLINED, decided_by=by, decided_at=locked.status_changed_at,
         decision_note="案件已退案")
     history.case_returned(case=locked, actor=by, previous_status=previous)
+    rollups.mark(worked_case_ids=[locked.pk])
+    audit_record(actor=by, action=AuditAction.CASE_RETURN, object_type="Case", object_id=locked.pk,
+                 summary=f"确认退案：委案 {locked.case_no} {locked.debtor_name}，余额 ¥{locked.balance:,.2f}",
+                 detail={"case_id": locked.pk, "from": previous, "balance": str(locked.balance),
+                         "collector_id": locked.collector_id, "retention_requests_declined": declined})
     case.status, case.status_changed_at = locked.status, locked.status_changed_at
     return locked
 
@@ -68,6 +76,69 @@ def cases_return_bulk(*, cases: Iterable[Case], by: User) -> tuple[int, list[str
     for case in cases:
         try:
             case_return(case=case, by=by)
+            done += 1
+        except ReturnError as exc:
+            problems.append(str(exc))
+    return done, problems
+
+
+@transaction.atomic
+def case_return_undo(*, case: Case, by: User, reason: str) -> Case:
+    """Reopen a case returned by mistake: back to the status it had, with its collector again (a new assignment
+    period), within settings.RETURN_UNDO_DAYS days, by its owner clerk or a manager. Audited, on the timeline.
+
+    Emits: nothing (the case page and lists render from the status).
+    Raises: ReturnError (no reason, not returned, too late, or not the owner clerk or a manager).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ReturnError("请填写撤销退案的原因")
+    locked = Case.objects.select_for_update(of=("self",)).select_related("collector").get(pk=case.pk)
+    refusal = return_undo_refusal(user=by, case=locked)
+    if refusal:
+        raise ReturnError(refusal)
+    returned = (CaseEvent.objects.filter(case=locked, type=CaseEventType.RETURNED)
+                .order_by("-created_at", "-id").values_list("data", flat=True).first()) or {}
+    restored = str(returned.get("from", ""))
+    fields = ["status", "status_changed_at", "updated_at"]
+    if locked.collector is not None and not locked.collector.is_active:
+        # The collector left while the case was with the bank: it comes back unassigned, for the clerk to give on.
+        locked.collector = None
+        fields.append("collector")
+    if restored not in OPEN_STATUSES:
+        restored = CaseStatus.IN_PROGRESS if locked.collector_id else CaseStatus.UNASSIGNED
+    if locked.collector_id is None:
+        restored = CaseStatus.UNASSIGNED
+    now = timezone.now()
+    locked.status, locked.status_changed_at = restored, now
+    locked.save(update_fields=fields)
+    rollups.mark(worked_case_ids=[locked.pk])
+    if locked.collector_id is not None:
+        # The return ended the collector's period; the case is theirs again from now (a new period, so the
+        # assignment history shows the gap while it was with the bank).
+        Assignment.objects.create(case=locked, collector_id=locked.collector_id, assigned_by=by, started_at=now,
+                                  kind=AssignmentKind.ASSIGN, reason=f"撤销退案：{reason}"[:500])
+    collector = locked.collector.display_name if locked.collector else ""
+    history.case_return_undone(case=locked, actor=by, reason=reason, restored_status=restored, collector=collector)
+    audit_record(actor=by, action=AuditAction.CASE_RETURN_UNDO, object_type="Case", object_id=locked.pk,
+                 summary=(f"撤销退案：委案 {locked.case_no} {locked.debtor_name} "
+                          f"恢复为“{locked.get_status_display()}”，原因：{reason}"),
+                 detail={"case_id": locked.pk, "to": restored, "reason": reason, "collector_id": locked.collector_id})
+    case.status, case.status_changed_at = locked.status, locked.status_changed_at
+    return locked
+
+
+@transaction.atomic
+def cases_retain_bulk(*, cases: Iterable[Case], by: User, reason: str = "") -> tuple[int, list[str]]:
+    """Retain several cases one month each (from each one's current return date); those that cannot be retained
+    are skipped with their reason.
+
+    Emits: nothing. Raises: nothing (reasons come back as the list of messages).
+    """
+    done, problems = 0, []
+    for case in cases:
+        try:
+            case_retain(case=case, by=by, reason=reason)
             done += 1
         except ReturnError as exc:
             problems.append(str(exc))

@@ -75,6 +75,6 @@ def test_repayment_settling_a_case_updates_every_figure_on_the_clerks_and_collec
         assert _figures(page) == ("5,000.00", "0.00", "已结清", "已结清")
         expect(page.locator(".money-block .cleared")).to_contain_text("已还清")
         # the return panel follows the status too: a settled case has no 退案/留案 buttons any more
-        expect(page.locator("#return-panel")).not_to_contain_text("确认退案")
+        expect(page.locator("#return-panel")).not_to_contain_text("留案一个月")
     if SHOTS:
         field.screenshot(path=os.path.join(SHOTS, "case_figures_collector_settled.png"), full_page=True)
