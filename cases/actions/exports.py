@@ -20,13 +20,12 @@ from openpyxl import Workbook
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
-from accounts.selectors import sees_full_id_numbers
 from cases import uploads
 from cases.documents.bundle import Member, _Sink, file_chunks, stream_zip
 from cases.documents.workbook import safe_cell
 from cases.enums import CaseStatus, FileKind, ProductType
+from cases.masking import masker_for
 from cases.models import Case, StoredFile
-from cases.models.cases import mask_phone
 from cases.selectors.cases import CaseFilters, case_list
 from cases.selectors.exports import (
     CaseIds,
@@ -100,12 +99,15 @@ def cases_export_stream(*, user: User, filters: CaseFilters, counter: list[int] 
 def _case_lines(*, user: User, filters: CaseFilters, counter: list[int] | None = None) -> Iterator[list[object]]:
     """The rows of the cases sheet (CASE_COLUMNS), read through a server-side cursor in the list's order."""
     labels = {"status": dict(CaseStatus.choices), "product_type": dict(ProductType.choices)}
+    mask = masker_for(user)
+    masked = {"id_number": mask.id_number, "card_no": mask.card_no, "mobile": mask.phone}
     names = [name for name, _ in CASE_COLUMNS]
     rows = case_list(user=user, filters=filters).values_list(*names)
     for values in rows.iterator(chunk_size=2000):
         if counter is not None:
             counter[0] += 1
-        yield [labels[n].get(v, v) if n in labels else v for n, v in zip(names, values, strict=True)]
+        yield [labels[n].get(v, v) if n in labels else masked[n](v or "") if n in masked else v
+               for n, v in zip(names, values, strict=True)]
 
 
 # --- A minimal streaming .xlsx writer -------------------------------------------------------------------
@@ -233,7 +235,7 @@ def _case_head(case: Case) -> list[object]:
 
 def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
                      counts: dict[str, int]) -> list[_Sheet]:
-    show = (lambda n: n) if sees_full_id_numbers(user) else mask_phone
+    show = masker_for(user).phone
     head = ["案件编号", "银行", "客户姓名"]
 
     def counted(name: str, rows: Iterable[list[object]]) -> Iterator[list[object]]:

@@ -1,8 +1,8 @@
 """The visit form's (外访记录表, P5) data, gathered by one function that does every query up front.
 
 Renderers (`docx.py`, `pdf.py`) receive this dataclass and never touch the ORM. The commission rate is
-deliberately absent (P7: the form goes to collectors). Numbers are masked unless the person exporting
-sees them whole on the case page.
+deliberately absent (P7: the form goes to collectors). ID, card and phone numbers follow cases.masking, the
+rule of the case page, for the person exporting.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import sees_full_id_numbers
 from cases.enums import VisitResult
+from cases.masking import masker_for
 from cases.models import CallRecord, Case, VisitRecord
-from cases.models.cases import mask_phone
 
 RECENT_CALLS = 15
 RECENT_VISITS = 5
@@ -93,10 +92,8 @@ class VisitFormContext:
 
 
 def visit_form_context(*, case: Case, user: User) -> VisitFormContext:
-    full = sees_full_id_numbers(user)
-
-    def show(number: str) -> str:
-        return number if full or not number else mask_phone(number)
+    mask = masker_for(user)
+    show = mask.phone
 
     contacts = [ContactLine(relation=c.relation or "—", name=c.name or "—", phone=show(c.phone))
                 for c in case.contacts.order_by("id")]
@@ -121,8 +118,8 @@ def visit_form_context(*, case: Case, user: User) -> VisitFormContext:
     return VisitFormContext(
         case_no=case.case_no, bank=case.bank.name, batch_no=case.batch.batch_no,
         product_type=case.get_product_type_display(), debtor_name=case.debtor_name,
-        id_number=case.id_number if full else case.masked_id_number, mobile=show(case.mobile) or "—",
-        card_no=case.card_no or "—", home_address=case.home_address or "—", employer=case.employer or "—",
+        id_number=mask.id_number(case.id_number), mobile=show(case.mobile) or "—",
+        card_no=mask.card_no(case.card_no) or "—", home_address=case.home_address or "—", employer=case.employer or "—",
         work_address=case.work_address or "—", region=case.region or "—",
         entrusted_amount=_money(case.entrusted_amount), principal=_money(case.principal),
         interest=_money(case.interest), fees=_money(case.fees), repaid_amount=_money(case.repaid_amount),

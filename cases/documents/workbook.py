@@ -66,7 +66,9 @@ def write_work_records(bundle: CaseBundle, out: IO[bytes]) -> None:
     case = bundle.case
     wb = Workbook(write_only=True)
     _sheet(wb, "案件信息", ["项目", "内容"], [14, 60], [
-        ["案件编号", case.case_no], ["客户姓名", case.debtor_name], ["银行", case.bank.name],
+        ["案件编号", case.case_no], ["客户姓名", case.debtor_name],
+        ["证件号码", bundle.mask.id_number(case.id_number)], ["卡号", bundle.mask.card_no(case.card_no)],
+        ["手机号码", bundle.mask.phone(case.mobile)], ["银行", case.bank.name],
         ["批次", case.batch.batch_no], ["委案金额", case.entrusted_amount], ["已还金额", case.repaid_amount],
         ["余额", case.balance], ["委案日期", case.entrust_date], ["退案日期", case.return_date],
         ["状态", case.get_status_display()],

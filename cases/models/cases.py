@@ -151,6 +151,11 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_card_no(value: str) -> str:
+    """622202******1234: the issuer's six digits and the last four, as banks print a card number."""
+    return mask_id_number(value)
+
+
 def mask_phone(value: str) -> str:
     """138****5678 for mobiles; landlines keep their area code and last four."""
     digits = value.strip()

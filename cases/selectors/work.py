@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import sees_all_cases
 from cases.enums import CallDirection, FileKind
+from cases.masking import Masker
 from cases.models import (
     Bank,
     BankTemplate,
@@ -25,7 +26,6 @@ from cases.models import (
     StoredFile,
     VisitRecord,
 )
-from cases.models.cases import mask_phone
 from cases.selectors.cases import case_imported_event
 
 
@@ -203,7 +203,7 @@ class CaseBundle:
     calls: list[CallRow]
     visits: list[VisitRow]
     events: list[EventRow]
-    full_numbers: bool
+    mask: Masker  # the downloader's masking rule (cases.masking), for the numbers in the workbook and names
 
 
 _FOLDER = {FileKind.RECORDING: "录音", FileKind.PHOTO: "外访照片", FileKind.VISIT_FORM_PDF: "外访记录表",
@@ -231,13 +231,13 @@ def _unique(name: str, taken: set[str]) -> str:
     return unique
 
 
-def case_bundle(*, case: Case, full_numbers: bool) -> CaseBundle:
+def case_bundle(*, case: Case, mask: Masker) -> CaseBundle:
     """Everything the full download of `case` holds, queried up front (the zip then only streams bytes).
 
     Names: 录音/2026-11-29_1030_呼出_138****5678.wav, 外访照片/2026-11-28_沈阳市…_1.jpg, 外访记录表/…pdf,
-    附件/<original name>. Numbers are masked unless the downloader sees them whole on the case page.
+    附件/<original name>. Numbers follow the downloader's masking rule, as on the case page.
     """
-    show = (lambda n: n) if full_numbers else mask_phone
+    show = mask.phone
     taken: set[str] = set()
     files: list[BundleFile] = []
     recording_names: dict[int, str] = {}
@@ -289,4 +289,4 @@ def case_bundle(*, case: Case, full_numbers: bool) -> CaseBundle:
     events = [EventRow(created_at=timezone.localtime(e.created_at), type=e.get_type_display(), summary=e.summary,
                        actor=e.actor.display_name if e.actor else "系统")
               for e in [case_imported_event(case=case), *stored]]
-    return CaseBundle(case=case, files=files, calls=calls, visits=visits, events=events, full_numbers=full_numbers)
+    return CaseBundle(case=case, files=files, calls=calls, visits=visits, events=events, mask=mask)

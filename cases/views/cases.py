@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import User
-from accounts.selectors import sees_all_cases, sees_commission, sees_full_id_numbers
+from accounts.selectors import sees_all_cases, sees_commission
 from cases.enums import STATUS_GROUP_LABELS
 from cases.forms import CaseFilterForm
+from cases.masking import masker_for
 from cases.models import Case
-from cases.models.cases import mask_id_number, mask_phone
 from cases.policies import access_case, can_export_all
 from cases.selectors.cases import (
     SORT_FIELDS,
@@ -113,8 +113,10 @@ def case_list_view(request: AppRequest) -> HttpResponse:
     sort = resolve_sort(user=user, sort=filters.sort)
     page = case_page(qs=case_list(user=user, filters=filters), number=form.page_number,
                      page_size=settings.CASE_LIST_PAGE_SIZE)
-    if sees_commission(user):
-        for row in page.rows:
+    mask = masker_for(user)
+    for row in page.rows:
+        row.shown_id_number = mask.id_number(row.id_number)  # type: ignore[attr-defined]
+        if sees_commission(user):
             row.commission_percent = percent(row.commission_rate)  # type: ignore[attr-defined]
     summary = case_list_summary(user=user, filters=filters)
     group_tabs = None
@@ -132,7 +134,6 @@ def case_list_view(request: AppRequest) -> HttpResponse:
         "current_group": filters.status_group,
         "columns": _columns_for(user=user, sort=sort),
         "show_commission": sees_commission(user),
-        "full_ids": sees_full_id_numbers(user),
         # M4: the list's export button downloads exactly what the list shows (same filters, same order).
         "can_export": can_export_all(user=user),
         "has_filters": form.has_filters or bool(filters.status_group),
@@ -179,9 +180,9 @@ def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
     user = request.user
     case: Case = access_case(user=user, case_id=case_id)
     # Collectors dial through the system (P6) and see phone, ID and card numbers masked; desk roles see them whole.
-    full = sees_full_id_numbers(user)
+    mask = masker_for(user)
     contacts = [
-        ContactRow(name=c.name, relation=c.relation, phone=c.phone if full else mask_phone(c.phone),
+        ContactRow(name=c.name, relation=c.relation, phone=mask.phone(c.phone),
                    source=c.get_source_display(), is_debtor=c.is_debtor)
         for c in case_contact_list(case=case)
     ]
@@ -190,9 +191,9 @@ def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
         previous = None
     context = {
         **_figures_context(user=user, case=case),
-        "id_number": case.id_number if full else case.masked_id_number,
-        "mobile": case.mobile if full else mask_phone(case.mobile) if case.mobile else "",
-        "card_no": case.card_no if full else mask_id_number(case.card_no) if case.card_no else "",
+        "id_number": mask.id_number(case.id_number),
+        "mobile": mask.phone(case.mobile),
+        "card_no": mask.card_no(case.card_no),
         "contacts": contacts,
         "events": case_event_list(case=case),
         "previous_case": previous,

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import sees_full_id_numbers
 from cases import uploads
 from cases.actions.files import case_bundle_download, case_file_download
 from cases.documents.bundle import Member, file_chunks, stream_zip
 from cases.documents.workbook import write_work_records
+from cases.masking import masker_for
 from cases.policies import access_case
 from cases.selectors.work import case_bundle, stored_file_get
 from cases.views.cases import AppRequest
@@ -84,7 +84,7 @@ def case_file_view(request: AppRequest, case_id: int, file_id: int) -> HttpRespo
 def case_bundle_view(request: AppRequest, case_id: int) -> StreamingHttpResponse:
     """下载全部资料: the zip is produced while it is sent; memory stays flat whatever the recordings weigh."""
     case = access_case(user=request.user, case_id=case_id)
-    bundle = case_bundle(case=case, full_numbers=sees_full_id_numbers(request.user))
+    bundle = case_bundle(case=case, mask=masker_for(request.user))
     case_bundle_download(case=case, by=request.user, file_count=len(bundle.files), request=request)
 
     now = timezone.localtime()

@@ -17,15 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.models import User
-from accounts.selectors import sees_full_id_numbers
 from cases.actions.calls import call_outcome_record, call_record_create
 from cases.actions.complaints import complaint_record
 from cases.actions.files import file_delete, file_upload, work_record_delete
 from cases.actions.visits import visit_record_create
 from cases.exceptions import DomainError
 from cases.forms_work import CallOutcomeForm, CallRecordForm, CaseFileForm, ComplaintForm, VisitRecordForm
+from cases.masking import masker_for
 from cases.models import Case
-from cases.models.cases import mask_phone
 from cases.policies import (
     access_case,
     call_outcome_open,
@@ -56,7 +55,7 @@ PANEL = "cases/_work_panel.html"
 def _forms(case: Case, user: User, data: object = None, files: object = None,
            bound: str = "") -> dict[str, object]:
     """Fresh forms for the panel; the one named `bound` is built from the request instead."""
-    full = sees_full_id_numbers(user)
+    full = masker_for(user).full
 
     def make(name: str, cls: type, **kwargs: object) -> object:
         if name == bound:
@@ -75,12 +74,12 @@ def _panel(request: AppRequest, case: Case, *, forms: dict[str, object] | None =
            saved: str = "", error: str = "", timeline: bool = False,
            outcome_form: CallOutcomeForm | None = None) -> HttpResponse:
     user = request.user
-    full = sees_full_id_numbers(user)
+    mask = masker_for(user)
     show_complaints = bool(user.is_clerk or user.is_manager or user.is_sysadmin)
     calls = list(call_list(case=case))
     may_record = can_record_work(user=user, case=case)
     for call in calls:
-        call.shown_number = call.number if full else mask_phone(call.number)  # type: ignore[attr-defined]
+        call.shown_number = mask.phone(call.number)  # type: ignore[attr-defined]
         # P4: the collector enters the outcome of their own system-dialled call on the record the dialer wrote.
         if may_record and call_outcome_open(call=call, user=user):
             bound = outcome_form is not None and outcome_form.prefix == f"outcome-{call.pk}"
