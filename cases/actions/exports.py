@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases import uploads
-from cases.documents.bundle import Member, _Sink, file_chunks, stream_zip
+from cases.documents.bundle import MANIFEST, Member, _Sink, file_chunks, stream_zip
 from cases.documents.workbook import safe_cell
 from cases.enums import CaseStatus, FileKind, ProductType
 from cases.masking import masker_for
@@ -317,6 +317,7 @@ def business_data_export_stream(*, user: User, filters: CaseFilters,
                  detail={"filters": _filters_detail(filters)})
     now = timezone.localtime()
     missing: list[str] = []
+    mismatched: list[str] = []  # filled by stream_zip while the files are written, before the note is
 
     def members() -> Iterator[Member]:
         for sheet in _business_sheets(user=user, filters=filters, case_ids=case_ids, counts=counts):
@@ -331,13 +332,16 @@ def business_data_export_stream(*, user: User, filters: CaseFilters,
                 continue
             counts["files"] += 1
             yield Member(arcname, stored.size, timezone.localtime(stored.created_at),
-                         file_chunks(lambda n=stored.file.name: opener(n)))
+                         file_chunks(lambda n=stored.file.name: opener(n)), sha256=stored.sha256)
         lines = [f"导出时间：{now:%Y-%m-%d %H:%M}", f"导出人：{user.display_name}",
                  *(f"{name}：{n} 行" for name, n in counts.items() if name.endswith(".xlsx")),
-                 f"文件：{counts['files']} 个"]
+                 f"文件：{counts['files']} 个",
+                 f"校验：{MANIFEST} 列出每个文件的 SHA-256（文件为存入时记录的值），可用 sha256sum -c {MANIFEST} 核对"]
         if missing:
             lines += [f"存储中缺失、未能导出的文件 {len(missing)} 个：", *missing]
+        if mismatched:
+            lines += [f"内容与存入时记录的 SHA-256 不符的文件 {len(mismatched)} 个：", *mismatched]
         note = ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
         yield Member("导出说明.txt", len(note), now, lambda: [note])
 
-    yield from stream_zip(members())
+    yield from stream_zip(members(), mismatches=mismatched)

@@ -52,6 +52,13 @@ def case_file_list(*, case: Case) -> QuerySet[StoredFile]:
             .select_related("uploaded_by").order_by("-created_at", "-id"))
 
 
+def case_file_hash_list(*, case: Case) -> QuerySet[StoredFile]:
+    """Every live file of the case (recordings, visit photos and forms, attachments) with the SHA-256 taken when it
+    was stored, oldest first: what a downloaded file is checked against to prove it unchanged."""
+    return (StoredFile.objects.filter(case=case, deleted_at=None).exclude(file="")
+            .select_related("uploaded_by").order_by("created_at", "id"))
+
+
 def complaint_list_for_case(*, case: Case) -> QuerySet[Complaint]:
     return case.complaints.select_related("collector", "recorded_by").order_by("-created_at", "-id")
 
@@ -156,6 +163,7 @@ class BundleFile:
     storage_name: str
     size: int
     modified: dt.datetime  # local time, for the zip entry
+    sha256: str = ""  # recorded when the file was stored: goes into the zip's manifest
 
 
 @dataclass(frozen=True)
@@ -253,7 +261,8 @@ def case_bundle(*, case: Case, mask: Masker) -> CaseBundle:
             number = _safe(show(call.number).replace("*", "x"))
             rec_name = _unique(f"录音/{local:%Y-%m-%d_%H%M}_{direction}_{number}.{ext}", taken)
             recording_names[rec.pk] = rec_name
-            files.append(BundleFile(rec_name, rec.file.name, rec.size, timezone.localtime(rec.created_at)))
+            files.append(BundleFile(rec_name, rec.file.name, rec.size, timezone.localtime(rec.created_at),
+                                    rec.sha256))
         calls.append(CallRow(
             started_at=local, direction=call.get_direction_display(), number=show(call.number),
             relation=call.contact.relation if call.contact else "", result=call.get_result_display(),
@@ -271,7 +280,7 @@ def case_bundle(*, case: Case, mask: Masker) -> CaseBundle:
             name = _unique(f"{folder}/{visit.visited_on:%Y-%m-%d}_外访_{_safe(visit.address)[:30]}_{label}.{ext}",
                            taken)
             names.append(name)
-            files.append(BundleFile(name, f.file.name, f.size, timezone.localtime(f.created_at)))
+            files.append(BundleFile(name, f.file.name, f.size, timezone.localtime(f.created_at), f.sha256))
         visits.append(VisitRow(
             visited_on=visit.visited_on, collector=visit.collector.display_name,
             entered_by=visit.entered_by.display_name, address=visit.address, met_person=visit.met_person,
@@ -284,7 +293,7 @@ def case_bundle(*, case: Case, mask: Masker) -> CaseBundle:
         ext = f.file.name.rpartition(".")[2]
         stem = _safe(f.original_name.rpartition(".")[0] or f.original_name)
         name = _unique(f"{_FOLDER.get(f.kind, '附件')}/{local:%Y-%m-%d}_{stem}.{ext}", taken)
-        files.append(BundleFile(name, f.file.name, f.size, local))
+        files.append(BundleFile(name, f.file.name, f.size, local, f.sha256))
     stored = CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
     events = [EventRow(created_at=timezone.localtime(e.created_at), type=e.get_type_display(), summary=e.summary,
                        actor=e.actor.display_name if e.actor else "系统")

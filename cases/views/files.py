@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -92,8 +93,18 @@ def case_bundle_view(request: AppRequest, case_id: int) -> StreamingHttpResponse
     buf = io.BytesIO()
     write_work_records(bundle, buf)
     xlsx = buf.getvalue()
-    members = [Member("工作记录.xlsx", len(xlsx), now, lambda: [xlsx])]
-    members += [Member(f.arcname, f.size, f.modified, file_chunks(lambda n=f.storage_name: uploads.open_stored(n)))
-                for f in bundle.files]
+    mismatches: list[str] = []
+
+    def members() -> Iterator[Member]:
+        yield Member("工作记录.xlsx", len(xlsx), now, lambda: [xlsx])
+        for f in bundle.files:
+            yield Member(f.arcname, f.size, f.modified, file_chunks(lambda n=f.storage_name: uploads.open_stored(n)),
+                         sha256=f.sha256)
+        if mismatches:  # filled while the files above were written
+            note = ("以下文件的内容与存入时记录的 SHA-256 不符（SHA256SUMS.txt 中为存入时的值）：\r\n"
+                    + "\r\n".join(mismatches) + "\r\n").encode("utf-8-sig")
+            yield Member("校验不符.txt", len(note), now, lambda: [note])
+
     filename = f"{case.case_no}_{case.debtor_name}_全部资料_{now:%Y%m%d}.zip"
-    return attachment_response(request, stream_zip(members), content_type="application/zip", filename=filename)
+    return attachment_response(request, stream_zip(members(), mismatches=mismatches), content_type="application/zip",
+                               filename=filename)

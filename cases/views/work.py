@@ -39,6 +39,7 @@ from cases.selectors.cases import case_event_list
 from cases.selectors.work import (
     call_get,
     call_list,
+    case_file_hash_list,
     case_file_list,
     complaint_collector_choices,
     complaint_list_for_case,
@@ -89,6 +90,7 @@ def _panel(request: AppRequest, case: Case, *, forms: dict[str, object] | None =
         "calls": calls,
         "visits": list(visit_list(case=case)),
         "files": list(case_file_list(case=case)),
+        "hashed_files": list(case_file_hash_list(case=case)),
         "complaints": list(complaint_list_for_case(case=case)) if show_complaints else [],
         "addresses": [a for a in (case.home_address, case.work_address) if a],
         "can_record": may_record,
