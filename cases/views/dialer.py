@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from accounts.selectors import sees_full_id_numbers
+from cases import uploads
 from cases.actions.dialer import (
     DialRefusedError,
     call_hangup_request,
@@ -40,6 +41,7 @@ from cases.selectors.dialer import (
     unmatched_recordings,
 )
 from cases.views.cases import AppRequest
+from cases.views.streaming import streamed_response
 
 LINES_KEY = "dialer:lines"
 
@@ -156,17 +158,17 @@ def recording_unmatched_view(request: AppRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResponse:
+def recording_unmatched_file_view(request: AppRequest, call_id: int) -> StreamingHttpResponse:
     """Play an unmatched recording (it has no case yet, so the case file URL does not serve it)."""
-    from django.http import FileResponse
-
     if not _can_see_unmatched(request.user):
         raise PermissionDenied
     call = get_object_or_404(CallRecord, pk=call_id, case__isnull=True, recording__isnull=False)
     stored = call.recording
     if stored is None or stored.is_deleted:
         raise Http404
-    return FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type)
+    response["Content-Length"] = str(stored.size)
+    return response
 
 
 def _lines_context(user: User) -> dict[str, object]:

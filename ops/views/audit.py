@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
+from cases.views.streaming import file_attachment_response
 from ops.exports import audit_workbook
 from ops.forms import AuditFilterForm
 from ops.policies import sysadmin_required
 from ops.selectors import AuditFilter, audit_list, audit_object_types, audit_page
-
-SMALL_EXPORT_BYTES = 8 * 1024 * 1024
 
 
 def _filter(form: AuditFilterForm) -> AuditFilter:
@@ -40,7 +38,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @sysadmin_required
-def audit_export_view(request: HttpRequest) -> HttpResponse:
+def audit_export_view(request: HttpRequest) -> StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     f = _filter(form) if request.GET else AuditFilter()
     handle, count = audit_workbook(audit_list(f=f).iterator(chunk_size=2000))
@@ -50,11 +48,5 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
                                     for k, v in f.__dict__.items() if v}}, request=request)
     name = f"审计日志_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    size = handle.seek(0, 2)
-    handle.seek(0)
-    if size > SMALL_EXPORT_BYTES:  # streamed from the temporary file in blocks, not held in memory
-        return FileResponse(handle, as_attachment=True, filename=name, content_type=kind)
-    with handle:
-        response = HttpResponse(handle.read(), content_type=kind)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    # Streamed from the temporary file in blocks under daphne too (FileResponse would be read whole into memory).
+    return file_attachment_response(request, handle, content_type=kind, filename=name)

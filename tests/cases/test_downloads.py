@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -20,6 +21,7 @@ from cases.documents.workbook import safe_cell
 from cases.enums import CallResult, CaseEventType, CaseStatus, FileKind, VisitResult
 from cases.models import CaseEvent
 from tests import factories as f
+from tests.asgi_http import asgi_get
 from tests.cases import samples as s
 from tests.cases.samples import media_root  # noqa: F401  (fixture)
 
@@ -154,3 +156,38 @@ async def test_bundle_and_single_files_stream_chunk_by_chunk_under_asgi(case, co
     assert bundle.is_async and recording.is_async and part.is_async
     assert zipfile.ZipFile(io.BytesIO(zipped)).testzip() is None
     assert whole == s.wav() and ranged == s.wav()[4:12] and part.status_code == 206
+
+
+# --- Memory of 下载全部资料 under daphne's handler (like the exports' bench) -------------------------------------
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def heavy_case(make_case, collector):
+    """A case with 4 attachments of 8 MB each (random bytes, as incompressible as recordings)."""
+    c = make_case(collector=collector, status=CaseStatus.IN_PROGRESS, case_no="ZS-BIG")
+    for i in range(4):
+        scan = s.upload(f"扫描件{i}.pdf", b"%PDF-1.4\n" + os.urandom(8 * MB))
+        file_upload(case=c, kind=FileKind.ATTACHMENT, upload=scan, by=collector)
+    return c
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_bundle_memory_stays_flat_under_daphnes_handler(heavy_case, collector, monkeypatch):
+    # given: 32 MB of files on the case
+    path = reverse("cases:case-bundle", args=[heavy_case.pk])
+    # when: downloaded through the ASGI handler daphne runs
+    streamed = await asgi_get(path, user=collector)
+    # then: sent in many pieces, and at no time more than a few MB held (not the 32 MB)
+    assert streamed.status == 200 and streamed.size > 32 * MB
+    assert len(streamed.bodies) > 100 and max(streamed.bodies) <= 300 * 1024
+    assert streamed.peak_bytes < 6 * MB, f"peak {streamed.peak_bytes / MB:.1f} MB"
+    # and the measurement sees the difference: the same body handed to ASGI as a plain generator (what the
+    # download did before) is collected whole before the first byte goes out
+    monkeypatch.setattr("cases.views.streaming._pull", lambda chunks: chunks)
+    with pytest.warns(Warning, match="must consume synchronous iterators"):
+        collected = await asgi_get(path, user=collector)
+    # the handler's thread keeps its connection (daphne closes it at the end of the request)
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+    assert collected.size > 32 * MB and collected.peak_bytes > 32 * MB

@@ -6,13 +6,15 @@ import datetime as dt
 import io
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.actions import audit_record
-from accounts.models import AuditAction, AuditEntry
+from accounts.models import AuditAction, AuditEntry, User
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +66,7 @@ def test_export_neutralises_formulas_and_is_audited(sysadmin_client, collector):
     response = sysadmin_client.get(reverse("ops:audit-export"), {"action": "export"})
     # then
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    ws = load_workbook(io.BytesIO(response.content), read_only=True).active
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "时间"
     summaries = {r[5] for r in rows[1:]}
@@ -92,3 +94,38 @@ def test_no_page_offers_editing_the_audit_log(sysadmin_client):
     # then: only GET forms (filters); no POST form, no edit or delete link
     assert 'method="post"' not in main
     assert "/edit" not in main and "/delete" not in main
+
+
+@pytest.fixture
+def admin_from_account_page(sysadmin_client):
+    """A 系统管理员 made the way the product makes one: 账号管理 → 新建账号, then the temporary password changed."""
+    shown = sysadmin_client.post(reverse("ops:user-create"), {"username": "zhao_admin", "full_name": "赵系统",
+                                                               "roles": ["is_sysadmin"]})
+    temporary = shown.context["password"]
+    admin = User.objects.get(username="zhao_admin")
+    client = Client()
+    client.force_login(admin)
+    client.post(reverse("accounts:password-change"), {"old_password": temporary, "new_password1": "Zhao-Admin-2026!x",
+                                                      "new_password2": "Zhao-Admin-2026!x"})
+    admin.refresh_from_db()
+    assert admin.is_sysadmin and not admin.is_superuser and not admin.must_change_password
+    return admin
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_export_streams_from_its_file_under_asgi(admin_from_account_page):
+    # given
+    await sync_to_async(AuditEntry.objects.bulk_create)([
+        AuditEntry(actor_name="王催收", action=AuditAction.DOWNLOAD, summary=f"下载录音 {i}", object_type="file",
+                   object_id=str(i)) for i in range(50)])
+    client = AsyncClient()
+    await client.aforce_login(admin_from_account_page)
+    # when: the ASGI path (daphne), where Django reads a plain body or a FileResponse whole into memory first
+    response = await client.get(reverse("ops:audit-export"))
+    data = b"".join([chunk async for chunk in response.streaming_content])
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+    # then: an async stream of the temporary file, block by block, whatever its size
+    assert response.streaming and response.is_async
+    assert int(response["Content-Length"]) == len(data)
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][0] == "时间" and sum(1 for r in rows if str(r[5]).startswith("下载录音")) == 50
