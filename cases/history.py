@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.models import User
 from cases.enums import CallResult, CallSource, CaseEventType, CaseStatus, VisitResult
 from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
-from cases.models.cases import mask_phone
+from cases.models.cases import balance_words, mask_phone
 from cases.models.chat import DocumentRequest, DocumentRequestStatus
 
 
@@ -198,22 +199,22 @@ def cases_assigned(*, moves: Iterable[AssignmentMove], actor: User, event_type: 
 # --- Money (C5): repayments and reversals -----------------------------------------------------------------
 
 def repayment_recorded(*, case: Case, actor: User | None, repayment_id: int, amount: object, repaid_on: object,
-                       bank_ref: str, balance: object, settled: bool) -> CaseEvent:
+                       bank_ref: str, balance: Decimal, settled: bool) -> CaseEvent:
     ref = f"，流水号 {bank_ref}" if bank_ref else ""
     tail = "，案件已结清" if settled else ""
     return CaseEvent.objects.create(
         case=case, type=CaseEventType.REPAYMENT, actor=actor,
-        summary=f"登记回款 {_money(amount)}（还款日期 {repaid_on}{ref}），余额 {_money(balance)}{tail}"[:500],
+        summary=f"登记回款 {_money(amount)}（还款日期 {repaid_on}{ref}），{balance_words(balance)}{tail}"[:500],
         data={"repayment_id": repayment_id, "amount": str(amount)},
     )
 
 
 def repayment_reversed(*, case: Case, actor: User | None, repayment_id: int, original_id: int, amount: object,
-                       reason: str, balance: object, reopened: bool) -> CaseEvent:
+                       reason: str, balance: Decimal, reopened: bool) -> CaseEvent:
     tail = "，案件恢复为进行中" if reopened else ""
     return CaseEvent.objects.create(
         case=case, type=CaseEventType.REPAYMENT_REVERSED, actor=actor,
-        summary=f"冲正回款 {_money(amount)}，原因：{reason}，余额 {_money(balance)}{tail}"[:500],
+        summary=f"冲正回款 {_money(amount)}，原因：{reason}，{balance_words(balance)}{tail}"[:500],
         data={"repayment_id": repayment_id, "reverses": original_id, "amount": str(amount)},
     )
 

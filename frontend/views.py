@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
     return redirect("cases:case-list")
+
+
+@require_GET
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico → the product's icon (an SVG under /static/), for every visitor, signed in or not."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -202,6 +202,8 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
+# zh-hans with "," every three digits where a template asks for grouping (intcomma): see project/formats.
+FORMAT_MODULE_PATH = ["project.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

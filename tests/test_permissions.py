@@ -112,6 +112,7 @@ class Route:
 
 MATRIX: tuple[Route, ...] = (
     Route("frontend:home", everyone(REDIRECT)),
+    Route("frontend:favicon", dict.fromkeys(ROLES, 301)),
     Route("accounts:logout", dict.fromkeys(ROLES, NOT_ALLOWED)),  # POST only
     Route("accounts:password-change", everyone(OK)),
     Route("cases:case-list", everyone(OK)),

@@ -24,6 +24,7 @@ from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
 from cases.imports.repayments import RepaymentRow
 from cases.models import Bank, Case, Repayment, RepaymentDaily, RepaymentKind, RepaymentMonthly
+from cases.models.cases import balance_words
 from cases.selectors.repayments import (
     CONFLICT,
     INVALID,
@@ -112,7 +113,7 @@ def repayment_record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: Use
     locked = repayment.case
     audit_record(actor=by, action=AuditAction.REPAYMENT, object_type="Repayment", object_id=repayment.pk,
                  summary=(f"登记回款：委案 {locked.case_no} {locked.debtor_name} ¥{repayment.amount:,.2f}"
-                          f"（{repayment.repaid_on:%Y-%m-%d}），余额 ¥{locked.balance:,.2f}"),
+                          f"（{repayment.repaid_on:%Y-%m-%d}），{balance_words(locked.balance)}"),
                  detail={"case_id": locked.pk, "amount": str(repayment.amount), "repaid_on": f"{repayment.repaid_on}",
                          "bank_ref": repayment.bank_ref, "overpayment": repayment.overpayment,
                          "balance": str(locked.balance), "settled": locked.status == CaseStatus.SETTLED})
@@ -154,7 +155,7 @@ def _record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_r
                                settled=settled)
     if locked.collector_id:
         daily_stats_bump(collector_id=locked.collector_id, repaid_amount=amount)
-    _publish_balance(case=locked, text=f"{locked.case_no} 回款 ¥{amount:,.2f}，余额 ¥{locked.balance:,.2f}")
+    _publish_balance(case=locked, text=f"{locked.case_no} 回款 ¥{amount:,.2f}，{balance_words(locked.balance)}")
     _sync(case, locked)
     return repayment
 
@@ -200,7 +201,7 @@ def repayment_reverse(*, repayment: Repayment, by: User, reason: str) -> Repayme
     if locked.collector_id:
         daily_stats_bump(collector_id=locked.collector_id, repaid_amount=-original.amount)
     _publish_balance(case=locked,
-                     text=f"{locked.case_no} 回款 ¥{original.amount:,.2f} 已冲正，余额 ¥{locked.balance:,.2f}")
+                     text=f"{locked.case_no} 回款 ¥{original.amount:,.2f} 已冲正，{balance_words(locked.balance)}")
     _sync(repayment.case, locked)
     audit_record(actor=by, action=AuditAction.REPAYMENT_REVERSAL, object_type="Repayment", object_id=reversal.pk,
                  summary=(f"回款冲正：委案 {locked.case_no} {locked.debtor_name} 冲正 ¥{original.amount:,.2f}"

@@ -144,6 +144,13 @@ class CaseContact(models.Model):
         return self.relation == "本人"
 
 
+def balance_words(balance: Decimal) -> str:
+    """余额 ¥1,234.50, or 多还 ¥1,234.50 when more than the entrusted amount was repaid (never a negative 余额)."""
+    if balance < 0:
+        return f"多还 ¥{-balance:,.2f}"
+    return f"余额 ¥{balance:,.2f}"
+
+
 def mask_id_number(value: str) -> str:
     """110101********1234: the region and the last four stay readable."""
     if len(value) <= 10:

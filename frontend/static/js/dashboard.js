@@ -5,6 +5,15 @@
   if (!root) { return; }
   var day = root.dataset.day;
 
+  // Thousands separators like the server's (1,234,567.89), whatever the browser's locale data.
+  function grouped(digits) { return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
+  function formatCents(cents) {
+    var sign = cents < 0 ? "-" : "";
+    var abs = Math.abs(cents);
+    var frac = String(abs % 100);
+    return sign + grouped(String(Math.floor(abs / 100))) + "." + (frac.length < 2 ? "0" + frac : frac);
+  }
+
   function bump(cell, delta, money) {
     if (!cell) { return; }
     var target = cell;
@@ -13,10 +22,11 @@
     if (money) {
       // Cents as integers: no float drift however many repayments arrive.
       var cents = Math.round(cur * 100) + Math.round(parseFloat(delta) * 100);
-      var s = (cents / 100).toFixed(2);
+      var s = formatCents(cents);
       target.textContent = target.closest(".dash-card") ? "¥" + s : s;
     } else {
-      target.textContent = String(cur + delta);
+      var n = cur + delta;
+      target.textContent = (n < 0 ? "-" : "") + grouped(String(Math.abs(n)));
     }
     target.classList.toggle("nz", parseFloat(target.textContent.replace(/[¥,\s]/g, "")) !== 0);
     var flashEl = target.closest("td, .dash-card") || target;
