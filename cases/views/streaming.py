@@ -12,6 +12,7 @@ used for the same reason (under ASGI it is a synchronous body too).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import IO
 
@@ -51,11 +52,31 @@ def attachment_response(request: HttpRequest, chunks: Iterable[bytes], *, conten
                                       "Cache-Control": "private, no-store"})
 
 
-def file_chunks_of(handle: IO[bytes], *, chunk: int = CHUNK) -> Iterator[bytes]:
-    """An open file read piecewise from where it stands, closed at the end (or when the client goes away)."""
-    with handle:
-        while data := handle.read(chunk):
-            yield data
+class FileChunks:
+    """An open file read piecewise from where it stands, closed at its end, or by `close()` when the response is
+    closed before (a client that went away), or when the response is dropped unread (the test client closes a
+    streamed response only once it was read): a generator that never started could do neither."""
+
+    def __init__(self, handle: IO[bytes], *, chunk: int = CHUNK) -> None:
+        self.handle, self.chunk = handle, chunk
+        weakref.finalize(self, handle.close)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        data = self.handle.read(self.chunk) if not self.handle.closed else b""
+        if not data:
+            self.close()
+            raise StopIteration
+        return data
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def file_chunks_of(handle: IO[bytes], *, chunk: int = CHUNK) -> FileChunks:
+    return FileChunks(handle, chunk=chunk)
 
 
 def file_attachment_response(request: HttpRequest, handle: IO[bytes], *, content_type: str,
