@@ -94,9 +94,9 @@ def test_dashboard_updates_in_place(live_url, browser_page, manager):
     in_thread(daily_stats_bump, collector_id=a.pk, calls_made=1, calls_connected=1, repaid_amount=Decimal("1500.00"))
     # then: collector, department, branch and total figures move without a reload
     expect(row.locator('td[data-col="calls_made"]')).to_have_text("13", timeout=10000)
-    expect(row.locator('td[data-col="repaid_amount"]')).to_have_text("1500.00")
+    expect(row.locator('td[data-col="repaid_amount"]')).to_have_text("1,500.00")  # grouped live too
     dept_row = page.locator(f'tr[data-scope="department"][data-id="{dept_a.pk}"]')
     expect(dept_row.locator('td[data-col="calls_connected"]')).to_have_text("6")
     expect(page.locator('.dash-card[data-col="calls_made"] .v')).to_have_text("13")
-    expect(page.locator('.dash-card[data-col="repaid_amount"] .v')).to_have_text("¥1500.00")
+    expect(page.locator('.dash-card[data-col="repaid_amount"] .v')).to_have_text("¥1,500.00")
     _shot(page, "dashboard_live.png")
