@@ -206,20 +206,26 @@ def upload_read_repayments(*, upload: BankFileUpload, version: MappingVersion,
 
 
 @transaction.atomic
-def upload_confirm_repayments(*, upload: BankFileUpload, version: MappingVersion, by: User) -> FileConfirmResult:
+def upload_confirm_repayments(*, upload: BankFileUpload, version: MappingVersion, by: User,
+                              conflicts_seen: bool = False) -> FileConfirmResult:
     """Record every new repayment of an uploaded repayment file, re-read from the stored file through `version`
-    (the standard repayment file's confirm: matched again under the bank's lock, never recorded twice); the
-    upload then records the version.
+    (the standard repayment file's confirm: reconciled again under the bank's lock, never recorded twice, conflicts
+    never recorded and acknowledged first: `conflicts_seen`); the upload then records the version.
 
     Emits: CaseBalanceChanged per case (through repayment_file_confirm).
-    Raises: RepaymentError (nothing new to record), LayoutChangedError, BankFileUnreadableError.
+    Raises: RepaymentError (conflicts not acknowledged, nothing new to record), LayoutChangedError,
+    BankFileUnreadableError.
     """
     parsed = upload_read_repayments(upload=upload, version=version)
     result = repayment_file_confirm(bank=upload.bank, sha256=upload.sha256, filename=upload.filename,
-                                    rows=parsed.rows, by=by)
+                                    rows=parsed.rows, by=by, conflicts_seen=conflicts_seen)
     summary = f"登记 {result.recorded} 笔回款，合计 {result.total:,.2f} 元"
     if result.skipped:
-        summary += f"；{result.skipped} 行未登记（已登记、未匹配或有问题）"
+        summary += f"；{result.skipped} 行未登记（已登记、冲突、未匹配或有问题）"
+    if result.conflicts:
+        summary += f"；其中 {result.conflicts} 行与已登记的回款冲突"
+    if result.missing:
+        summary += f"；{result.missing} 笔系统已登记的回款不在文件中"
     BankFileUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.IMPORTED, version=version,
                                                        imported_at=timezone.now(), result=summary)
     return result

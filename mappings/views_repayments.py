@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.exceptions import DomainError
 from cases.imports.repayments import RepaymentParseResult
-from cases.selectors.repayments import INVALID, repayment_file_match
 from cases.views.cases import AppRequest
+from cases.views.repayments import reconciliation_context
 from mappings.actions import ReadFile, upload_confirm_repayments, upload_open
 from mappings.exceptions import BankFileUnreadableError
 from mappings.imports.repayments import parse_mapped_repayments
@@ -44,15 +45,15 @@ def repayment_review(request: AppRequest, upload: BankFileUpload, context: dict[
         return render(request, page, context)
     if request.method == "POST":
         try:
-            upload_confirm_repayments(upload=upload, version=choice.version, by=request.user)
+            upload_confirm_repayments(upload=upload, version=choice.version, by=request.user,
+                                      conflicts_seen=request.POST.get("conflicts_seen") == "1")
         except DomainError as exc:
             context["refusal"] = str(exc)
         else:
             return redirect("mappings:review", upload_id=upload.pk)
     spec = MappingSpec.from_json(choice.version.spec)
     parsed = parse_mapped_repayments(read.sheet, read.header, spec, today=timezone.localdate())
-    match = repayment_file_match(bank=upload.bank, rows=parsed.rows, sha256=upload.sha256)
-    context.update({"parsed": parsed, "match": match,
-                    "problem_count": match.counts[INVALID] + sum(1 for e in parsed.errors if e.row_number),
-                    "file_errors": [e for e in parsed.errors if e.row_number == 0]})
+    context.update({"parsed": parsed, **reconciliation_context(bank=upload.bank, parsed=parsed),
+                    "confirm_url": reverse("mappings:review", args=[upload.pk]),
+                    "confirm_fields": [("version", choice.version.pk)]})
     return render(request, page, context)

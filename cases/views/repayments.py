@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -171,10 +172,18 @@ def repayment_file_view(request: AppRequest) -> HttpResponse:
 
 
 def _preview(bank: Bank, sha256: str, filename: str, parsed: RepaymentParseResult) -> dict[str, object]:
+    return {"bank": bank, "sha256": sha256, "filename": filename, "seen": repayment_file_seen(sha256=sha256),
+            **reconciliation_context(bank=bank, parsed=parsed),
+            "confirm_url": reverse("cases:repayment-file-confirm"),
+            "confirm_fields": [("bank", bank.pk), ("sha256", sha256), ("filename", filename)],
+            "reupload_url": reverse("cases:repayment-file")}
+
+
+def reconciliation_context(*, bank: Bank, parsed: RepaymentParseResult) -> dict[str, object]:
+    """What money/_reconciliation.html shows of a parsed repayment file (also the mapped bank-file review's)."""
     match = repayment_file_reconcile(bank=bank, rows=parsed.rows)
-    return {"bank": bank, "sha256": sha256, "filename": filename, "errors": parsed.errors, "match": match,
+    return {"match": match, "conflicts": match.of(CONFLICT), "errors": parsed.errors,
             "file_errors": [e for e in parsed.errors if e.row_number == 0],
-            "seen": repayment_file_seen(sha256=sha256), "conflicts": match.of(CONFLICT),
             "problem_count": match.counts[INVALID] + sum(1 for e in parsed.errors if e.row_number)}
 
 

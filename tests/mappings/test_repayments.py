@@ -85,3 +85,24 @@ def test_repayment_review_page_shows_the_match_and_confirms(clerk_client, bank, 
     assert clerk_client.post(url, {"version": version.pk}).status_code == 302
     assert Repayment.objects.get().amount == Decimal("300.00")
     assert "登记 1 笔回款" in clerk_client.get(url).content.decode()
+
+
+def test_mapped_repayment_file_is_reconciled_like_the_standard_one(clerk_client, bank, clerk, make_case):
+    # given: 99 recorded by hand under 流水号 LS7; the bank's own list says LS7 was 10, and has a new row
+    from cases.actions.repayments import repayment_record
+
+    day = timezone.localdate() - dt.timedelta(days=1)
+    case = make_case(case_no="HT-1", entrusted_amount=Decimal("5000.00"))
+    make_case(case_no="HT-2", entrusted_amount=Decimal("5000.00"))
+    repayment_record(case=case, amount=Decimal("99"), repaid_on=day, by=clerk, bank_ref="LS7")
+    upload, version = saved_upload(bank, clerk, repayment_csv([["HT-1", f"{day:%Y%m%d}", "10", "LS7", ""],
+                                                               ["HT-2", f"{day:%Y%m%d}", "20", "LS8", ""]]))
+    url = reverse("mappings:review", args=[upload.pk])
+    # when
+    html = clerk_client.get(url).content.decode()
+    # then: the same reconciliation page: the conflict named, to be acknowledged before confirming
+    assert "冲突" in html and "流水号 LS7 已登记为 ¥99.00" in html and 'name="conflicts_seen"' in html
+    clerk_client.post(url, {"version": version.pk})
+    assert Repayment.objects.count() == 1
+    clerk_client.post(url, {"version": version.pk, "conflicts_seen": "1"})
+    assert sorted(Repayment.objects.values_list("amount", flat=True)) == [Decimal("20.00"), Decimal("99.00")]
