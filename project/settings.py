@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every audit entry made while serving a request carries its IP address and user agent (accounts.origin).
+    "accounts.origin.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -177,10 +179,12 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling: five failures for one user name from one address lock it for 15 minutes.
+# Login throttling: five failures for one user name (from any address) or from one address (for any user
+# names) lock for 15 minutes. The address is the one our proxy saw, never a client-written header.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.origin.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -259,6 +263,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _PRODUCTION)
 if env_bool("BEHIND_TLS_PROXY", _PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^ops/health\.json$"]  # monitoring probes inside the compose network use HTTP
+# The client's address: only these peers (our reverse proxy) are believed about whom they forward for; their
+# X-Forwarded-For is read from the right (accounts.origin). Behind the proxy: loopback and the private ranges a
+# compose network uses; set TRUSTED_PROXIES to the proxy's own addresses (CIDR, comma-separated) to narrow it.
+# Served directly (the embedded default), nobody is: the address is the connection's own.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
+                                                "192.168.0.0/16", "fc00::/7"]
+                           if env_bool("BEHIND_TLS_PROXY", _PRODUCTION) else [])
 
 # Content-Security-Policy (django-csp): scripts only from this site or with the per-response nonce
 # (`{{ request.csp_nonce }}`); no inline event handlers; images may be data: URIs (2FA QR codes).

@@ -17,6 +17,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from accounts.origin import current_origin, with_origin
+
 _DONE = object()
 
 
@@ -33,8 +35,13 @@ async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 def streamed_response(request: HttpRequest, chunks: Iterable[bytes], *, content_type: str, status: int = 200,
                       headers: dict[str, str] | None = None) -> StreamingHttpResponse:
-    """A StreamingHttpResponse of `chunks` that is sent chunk by chunk under ASGI as well as WSGI."""
-    body = _pull(iter(chunks)) if isinstance(request, ASGIRequest) else chunks
+    """A StreamingHttpResponse of `chunks` that is sent chunk by chunk under ASGI as well as WSGI.
+
+    The chunks are produced after the view (and the middleware) returned: the request's origin is bound again
+    around each one, so what a stream audits when it starts still carries the IP address and user agent.
+    """
+    produced = with_origin(iter(chunks), current_origin())
+    body = _pull(produced) if isinstance(request, ASGIRequest) else produced
     return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
 
 
