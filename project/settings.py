@@ -114,7 +114,21 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # No persistent connections: under daphne every request runs in a thread of its own, so CONN_MAX_AGE kept
+    # one PostgreSQL connection per finished request until the thread was collected (24 users on 2 web
+    # processes: 612 of 960 requests failed with "too many clients"). PostgreSQL gets a bounded pool per
+    # process instead (psycopg_pool through Django): a request takes a connection on its first query and gives
+    # it back when it ends; past DB_POOL_MAX_SIZE requests wait for one (DB_POOL_TIMEOUT seconds) rather than
+    # open more. Size it so web processes × DB_POOL_MAX_SIZE + dialer + scheduler stays below max_connections.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            "timeout": env_int("DB_POOL_TIMEOUT", 30),
+            # Connections idle this long are closed (the pool keeps min_size).
+            "max_idle": env_int("DB_POOL_MAX_IDLE", 300),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
