@@ -53,7 +53,7 @@ def _trusted_networks(spec: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 def _parse(value: str) -> IPAddress | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[v6]:port"
-        value = value[1:value.index("]")]
+        value = value[1 : value.index("]")]
     elif value.count(":") == 1:  # "v4:port"
         value = value.split(":", 1)[0]
     try:
@@ -111,8 +111,9 @@ def origin_of_scope(scope: Mapping[str, object]) -> RequestOrigin:
         key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
         text = value.decode("latin-1")
         meta[key] = f"{meta[key]},{text}" if key in meta else text
-    return RequestOrigin(ip=client_ip_from_meta(meta),
-                         user_agent=str(meta.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX])
+    return RequestOrigin(
+        ip=client_ip_from_meta(meta), user_agent=str(meta.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX]
+    )
 
 
 def current_origin() -> RequestOrigin | None:

@@ -205,6 +205,8 @@ AXES_VERBOSE = False
 
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 480) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age above counts from the last request: an idle timeout
+# Open websockets look at their session this often besides every client frame, and close once it expired.
+REALTIME_SESSION_CHECK_SECONDS = env_int("REALTIME_SESSION_CHECK_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
