@@ -32,3 +32,19 @@ class ForcePasswordChangeMiddleware:
                     return response
                 return HttpResponseRedirect(target)
         return self.get_response(request)
+
+
+class PrivateResponsesMiddleware:
+    """Nothing served to a signed-in user is kept by the browser or a proxy: pages and files carry personal
+    data (names, ID numbers, recordings), and a shared office computer's back button or disk cache must not
+    show them to the next person."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every audit entry made while serving a request carries its IP address and user agent (accounts.origin).
     "accounts.origin.RequestOriginMiddleware",
+    # Responses to signed-in users are never cached (personal data): Cache-Control: private, no-store.
+    "accounts.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -299,7 +301,11 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF, "ws:", "wss:"] if DEBUG else [SELF, "wss:"],
+        # Websockets to this site only: 'self' (CSP 3 lets it match ws/wss of the same host) plus each configured
+        # host by name for browsers that read 'self' the older way; never any wss: host.
+        "connect-src": [SELF, *(f"{scheme}://{host}:*" for host in ALLOWED_HOSTS
+                               if host and host != "*" and not host.startswith(".")
+                               for scheme in (("ws", "wss") if DEBUG or EMBEDDED else ("wss",)))],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
         "base-uri": [SELF],

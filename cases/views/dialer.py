@@ -157,16 +157,26 @@ def recording_unmatched_view(request: AppRequest) -> HttpResponse:
 @login_required
 @require_GET
 def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResponse:
-    """Play an unmatched recording (it has no case yet, so the case file URL does not serve it)."""
-    from django.http import FileResponse
+    """Play an unmatched recording (it has no case yet, so the case file URL does not serve it); audited once
+    per user, recording and session like every customer file."""
+    from cases import uploads
+    from cases.actions.files import case_file_access
+    from cases.views.files import file_headers
+    from cases.views.streaming import streamed_response
 
     if not _can_see_unmatched(request.user):
         raise PermissionDenied
     call = get_object_or_404(CallRecord, pk=call_id, case__isnull=True, recording__isnull=False)
     stored = call.recording
-    if stored is None or stored.is_deleted:
+    if stored is None or stored.is_deleted or not stored.file.name:
         raise Http404
-    return FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+    download = request.GET.get("download") == "1"
+    case_file_access(stored=stored, by=request.user, download=download, session_key=request.session.session_key,
+                     how="unmatched_recording", request=request)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type,
+                                 headers=file_headers(stored, download=download))
+    response["Content-Length"] = str(stored.size)
+    return response
 
 
 def _lines_context(user: User) -> dict[str, object]:

@@ -47,9 +47,12 @@ async def _login(base: str, username: str, password: str, *, forwarded: str) -> 
         page = await http.get(base + "/accounts/login/", headers={"X-Forwarded-For": forwarded})
         html = await page.text()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-        response = await http.post(base + "/accounts/login/", allow_redirects=False,
-                                   data={"csrfmiddlewaretoken": token, "username": username, "password": password},
-                                   headers={"X-Forwarded-For": forwarded, "Referer": base + "/accounts/login/"})
+        response = await http.post(
+            base + "/accounts/login/",
+            allow_redirects=False,
+            data={"csrfmiddlewaretoken": token, "username": username, "password": password},
+            headers={"X-Forwarded-For": forwarded, "Referer": base + "/accounts/login/"},
+        )
         signed_in = response.status == 302 and "sessionid" in {c.key for c in http.cookie_jar}
         return response.status, signed_in
 
@@ -68,16 +71,18 @@ async def test_spoofed_forwarded_for_does_not_dodge_the_lockout_across_two_proce
     await database_sync_to_async(_user)("target")
     # when: 8 wrong guesses from one machine, each claiming another address to the left of the proxy's hop
     for i in range(8):
-        status, signed_in = await _login(servers[i % 2], "target", f"wrong-{i}",
-                                         forwarded=f"198.18.{i}.{i + 1}, 203.0.113.50")
+        status, signed_in = await _login(
+            servers[i % 2], "target", f"wrong-{i}", forwarded=f"198.18.{i}.{i + 1}, 203.0.113.50"
+        )
         assert not signed_in
     # then: the right password no longer signs in, on either process
     for base in servers:
         status, signed_in = await _login(base, "target", RIGHT, forwarded="198.18.99.99, 203.0.113.50")
         assert (status, signed_in) == (429, False)
     # and the failures were recorded with the proxy's address, not the made-up ones
-    ips = await database_sync_to_async(lambda: set(AuditEntry.objects.filter(
-        action=AuditAction.LOGIN_FAILED).values_list("ip_address", flat=True)))()
+    ips = await database_sync_to_async(
+        lambda: set(AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED).values_list("ip_address", flat=True))
+    )()
     assert ips == {"203.0.113.50"}
 
 

@@ -28,8 +28,10 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))
 POOL_MAX = 10  # DB_POOL_MAX_SIZE given to each web process below
 
 pytestmark = [
-    pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-                       reason="connection exhaustion is a PostgreSQL matter"),
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="connection exhaustion is a PostgreSQL matter",
+    ),
     pytest.mark.skipif(not settings.REDIS_URL, reason="the production shape: PostgreSQL with Redis"),
     pytest.mark.timeout(600),
 ]
@@ -41,8 +43,10 @@ class ConnectionWatch:
     def __init__(self) -> None:
         cfg = connection.settings_dict
         self.dbname = cfg["NAME"]
-        self.dsn = (f"host={cfg.get('HOST') or '127.0.0.1'} port={cfg.get('PORT') or 5432} "
-                    f"user={cfg.get('USER') or 'postgres'} dbname=postgres")
+        self.dsn = (
+            f"host={cfg.get('HOST') or '127.0.0.1'} port={cfg.get('PORT') or 5432} "
+            f"user={cfg.get('USER') or 'postgres'} dbname=postgres"
+        )
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -50,8 +54,10 @@ class ConnectionWatch:
     def _run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self._stop.is_set():
-                (count,) = conn.execute("select count(*) from pg_stat_activity where datname = %s and pid <> "
-                                        "pg_backend_pid()", [self.dbname]).fetchone()
+                (count,) = conn.execute(
+                    "select count(*) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+                    [self.dbname],
+                ).fetchone()
                 self.peak = max(self.peak, count)
                 time.sleep(0.05)
 
@@ -99,15 +105,18 @@ async def test_fifty_concurrent_users_on_two_daphne_processes_without_errors(sta
     # when: everyone works at once, half on each process
     with ConnectionWatch() as watch:
         started = time.monotonic()
-        await asyncio.gather(*(_work(servers[i % 2], cookie, cases, errors, latencies)
-                               for i, (cookie, cases) in enumerate(users)))
+        await asyncio.gather(
+            *(_work(servers[i % 2], cookie, cases, errors, latencies) for i, (cookie, cases) in enumerate(users))
+        )
         elapsed = time.monotonic() - started
     # then
     latencies.sort()
-    print(f"\n{USERS} users x {ROUNDS} requests on 2 daphne: {len(latencies)} requests in {elapsed:.1f} s "
-          f"({len(latencies) / elapsed:.1f}/s), p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms, errors {len(errors)}, "
-          f"peak database connections {watch.peak}")
+    print(
+        f"\n{USERS} users x {ROUNDS} requests on 2 daphne: {len(latencies)} requests in {elapsed:.1f} s "
+        f"({len(latencies) / elapsed:.1f}/s), p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms, errors {len(errors)}, "
+        f"peak database connections {watch.peak}"
+    )
     assert errors == []
     assert len(latencies) == USERS * ROUNDS
     # Each process holds at most its pool; a few more for the test process itself and the sampler.
