@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL byte in a parameter is a clear 400, never a 500 from the database (accounts.inputs).
+    "accounts.inputs.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every audit entry made while serving a request carries its IP address and user agent (accounts.origin).
     "accounts.origin.RequestOriginMiddleware",
@@ -228,6 +230,10 @@ USE_THOUSAND_SEPARATOR = False
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+# The embedded default runs without DEBUG and without collectstatic: WhiteNoise serves the source folders.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", EMBEDDED)
+if WHITENOISE_USE_FINDERS:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files are private: there is deliberately no MEDIA_URL route; views stream them after a
 # permission check.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.inputs import id_param
 from accounts.models import User
 from accounts.selectors import sees_full_id_numbers
 from cases.actions.dialer import (
@@ -136,7 +137,7 @@ def recording_unmatched_view(request: AppRequest) -> HttpResponse:
     if not _can_see_unmatched(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        call = get_object_or_404(CallRecord, pk=request.POST.get("call") or 0, case__isnull=True,
+        call = get_object_or_404(CallRecord, pk=id_param(request.POST.get("call")) or 0, case__isnull=True,
                                  recording__isnull=False)
         case_no = request.POST.get("case_no", "").strip()
         case = case_visible_to(request.user).filter(case_no=case_no).order_by("-id").first() if case_no else None

@@ -10,6 +10,7 @@ goes through here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 
 from asgiref.sync import sync_to_async
@@ -19,13 +20,25 @@ from django.utils.http import content_disposition_header
 
 from accounts.origin import current_origin, with_origin
 
+logger = logging.getLogger(__name__)
+
 _DONE = object()
 
 
 async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     step = sync_to_async(next, thread_sensitive=True)
     try:
-        while (chunk := await step(chunks, _DONE)) is not _DONE:
+        while True:
+            try:
+                chunk = await step(chunks, _DONE)
+            except Exception:
+                # A stream that fails half-way (a query error, a file gone) ends the response here: raised out of
+                # the body, daphne could only try to start a second response and the client waited for ever.
+                # The download is cut short (a zip or .xlsx without its end reads as damaged); the error is logged.
+                logger.exception("streamed response failed after it started; the response ends here")
+                return
+            if chunk is _DONE:
+                return
             yield chunk  # type: ignore[misc]
     finally:
         # A client that goes away mid-download: close the generator (zip, cursor, file) in the same thread.

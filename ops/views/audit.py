@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from accounts.actions import audit_record
+from accounts.inputs import page_number
 from accounts.models import AuditAction, User
 from ops.exports import audit_workbook
 from ops.forms import AuditFilterForm
@@ -30,8 +31,7 @@ def _filter(form: AuditFilterForm) -> AuditFilter:
 def audit_list_view(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     f = _filter(form) if request.GET else AuditFilter()
-    page_raw = request.GET.get("page", "1")
-    page = audit_page(f=f, page=int(page_raw) if page_raw.isdigit() else 1)
+    page = audit_page(f=f, page=page_number(request.GET.get("page")))
     actor = User.objects.filter(pk=f.actor_id).first() if f.actor_id else None
     return render(request, "ops/audit_list.html", {
         "form": form if request.GET else AuditFilterForm(), "page": page, "object_types": audit_object_types(),
