@@ -134,7 +134,12 @@ if DATABASE_URL:
             "max_idle": env_int("DB_POOL_MAX_IDLE", 300),
         }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded database holds every customer's data: only the product's own user may read it (0600 in a
+    # 0700 folder), created so before SQLite first opens it (its -wal/-shm files take the same mode).
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+    os.close(os.open(VAR_DIR / "db.sqlite3", os.O_WRONLY | os.O_CREAT, 0o600))
+    (VAR_DIR / "db.sqlite3").chmod(0o600)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -237,6 +242,9 @@ if WHITENOISE_USE_FINDERS:
 # Uploaded files are private: there is deliberately no MEDIA_URL route; views stream them after a
 # permission check.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files (recordings, ID copies, photos) are readable by the product's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Imports: the upload limit for a batch workbook and the row cap of one batch.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 60) * 1024 * 1024
