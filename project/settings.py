@@ -198,6 +198,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Wrong TOTP tokens are throttled per user and address (accounts.twofactor), not on the device: a device-wide
+# throttle let someone holding only the password keep the real user from signing in.
+OTP_TOTP_THROTTLE_FACTOR = 0
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
