@@ -17,12 +17,10 @@ from django.urls import reverse
 from tests import test_permissions as permissions
 from tests.test_permissions import FORBIDDEN, LOGIN, MATRIX, NOT_FOUND, Route, World
 
-# The permission matrix's world and the autouse fixtures that fill it, used here by name.
+# The permission matrix's world and every fixture that fills it (autouse there, so new ones come along too).
 world = permissions.world
-_case_work = permissions._case_work
-_assignment_world = permissions._assignment_world
-_document_request = permissions._document_request
-_assessment_world = permissions._assessment_world
+globals().update({name: value for name, value in vars(permissions).items()
+                  if name.startswith("_") and type(value).__name__ == "FixtureFunctionDefinition"})
 
 BAD_VALUES = {
     "beyond-bigint": "99999999999999999999999",
