@@ -19,4 +19,4 @@ USER cm
 RUN SECRET_KEY=build-only DEBUG=0 DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://localhost \
       python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "asgi:application"]
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "asgi:application"]

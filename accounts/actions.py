@@ -8,18 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.models import AuditAction, AuditEntry, User
+from accounts.origin import client_ip, current_origin, origin_of
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+__all__ = ["JsonValue", "audit_record", "client_ip"]
+
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind the reverse proxy the proxy sets X-Real-IP; directly served requests use REMOTE_ADDR.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
@@ -33,11 +29,15 @@ def audit_record(
     request: HttpRequest | None = None,
     actor_name: str | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log.
+    """Append one entry to the audit log, with the IP address and user agent of the request being served.
+
+    The origin comes from `request` when given, else from the request or websocket message being handled
+    (accounts.origin): every entry made while serving someone carries it, however deep the call.
 
     Emits: nothing.
     Raises: nothing.
     """
+    origin = origin_of(request) if request is not None else current_origin()
     if actor_name is None:
         actor_name = actor.display_name if actor is not None else ""
     return AuditEntry.objects.create(
@@ -48,5 +48,6 @@ def audit_record(
         object_type=object_type,
         object_id=str(object_id),
         detail=detail or {},
-        ip_address=client_ip(request),
+        ip_address=origin.ip if origin is not None else None,
+        user_agent=origin.user_agent if origin is not None else "",
     )

@@ -145,6 +145,7 @@ class AuditEntry(models.Model):
     summary = models.CharField("摘要", max_length=500)
     detail = models.JSONField("详情", default=dict, blank=True)
     ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    user_agent = models.CharField("浏览器", max_length=300, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计日志"

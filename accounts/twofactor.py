@@ -8,8 +8,11 @@ reset it (ops). Must not import `cases` or `realtime`.
 from __future__ import annotations
 
 import base64
+import hashlib
+import time
 
 import segno
+from django.core.cache import cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
@@ -54,3 +57,35 @@ def otpauth_uri(device: TOTPDevice, user: User) -> str:
 def qr_data_uri(uri: str) -> str:
     """The otpauth URI as an SVG QR code in a data: URI (no image files, no third-party service)."""
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+# --- Throttling wrong tokens: per user *and* address ------------------------------------------------------
+# django-otp throttles the device itself, so someone who has only the password could keep the real user
+# locked out by typing wrong tokens (settings.OTP_TOTP_THROTTLE_FACTOR = 0 switches that off). Here each
+# (device, client address) pair waits 1, 2, 4 … seconds (at most 15 minutes) after each wrong token: the guesser
+# slows only themselves; the real user, from their own address, signs in.
+THROTTLE_MAX_SECONDS = 900
+
+
+def _throttle_key(device: TOTPDevice, ip: str | None) -> str:
+    digest = hashlib.sha256(f"{device.pk}:{device.key}".encode()).hexdigest()[:16]
+    return f"otp-throttle:{digest}:{ip or '-'}"
+
+
+def token_wait_seconds(device: TOTPDevice, ip: str | None) -> int:
+    """Seconds this address must still wait before its next token for `device` is looked at (0: go ahead)."""
+    state = cache.get(_throttle_key(device, ip))
+    if not state:
+        return 0
+    return max(0, int(state["until"] - time.time() + 0.999))
+
+
+def token_failed(device: TOTPDevice, ip: str | None) -> None:
+    key = _throttle_key(device, ip)
+    failures = int((cache.get(key) or {}).get("failures", 0)) + 1
+    delay = min(2 ** (failures - 1), THROTTLE_MAX_SECONDS)
+    cache.set(key, {"failures": failures, "until": time.time() + delay}, timeout=THROTTLE_MAX_SECONDS * 2)
+
+
+def token_succeeded(device: TOTPDevice, ip: str | None) -> None:
+    cache.delete(_throttle_key(device, ip))

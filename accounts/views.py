@@ -18,6 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.actions import audit_record
 from accounts.forms import LoginForm, OtpTokenForm
 from accounts.models import AuditAction, User
+from accounts.origin import client_ip
+from accounts.sessions import OTP_ENROL_REQUIRED_KEY
 from accounts.twofactor import (
     confirmed_device,
     enrolment_device,
@@ -26,6 +28,9 @@ from accounts.twofactor import (
     otpauth_uri,
     qr_data_uri,
     secret_base32,
+    token_failed,
+    token_succeeded,
+    token_wait_seconds,
 )
 
 # The password step is remembered this long while the user types the token of the second step.
@@ -48,7 +53,15 @@ class LoginView(auth_views.LoginView):
                 "next": self.get_success_url(),
             }
             return HttpResponseRedirect(reverse("accounts:login-otp"))
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        if must_keep_second_factor(user):
+            # 系统管理员 and 管理人员 must use a second factor: one without it enrols before anything else
+            # (accounts.middleware lets this session reach only the enrolment page; no websocket either).
+            self.request.session[OTP_ENROL_REQUIRED_KEY] = True
+            messages.warning(self.request,
+                             "系统管理员和管理人员必须启用两步验证：请用手机验证器扫描二维码完成设置后再继续。")
+            return HttpResponseRedirect(reverse("accounts:two-factor"))
+        return response
 
 
 def _pending(request: HttpRequest) -> tuple[User, dict[str, object]] | None:
@@ -79,15 +92,18 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:login"))
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        allowed, info = device.verify_is_allowed()
-        if not allowed:
-            form.add_error("token", "验证码错误次数过多，请稍等片刻再试。")
+        ip = client_ip(request)
+        wait = token_wait_seconds(device, ip)
+        if wait:
+            form.add_error("token", f"验证码错误次数过多，请 {wait} 秒后再试。")
         elif device.verify_token(form.cleaned_data["token"]):
+            token_succeeded(device, ip)
             request.session.pop(OTP_PENDING_KEY, None)
             user.otp_device = device  # django-otp records the verified device in the session on login
             auth_login(request, user, backend=str(data.get("backend") or "django.contrib.auth.backends.ModelBackend"))
             return HttpResponseRedirect(str(data.get("next") or reverse("frontend:home")))
         else:
+            token_failed(device, ip)
             audit_record(actor=None, actor_name=user.username, action=AuditAction.LOGIN_FAILED,
                          summary=f"用户名 {user.username} 两步验证码错误", object_type="user", object_id=user.pk,
                          request=request)
@@ -124,6 +140,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
             pending.confirmed = True
             pending.save(update_fields=["confirmed"])
             user.totpdevice_set.filter(confirmed=False).delete()
+            request.session.pop(OTP_ENROL_REQUIRED_KEY, None)
             audit_record(actor=user, action=AuditAction.USER_CHANGE, summary=f"{user.username} 启用两步验证",
                          object_type="user", object_id=user.pk,
                          detail={"changes": {"two_factor": {"before": False, "after": True}}}, request=request)

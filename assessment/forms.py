@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.inputs import BusinessDateField, PageField, page_number
 from accounts.models import User
 from assessment.enums import GRADES, ApplicantStatus, CharacteristicKind, Decision, EdgeRule, Grade
 from assessment.imports.excel import Problem, id_number_value, phone_value
@@ -153,11 +154,11 @@ class ApplicantFilterForm(forms.Form):
     grade = forms.ChoiceField(label="等级", required=False, choices=[("", "全部等级"), *Grade.choices])
     decision = forms.ChoiceField(label="决定", required=False, choices=[("", "全部决定"), *Decision.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *ApplicantStatus.choices])
-    date_from = forms.DateField(label="录入日期", required=False,
+    date_from = BusinessDateField(label="录入日期", required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label="至", required=False,
+    date_to = BusinessDateField(label="至", required=False,
                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = PageField(widget=forms.HiddenInput)
 
     def __init__(self, data: object = None, *, user: User) -> None:
         super().__init__(data)  # type: ignore[arg-type]
@@ -186,7 +187,7 @@ class ApplicantFilterForm(forms.Form):
 
     @property
     def page_number(self) -> int:
-        return int(self._value("page") or 1)  # type: ignore[call-overload]
+        return page_number(self.data.get("page"))
 
     @property
     def has_filters(self) -> bool:

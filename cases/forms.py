@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
+from accounts.inputs import BusinessDateField, PageField, page_number
 from accounts.models import BranchCompany, Department, User
 from accounts.selectors import collector_list, sees_all_cases
 from cases.enums import STATUS_GROUP_LABELS, CaseStatus
@@ -36,7 +37,7 @@ class DepartmentChoiceField(forms.ModelChoiceField):
 
 
 def _date() -> forms.DateField:
-    return forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    return BusinessDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 def _amount(placeholder: str) -> forms.DecimalField:
@@ -75,7 +76,7 @@ class CaseFilterForm(forms.Form):
     collector = CollectorChoiceField(label="业务员", required=False, queryset=User.objects.none(),
                                      empty_label="全部业务员")
     sort = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = PageField(widget=forms.HiddenInput)
 
     # Filters by who works a case make sense only for desk roles; a collector sees only their own cases.
     STAFF_FIELDS = ("branch", "department", "collector")
@@ -139,7 +140,7 @@ class CaseFilterForm(forms.Form):
 
     @property
     def page_number(self) -> int:
-        return int(self._value("page") or 1)
+        return page_number(self.data.get("page"))
 
     @property
     def has_filters(self) -> bool:

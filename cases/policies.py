@@ -126,12 +126,17 @@ SIDE_CLERK = "clerk"
 
 
 def document_request_side(*, user: User, docreq: DocumentRequest) -> str | None:
-    """"collector", "clerk", or None for a reader who is not a participant (managers)."""
+    """"collector", "clerk", or None for a reader who is not a participant (managers).
+
+    Access ends with the case: the collector side is whoever works the case now (not whoever opened the request
+    and has since lost the case), the clerk side the assigned clerk while they still handle the case's bank.
+    """
     if not (user.is_authenticated and user.is_active):
         return None
-    if user.pk == docreq.assigned_clerk_id:
+    if user.pk == docreq.assigned_clerk_id and user.is_clerk and ClerkBankScope.objects.filter(
+            clerk=user, bank_id=docreq.case.bank_id).exists():
         return SIDE_CLERK
-    if user.pk == docreq.requested_by_id or (user.is_collector and user.pk == docreq.case.collector_id):
+    if user.is_collector and user.pk == docreq.case.collector_id:
         return SIDE_COLLECTOR
     return None
 

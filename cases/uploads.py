@@ -63,6 +63,33 @@ _OLE = FileType("ole", "旧版 Office 文档（.doc/.xls）", "application/x-ole
 _MACRO_OFFICE = FileType("office_macro", "含宏的 Office 文档", "application/vnd.ms-office", "")
 _OTHER_OFFICE = FileType("office_other", "其他 Office 文档", "application/vnd.openxmlformats", "")
 
+# What a stored file can be (detected at upload): its MIME type → the type, for names and dispositions on download.
+STORED_TYPES: dict[str, FileType] = {t.mime: t for t in (JPEG, PNG, HEIC, PDF, WAV, MP3, M4A, AMR, DOCX, XLSX)}
+# Shown in the browser rather than saved: pictures, recordings (the player), PDFs. Everything else downloads.
+INLINE_TYPES = frozenset({JPEG.mime, PNG.mime, PDF.mime, WAV.mime, MP3.mime, M4A.mime})
+
+_UNSAFE_NAME_CHARS = set('\\/:*?"<>|')
+
+
+def safe_filename_part(text: str, *, limit: int = 80) -> str:
+    """`text` (a case number, a debtor's or an uploader's name) as part of a file name: no path separators,
+    reserved or control characters, no leading or trailing dots, so "../../x" cannot climb out anywhere."""
+    cleaned = "".join("_" if ch in _UNSAFE_NAME_CHARS or ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    while ".." in cleaned:
+        cleaned = cleaned.replace("..", "_")
+    return cleaned.strip(" ._")[:limit] or "_"
+
+
+def download_name(original_name: str, content_type: str) -> str:
+    """The name a stored file is delivered under: the uploader's name (less any path and the extension it
+    claimed) with the extension of what the content really is. A PDF uploaded as "付款.html" downloads as
+    "付款.pdf"; a browser never gets a name that would make it render or run the file as something else."""
+    base = original_name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    found = STORED_TYPES.get(content_type)
+    return safe_filename_part(stem, limit=120) + (found.ext if found is not None else ".bin")
+
+
 _HEIC_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"hevc", b"hevx", b"heim", b"heis"}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"isom", b"mp42", b"mp41", b"iso2", b"dash"}
 

@@ -23,6 +23,9 @@ from cases.models import Bank, ClerkBankScope
 from ops.crypto import decrypt_secret, encrypt_secret
 from ops.events import OpsAlertRaised
 from ops.models import VpnAccount
+from realtime import groups
+from realtime.events_access import CaseAccessRevoked
+from realtime.publish import publish_on_commit
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -189,7 +192,8 @@ def clerk_scopes_set(*, by: User, clerk: User, banks: Sequence[Bank],
                      request: HttpRequest | None = None) -> list[int]:
     """Make `banks` exactly the banks `clerk` handles (C7). Returns the bank ids now in scope.
 
-    Emits: nothing.
+    Emits: CaseAccessRevoked → account.<clerk id> when a bank is withdrawn (their open case and chat
+    subscriptions of that bank end at once).
     Raises: AccountError when the user is not a clerk but banks are given.
     """
     wanted = {b.pk for b in banks}
@@ -208,6 +212,8 @@ def clerk_scopes_set(*, by: User, clerk: User, banks: Sequence[Bank],
                  detail={"changes": {"banks": {"before": sorted(names[b] for b in current),
                                                "after": sorted(names[b] for b in wanted)}}},
                  request=request)
+    if removed:
+        publish_on_commit(CaseAccessRevoked(user_id=clerk.pk), to=[groups.account(clerk.pk)])
     return sorted(wanted)
 
 

@@ -101,7 +101,8 @@ class PartWriter:
     key: str | None = None
 
     def __post_init__(self) -> None:
-        self.raw = self.path.open("wb")
+        # 0600 from the first byte: a backup holds every customer's data.
+        self.raw = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self.enc = EncryptingWriter(self.raw, backup_fernet(self.key)) if self.encrypt else None
         self.plain = HashingWriter(self.enc if self.enc is not None else self.raw)
 
@@ -256,14 +257,18 @@ def backup_create(*, output_dir: Path | None = None, encrypt: bool = False, key:
     started = time.monotonic()
     now = now or timezone.now()
     output_dir = Path(output_dir or settings.BACKUP_DIR)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    output_dir.chmod(0o700)
     final = output_dir / now.astimezone(dt.UTC).strftime(NAME_FORMAT)
     if final.exists():
         raise BackupError(f"备份目录已存在：{final}")
     work = output_dir / (final.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    work.mkdir(mode=0o700)
     suffix = ".enc" if encrypt else ""
+    if not encrypt:
+        logger.warning("备份未加密：%s 将以明文保存全部客户数据。请配置 BACKUP_ENCRYPTION_KEY（配置后备份默认加密）。",
+                       final)
     try:
         kind = engine()
         db_name = "db.dump" if kind == "postgresql" else "db.sqlite3"
@@ -293,6 +298,7 @@ def backup_create(*, output_dir: Path | None = None, encrypt: bool = False, key:
             "media_bytes": sum(int(e["size"]) for e in media),  # type: ignore[call-overload]
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        (work / MANIFEST).chmod(0o600)
         work.rename(final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -18,7 +18,7 @@ from accounts.models import AuditEntry
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 1_000_000  # one sheet holds 1,048,576 rows
-HEADERS = ["时间", "操作人", "操作", "对象类型", "对象编号", "摘要", "详情", "IP 地址"]
+HEADERS = ["时间", "操作人", "操作", "对象类型", "对象编号", "摘要", "详情", "IP 地址", "浏览器"]
 
 
 def neutralise(value: object) -> object:
@@ -43,7 +43,8 @@ def audit_workbook(entries: Iterable[AuditEntry]) -> tuple[IO[bytes], int]:
             break
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail else ""
         row = [timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_name,
-               e.get_action_display(), e.object_type, e.object_id, e.summary, detail[:32000], e.ip_address or ""]
+               e.get_action_display(), e.object_type, e.object_id, e.summary, detail[:32000], e.ip_address or "",
+               e.user_agent]
         ws.append([WriteOnlyCell(ws, value=neutralise(v)) for v in row])
         count += 1
     out = tempfile.TemporaryFile()  # noqa: SIM115 (returned open; FileResponse closes it)

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 
+from accounts.inputs import BusinessDateField
 from accounts.models import ROLE_FIELDS, AuditAction, BranchCompany, Department, Role, User
 from ops.models import VpnAccount
 
@@ -103,8 +104,8 @@ class AuditFilterForm(forms.Form):
     object_type = forms.CharField(label="对象类型", required=False, widget=forms.TextInput(
         attrs={"placeholder": "如 user、case", "list": "object-types"}))
     object_id = forms.CharField(label="对象编号", required=False, max_length=64)
-    date_from = forms.DateField(label="从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="到", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BusinessDateField(label="从", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BusinessDateField(label="到", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label="摘要包含", required=False)
     actor = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import NoReverseMatch, reverse
 
+from accounts.inputs import MAX_PAGE
 from accounts.models import ROLE_FIELDS, AuditEntry, User
 from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.models import Bank, Case, ClerkBankScope
@@ -135,7 +136,7 @@ class AuditPage:
 
 def audit_page(*, f: AuditFilter, page: int, size: int = 50) -> AuditPage:
     """One page without COUNT(*): fetch one row more than the page to know whether a next page exists."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     start = (page - 1) * size
     rows = list(audit_list(f=f)[start:start + size + 1])
     return AuditPage(rows=rows[:size], number=page, has_next=len(rows) > size, has_previous=page > 1)

@@ -81,7 +81,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL byte in a parameter is a clear 400, never a 500 from the database (accounts.inputs).
+    "accounts.inputs.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every audit entry made while serving a request carries its IP address and user agent (accounts.origin).
+    "accounts.origin.RequestOriginMiddleware",
+    # Responses to signed-in users are never cached (personal data): Cache-Control: private, no-store.
+    "accounts.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -112,9 +118,28 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # No persistent connections: under daphne every request runs in a thread of its own, so CONN_MAX_AGE kept
+    # one PostgreSQL connection per finished request until the thread was collected (24 users on 2 web
+    # processes: 612 of 960 requests failed with "too many clients"). PostgreSQL gets a bounded pool per
+    # process instead (psycopg_pool through Django): a request takes a connection on its first query and gives
+    # it back when it ends; past DB_POOL_MAX_SIZE requests wait for one (DB_POOL_TIMEOUT seconds) rather than
+    # open more. Size it so web processes × DB_POOL_MAX_SIZE + dialer + scheduler stays below max_connections.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            "timeout": env_int("DB_POOL_TIMEOUT", 30),
+            # Connections idle this long are closed (the pool keeps min_size).
+            "max_idle": env_int("DB_POOL_MAX_IDLE", 300),
+        }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded database holds every customer's data: only the product's own user may read it (0600 in a
+    # 0700 folder), created so before SQLite first opens it (its -wal/-shm files take the same mode).
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+    os.close(os.open(VAR_DIR / "db.sqlite3", os.O_WRONLY | os.O_CREAT, 0o600))
+    (VAR_DIR / "db.sqlite3").chmod(0o600)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -173,20 +198,27 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Wrong TOTP tokens are throttled per user and address (accounts.twofactor), not on the device: a device-wide
+# throttle let someone holding only the password keep the real user from signing in.
+OTP_TOTP_THROTTLE_FACTOR = 0
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling: five failures for one user name from one address lock it for 15 minutes.
+# Login throttling: five failures for one user name (from any address) or from one address (for any user
+# names) lock for 15 minutes. The address is the one our proxy saw, never a client-written header.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.origin.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 480) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age above counts from the last request: an idle timeout
+# Open websockets look at their session this often besides every client frame, and close once it expired.
+REALTIME_SESSION_CHECK_SECONDS = env_int("REALTIME_SESSION_CHECK_SECONDS", 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -208,9 +240,16 @@ FORMAT_MODULE_PATH = ["project.formats"]
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+# The embedded default runs without DEBUG and without collectstatic: WhiteNoise serves the source folders.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", EMBEDDED)
+if WHITENOISE_USE_FINDERS:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files are private: there is deliberately no MEDIA_URL route; views stream them after a
 # permission check.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files (recordings, ID copies, photos) are readable by the product's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Imports: the upload limit for a batch workbook and the row cap of one batch.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 60) * 1024 * 1024
@@ -265,6 +304,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _PRODUCTION)
 if env_bool("BEHIND_TLS_PROXY", _PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^ops/health\.json$"]  # monitoring probes inside the compose network use HTTP
+# The client's address: only these peers (our reverse proxy) are believed about whom they forward for; their
+# X-Forwarded-For is read from the right (accounts.origin). Behind the proxy: loopback and the private ranges a
+# compose network uses; set TRUSTED_PROXIES to the proxy's own addresses (CIDR, comma-separated) to narrow it.
+# Served directly (the embedded default), nobody is: the address is the connection's own.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
+                                                "192.168.0.0/16", "fc00::/7"]
+                           if env_bool("BEHIND_TLS_PROXY", _PRODUCTION) else [])
 
 # Content-Security-Policy (django-csp): scripts only from this site or with the per-response nonce
 # (`{{ request.csp_nonce }}`); no inline event handlers; images may be data: URIs (2FA QR codes).
@@ -278,7 +324,11 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, "'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF, "ws:", "wss:"] if DEBUG else [SELF, "wss:"],
+        # Websockets to this site only: 'self' (CSP 3 lets it match ws/wss of the same host) plus each configured
+        # host by name for browsers that read 'self' the older way; never any wss: host.
+        "connect-src": [SELF, *(f"{scheme}://{host}:*" for host in ALLOWED_HOSTS
+                               if host and host != "*" and not host.startswith(".")
+                               for scheme in (("ws", "wss") if DEBUG or EMBEDDED else ("wss",)))],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
         "base-uri": [SELF],

@@ -168,6 +168,7 @@ CASE_IDS_CAP = 20
 
 # Other areas' events live in modules of their own, registered in EVENT_TYPES like the ones above; they are
 # imported here so the registry is complete wherever events are used (consumers dispatch by it).
+from realtime import events_access as _events_access  # noqa: E402, F401
 from realtime import events_calls as _events_calls  # noqa: E402, F401
 from realtime import events_chat as _events_chat  # noqa: E402, F401
 from realtime import events_money as _events_money  # noqa: E402, F401

@@ -6,6 +6,7 @@ Must not import models.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 _VALID = re.compile(r"^[A-Za-z0-9.\-]{1,90}$")
@@ -60,3 +61,17 @@ def dashboard_department(department_id: int) -> str:
 def lines() -> str:
     """The lines board (M7): whoever watches the outside lines live."""
     return _name("lines")
+
+
+def account(user_id: int) -> str:
+    """Control messages about one person's access (deactivated, password reset, a case taken away): every
+    websocket of theirs listens, whatever page it serves."""
+    return _name("account", _id(user_id))
+
+
+def session(session_key: str) -> str:
+    """Every websocket opened with one login session (closed together when it ends). The key itself never
+    reaches the channel layer: only a digest of it."""
+    if not session_key:
+        raise ValueError("a session group needs a session key")
+    return _name("session", hashlib.sha256(session_key.encode()).hexdigest()[:40])

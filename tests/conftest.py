@@ -105,6 +105,12 @@ def _no_persistent_db_connections_in_threads():
 
     for alias in connections:
         connections.settings[alias]["CONN_MAX_AGE"] = 0
+        # No connection pool inside the test process either: a pooled connection a consumer's thread still held
+        # kept the test database from being dropped. The daphne processes of the live tests keep their pools
+        # (tests/ops/test_db_connections_multiprocess.py measures them).
+        if connections.settings[alias].get("OPTIONS", {}).get("pool"):
+            connections[alias].close_pool()
+            connections.settings[alias]["OPTIONS"].pop("pool")
     # Tests drive the reminders scheduler themselves; it never starts inside the test process.
     settings.SCHEDULER_EMBEDDED = False
     yield

@@ -26,6 +26,7 @@ from assessment.scoring import ApplicantFacts, Context, score
 from assessment.selectors.applicants import ApplicantFilters, applicant_export_rows
 from assessment.selectors.scorecards import card_spec, published_version_for_bank
 from cases.actions.exports import stream_xlsx
+from cases.uploads import safe_filename_part
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -134,7 +135,8 @@ def assessment_report(*, assessment: Assessment, by: User, request: HttpRequest 
     applicant = assessment.applicant
     audit_record(actor=by, action=AuditAction.EXPORT, object_type="Assessment", object_id=assessment.pk,
                  summary=f"导出 {applicant.name} 的贷前评估报告（PDF）", request=request)
-    return RenderedReport(filename=f"贷前评估报告_{applicant.name}_{assessment.scored_at:%Y%m%d}_{assessment.pk}.pdf",
+    name = safe_filename_part(applicant.name)
+    return RenderedReport(filename=f"贷前评估报告_{name}_{assessment.scored_at:%Y%m%d}_{assessment.pk}.pdf",
                           data=data)
 
 

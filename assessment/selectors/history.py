@@ -9,16 +9,17 @@ Must not import views or `realtime`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.models import User
 from assessment.identity import id_number_variants
 from assessment.scoring import HistoryFacts
 from cases.enums import OPEN_STATUSES, CallResult, CaseStatus, ComplaintReason, VisitResult
-from cases.models import CallRecord, Case, CaseContact, Complaint, VisitRecord
+from cases.models import Bank, CallRecord, Case, CaseContact, ClerkBankScope, Complaint, VisitRecord
 
 ZERO = Decimal("0.00")
 _STATUS = dict(CaseStatus.choices)
@@ -69,16 +70,39 @@ class HistorySummary:
     open_count: int = 0
     last_contact: str = ""  # "2026-10-02 电话：承诺还款" or ""
     last_contact_date: str = ""
+    # Filled only in a clerk's view (`history_for_viewer`): the cases of banks the clerk does not handle are
+    # left out above and summed up here, without case numbers, texts or other people's names.
+    redacted: bool = False
+    other_cases: int = 0
+    other_open: int = 0
+    other_entrusted: str = "0.00"
+    other_repaid: str = "0.00"
+    other_recovery_rate: str | None = None
+    other_complaints: int = 0
+    other_last_contact: str = ""
+    other_phone_only: int = 0
 
     @property
     def found(self) -> bool:
-        return bool(self.cases)
+        return bool(self.cases) or self.other_cases > 0
+
+    @property
+    def case_total(self) -> int:
+        return len(self.cases) + self.other_cases
+
+    @property
+    def complaint_total(self) -> int:
+        return len(self.complaints) + self.other_complaints
+
+    @property
+    def phone_only_total(self) -> int:
+        return len(self.phone_only_cases) + self.other_phone_only
 
     def facts(self) -> HistoryFacts:
         return HistoryFacts(
-            cases=len(self.cases), open_cases=self.open_count, open_balance=Decimal(self.open_balance),
+            cases=self.case_total, open_cases=self.open_count, open_balance=Decimal(self.open_balance),
             recovery_rate=None if self.recovery_rate is None else Decimal(self.recovery_rate),
-            complaints=len(self.complaints),
+            complaints=self.complaint_total,
         )
 
     def to_json(self) -> dict[str, object]:
@@ -170,3 +194,36 @@ def collection_history(*, id_number: str, phone: str = "") -> HistorySummary:
         for c in Complaint.objects.filter(case_id__in=ids).select_related("case__bank").order_by("created_at")
     ]
     return summary
+
+
+def history_for_viewer(*, summary: HistorySummary, user: User) -> HistorySummary:
+    """What `user` may read of a look-up. Managers see every bank's detail. A clerk sees the detail of the banks
+    they handle; of other banks only aggregated facts (how many cases, open, amounts, recovery rate, complaint
+    count, the last contact's result), never their case numbers, complaint texts or another debtor's name."""
+    if user.is_manager or summary.redacted:
+        return summary
+    own_bank_ids = set(ClerkBankScope.objects.filter(clerk=user).values_list("bank_id", flat=True))
+    all_ids = [c.case_id for c in summary.cases] + [c.case_id for c in summary.phone_only_cases]
+    bank_of = dict(Case.objects.filter(pk__in=all_ids).values_list("pk", "bank_id"))
+    own_names = set(Bank.objects.filter(pk__in=own_bank_ids).values_list("name", flat=True))
+
+    def own(case: HistoryCase) -> bool:
+        return bank_of.get(case.case_id) in own_bank_ids
+
+    others = [c for c in summary.cases if not own(c)]
+    view = replace(summary, cases=[c for c in summary.cases if own(c)],
+                   phone_only_cases=[c for c in summary.phone_only_cases if own(c)],
+                   complaints=[c for c in summary.complaints if c.bank in own_names], redacted=True,
+                   banks=sorted(set(summary.banks) & own_names) + (["其他银行"] if others else []))
+    view.other_phone_only = len(summary.phone_only_cases) - len(view.phone_only_cases)
+    view.other_complaints = len(summary.complaints) - len(view.complaints)
+    if others:
+        entrusted = sum((Decimal(c.entrusted) for c in others), ZERO)
+        repaid = sum((Decimal(c.repaid) for c in others), ZERO)
+        view.other_cases, view.other_open = len(others), sum(1 for c in others if c.is_open)
+        view.other_entrusted, view.other_repaid = f"{entrusted:.2f}", f"{repaid:.2f}"
+        if entrusted > 0:
+            view.other_recovery_rate = f"{(repaid / entrusted * 100).quantize(Decimal('0.01')):.2f}"
+        text, _ = _last_contact([c.case_id for c in others])
+        view.other_last_contact = text
+    return view

@@ -34,7 +34,7 @@ from assessment.selectors.applicants import (
     assessment_list_for_applicant,
     document_list,
 )
-from assessment.selectors.history import HistorySummary
+from assessment.selectors.history import HistorySummary, history_for_viewer
 from assessment.selectors.scorecards import published_version_for_bank
 from cases.exceptions import DomainError, ImportRejectedError, UploadRejectedError
 from cases.imports.rows import RowError
@@ -155,7 +155,8 @@ def detail_context(request: AppRequest, applicant_id: int, *, review_form: Revie
     return {
         "p": applicant, "age": age_on(applicant.birth_date, timezone.localdate()),
         "current": current, "lines": lines, "definitions": DEFINITIONS,
-        "history": HistorySummary.from_json(current.history) if current else None,
+        "history": history_for_viewer(summary=HistorySummary.from_json(current.history), user=request.user)
+        if current else None,
         "history_lines": [x for x in lines if x.is_history],
         "assessments": assessment_list_for_applicant(applicant=applicant),
         "documents": document_list(applicant=applicant), "doc_titles": DOC_TITLES,

@@ -14,7 +14,7 @@ from assessment.enums import DEFINITIONS
 from assessment.forms import ReviewForm
 from assessment.policies import access_assessment, can_review
 from assessment.selectors.applicants import assessment_lines
-from assessment.selectors.history import HistorySummary
+from assessment.selectors.history import HistorySummary, history_for_viewer
 from assessment.views.applicants import detail_context, require_assessor
 from cases.exceptions import DomainError
 from cases.views.cases import AppRequest
@@ -26,7 +26,8 @@ def assessment_detail_view(request: AppRequest, assessment_id: int) -> HttpRespo
     require_assessor(request.user)
     assessment = access_assessment(user=request.user, assessment_id=assessment_id)
     context = {"a": assessment, "p": assessment.applicant, "lines": assessment_lines(assessment=assessment),
-               "history": HistorySummary.from_json(assessment.history), "definitions": DEFINITIONS,
+               "history": history_for_viewer(summary=HistorySummary.from_json(assessment.history), user=request.user),
+               "definitions": DEFINITIONS,
                "nav_active": "assessment", "tab": "list"}
     return render(request, "assessment/assessment_detail.html", context)
 

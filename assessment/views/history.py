@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from assessment.actions.history import history_lookup
 from assessment.forms import HistoryCheckForm
+from assessment.selectors.history import history_for_viewer
 from assessment.views.applicants import require_assessor
 from cases.views.cases import AppRequest
 
@@ -23,5 +24,7 @@ def history_check_view(request: AppRequest) -> HttpResponse:
     if asked and form.is_valid():
         summary = history_lookup(id_number=form.cleaned_data["id_number"], phone=form.cleaned_data["phone"],
                                  by=request.user, request=request)
+    if summary is not None:
+        summary = history_for_viewer(summary=summary, user=request.user)
     context = {"form": form, "history": summary, "tab": "history", "nav_active": "assessment"}
     return render(request, "assessment/history_check.html", context)

@@ -43,7 +43,10 @@ from cases.exceptions import (
 from cases.models import Assignment, AssignmentKind, Case, ClerkBankScope
 from cases.policies import can_assign_cases, cases_assignable_by
 from cases.selectors.assignments import UNFINISHED_STATUSES
+from realtime import groups
 from realtime.events import CASE_IDS_CAP, CaseAssigned
+from realtime.events_access import CaseAccessRevoked
+from realtime.publish import publish_on_commit
 
 ZERO = Decimal("0.00")
 # Rows per statement: SQLite allows 32766 bound parameters, PostgreSQL many more; 2000 keeps both fast.
@@ -307,6 +310,14 @@ def _notify_collectors(*, moves: list[tuple[int, int | None, int]], by_target: d
             from_collector_id=before, by_name=by_name, kind=kind, kind_label=label,
             text=f"您名下 {len(ids)} 件委案已{label}给 {names[to]}", reason=reason,
         ), user_ids=[before])
+    lost: dict[int, list[int]] = {}
+    for pk, before, to in moves:
+        if before and before != to:
+            lost.setdefault(before, []).append(pk)
+    for before, ids in lost.items():
+        # Access ends with the case: the previous collector's open sockets leave its case and chat topics now.
+        publish_on_commit(CaseAccessRevoked(user_id=before, case_ids=tuple(ids[:CASE_IDS_CAP])),
+                          to=[groups.account(before)])
 
 
 @transaction.atomic
@@ -316,6 +327,7 @@ def assignment_create(*, cases: Iterable[Case] | QuerySet[Case], collector: User
 
     Emits: DashboardCounterChanged (new_assignments) → the collector's dashboard groups.
            CaseAssigned (stored) → user.<id> of each receiving ("in") and previous ("out") collector.
+           CaseAccessRevoked → account.<id> of each previous collector.
     Raises: CaseClosedForAssignmentError, CaseOutOfScopeError, CollectorUnavailableError,
             AssignerNotAllowedError, NothingToAssignError.
     """

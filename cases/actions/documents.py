@@ -15,6 +15,7 @@ from cases.documents.context import visit_form_context
 from cases.documents.docx import visit_form_docx
 from cases.documents.pdf import visit_form_pdf
 from cases.models import Case
+from cases.uploads import safe_filename_part
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -46,7 +47,7 @@ def visit_form_export(*, case: Case, fmt: str, by: User, request: HttpRequest | 
                  object_type="Case", object_id=case.pk, request=request, detail={"format": fmt})
     stamp = f"{timezone.localdate():%Y%m%d}"
     return RenderedDocument(
-        filename=f"外访记录表_{case.case_no}_{case.debtor_name}_{stamp}.{fmt}",
+        filename=f"外访记录表_{safe_filename_part(case.case_no)}_{safe_filename_part(case.debtor_name)}_{stamp}.{fmt}",
         content_type=DOCX_TYPE if fmt == "docx" else "application/pdf",
         data=data,
     )

@@ -5,13 +5,14 @@ Must not import views or `realtime.consumers`.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.actions import audit_record
-from accounts.models import AuditAction, User
+from accounts.models import AuditAction, AuditEntry, User
 from cases import history, rollups, uploads
 from cases.exceptions import AlreadyDeletedError, DeleteReasonRequiredError
 from cases.models import CallRecord, Case, StoredFile, VisitRecord
@@ -141,8 +142,40 @@ def case_bundle_download(*, case: Case, by: User, file_count: int, request: Http
                  object_id=case.pk, request=request, detail={"file_count": file_count})
 
 
+def _view_session(session_key: str | None) -> str:
+    """A stable, non-secret name of a login session (the key itself never goes into the log)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
+
+
+@transaction.atomic
+def case_file_access(*, stored: StoredFile, by: User, download: bool, session_key: str | None,
+                     how: str = "", request: HttpRequest | None = None) -> bool:
+    """Record an access to a customer file (PIPL): once per user, file, login session and kind (viewed in the
+    page, or downloaded), whatever the request looks like: a plain GET, the many Range requests of a player
+    seeking in a recording, a picture shown inline in the chat, an unmatched recording played. Returns
+    whether an entry was written (False: this session's access was already recorded).
+
+    Emits: nothing.
+    Raises: nothing.
+    """
+    view_session = _view_session(session_key)
+    action = AuditAction.DOWNLOAD if download else AuditAction.VIEW_SENSITIVE
+    # The file's row is locked while looking: two Range requests of one player arriving together write once.
+    StoredFile.objects.select_for_update().filter(pk=stored.pk).first()
+    seen = AuditEntry.objects.filter(object_type="StoredFile", object_id=str(stored.pk), actor=by, action=action,
+                                     detail__view_session=view_session)
+    if view_session and seen.exists():
+        return False
+    verb = "下载" if download else "查看"
+    audit_record(actor=by, action=action, summary=f"{verb}文件《{stored.original_name}》", object_type="StoredFile",
+                 object_id=stored.pk, request=request,
+                 detail={"case_id": stored.case_id, "sha256": stored.sha256, "kind": stored.kind, "how": how,
+                         "view_session": view_session})
+    return True
+
+
 def case_file_download(*, stored: StoredFile, by: User, request: HttpRequest | None = None) -> None:
-    """Record the download (not the inline viewing) of one case file in the audit log (PIPL).
+    """Record one download of a case file in the audit log (PIPL), every time (callers without a session).
 
     Emits: nothing.
     Raises: nothing.

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet, Sum
 
+from accounts.inputs import MAX_PAGE
 from accounts.models import User
 from accounts.selectors import sees_all_cases, sees_commission
 from cases.enums import STATUS_GROUPS, CaseEventType, CaseStatus
@@ -284,7 +285,7 @@ class CasePage(Generic[M]):
 
 def case_page(*, qs: QuerySet[M], number: int, page_size: int) -> CasePage[M]:
     """One page of `qs` without counting it: page_size + 1 rows tell whether a next page exists."""
-    number = max(number, 1)
+    number = min(max(number, 1), MAX_PAGE)  # an OFFSET beyond bigint is a database error, not a page
     offset = (number - 1) * page_size
     rows = list(qs[offset:offset + page_size + 1])
     return CasePage(rows=rows[:page_size], number=number, page_size=page_size, has_next=len(rows) > page_size)

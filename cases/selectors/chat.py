@@ -13,7 +13,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from cases.models import Case, ChatMessage, ChatReadState, DocumentRequest, DocumentRequestStatus
+from cases.models import Case, ChatMessage, ChatReadState, ClerkBankScope, DocumentRequest, DocumentRequestStatus
 from cases.policies import SIDE_CLERK
 
 # The request page shows at most this many of the newest messages; older ones load on demand.
@@ -48,7 +48,9 @@ def document_request_list_for_inbox(*, user: User, show: str = "active") -> Quer
     已答复), "closed", or "all"."""
     qs = DocumentRequest.objects.all()
     if not user.is_manager:
-        qs = qs.filter(assigned_clerk=user)
+        # Only requests of banks the clerk still handles: access ends with the bank (C7).
+        qs = qs.filter(assigned_clerk=user,
+                       case__bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id"))
     if show == "closed":
         qs = qs.filter(status=DocumentRequestStatus.CLOSED).order_by("-closed_at", "-id")
     elif show == "all":
@@ -62,8 +64,9 @@ def document_request_list_for_inbox(*, user: User, show: str = "active") -> Quer
 
 
 def document_request_list_for_collector(*, user: User, show: str = "active") -> QuerySet[DocumentRequest]:
-    """P9: the requests a collector opened, or that concern the cases they now work."""
-    qs = DocumentRequest.objects.filter(Q(requested_by=user) | Q(case__collector=user))
+    """P9: the requests of the cases the collector now works (whoever opened them): a request of a case that
+    moved to a colleague goes with the case."""
+    qs = DocumentRequest.objects.filter(case__collector=user)
     if show == "closed":
         qs = qs.filter(status=DocumentRequestStatus.CLOSED)
     elif show != "all":
@@ -75,13 +78,16 @@ def document_request_list_for_case(*, case: Case, user: User) -> QuerySet[Docume
     """The requests of one case `user` may see (managers: all; others: those they are a side of)."""
     qs = DocumentRequest.objects.filter(case=case)
     if not user.is_manager:
-        qs = qs.filter(Q(requested_by=user) | Q(assigned_clerk=user) | Q(case__collector=user))
+        # `case` is visible to `user` (the caller fetched it through access_case): the sides of today.
+        qs = qs.filter(Q(assigned_clerk=user) | Q(case__collector=user))
     return _with_unread(qs.select_related(*_RELATED).order_by("-created_at", "-id"), user=user)
 
 
 def document_request_count_waiting(*, user: User) -> int:
     """Open requests waiting for this clerk's answer (the inbox badge)."""
-    return DocumentRequest.objects.filter(assigned_clerk=user, status=DocumentRequestStatus.OPEN).count()
+    return DocumentRequest.objects.filter(
+        assigned_clerk=user, status=DocumentRequestStatus.OPEN,
+        case__bank_id__in=ClerkBankScope.objects.filter(clerk=user).values("bank_id")).count()
 
 
 def chat_message_list(*, docreq: DocumentRequest, after: int = 0, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
@@ -196,16 +195,16 @@ def docreq_attachment_view(request: AppRequest, request_id: int, message_id: int
     if stored is None or stored.is_deleted or not stored.file.name:
         raise Http404("附件不存在或已被删除")
     inline = stored.is_browser_image and request.GET.get("download") != "1"
-    if not inline:
-        from cases.actions.files import case_file_download
+    from cases.actions.files import case_file_access
+    from cases.views.files import file_headers
 
-        case_file_download(stored=stored, by=request.user, request=request)
+    # Pictures shown in the chat are an access like a download (PIPL): once per user, file and session each.
+    case_file_access(stored=stored, by=request.user, download=not inline, session_key=request.session.session_key,
+                     how="chat", request=request)
     # A generator that opens the file when the first chunk is asked for (and closes it at the end).
-    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type,
+                                 headers=file_headers(stored, download=not inline))
     response["Content-Length"] = str(stored.size)
-    response["Content-Disposition"] = content_disposition_header(not inline, stored.original_name) or ""
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
     return response
 
 

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.inputs import page_number
 from cases.forms_work import ComplaintFilterForm
 from cases.policies import can_list_complaints
 from cases.selectors.cases import case_page
@@ -38,10 +39,7 @@ def complaint_list_view(request: AppRequest) -> HttpResponse:
         data = form.cleaned_data
         filters = ComplaintFilters(bank_id=_int(data["bank"]), collector_id=_int(data["collector"]),
                                    reason=data["reason"], date_from=data["date_from"], date_to=data["date_to"])
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
+    number = page_number(request.GET.get("page"))
     page = case_page(qs=complaint_list(user=user, filters=filters), number=number,
                      page_size=settings.CASE_LIST_PAGE_SIZE)
     query = request.GET.copy()

@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.inputs import id_param
 from accounts.models import User
 from accounts.selectors import sees_full_id_numbers
 from cases import uploads
@@ -138,7 +139,7 @@ def recording_unmatched_view(request: AppRequest) -> HttpResponse:
     if not _can_see_unmatched(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        call = get_object_or_404(CallRecord, pk=request.POST.get("call") or 0, case__isnull=True,
+        call = get_object_or_404(CallRecord, pk=id_param(request.POST.get("call")) or 0, case__isnull=True,
                                  recording__isnull=False)
         case_no = request.POST.get("case_no", "").strip()
         case = case_visible_to(request.user).filter(case_no=case_no).order_by("-id").first() if case_no else None
@@ -158,15 +159,23 @@ def recording_unmatched_view(request: AppRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def recording_unmatched_file_view(request: AppRequest, call_id: int) -> StreamingHttpResponse:
-    """Play an unmatched recording (it has no case yet, so the case file URL does not serve it)."""
+def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResponse:
+    """Play an unmatched recording (it has no case yet, so the case file URL does not serve it); audited once
+    per user, recording and session like every customer file."""
+    from cases.actions.files import case_file_access
+    from cases.views.files import file_headers
+
     if not _can_see_unmatched(request.user):
         raise PermissionDenied
     call = get_object_or_404(CallRecord, pk=call_id, case__isnull=True, recording__isnull=False)
     stored = call.recording
-    if stored is None or stored.is_deleted:
+    if stored is None or stored.is_deleted or not stored.file.name:
         raise Http404
-    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type)
+    download = request.GET.get("download") == "1"
+    case_file_access(stored=stored, by=request.user, download=download, session_key=request.session.session_key,
+                     how="unmatched_recording", request=request)
+    response = streamed_response(request, uploads.iter_stored(stored.file.name), content_type=stored.content_type,
+                                 headers=file_headers(stored, download=download))
     response["Content-Length"] = str(stored.size)
     return response
 

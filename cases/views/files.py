@@ -1,8 +1,10 @@
 """Serving case files (never through a public media URL) and the full download of a case (C14, P12, M3).
 
 Every response starts from `access_case`: a file of a case the user may not see is a 404, like the case.
-Audio and PDFs play or show inline with HTTP Range support (seeking in a long recording); `?download=1`
-asks for an attachment, which is audited.
+Audio, pictures and PDFs play or show inline with HTTP Range support (seeking in a long recording);
+`?download=1` asks for an attachment. Every access is audited once per user, file, login session and kind
+(viewed / downloaded), whatever the request (plain, Range). Files are delivered under a safe name with the
+extension of their detected type, never cached.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from cases import uploads
-from cases.actions.files import case_bundle_download, case_file_download
+from cases.actions.files import case_bundle_download, case_file_access
 from cases.documents.bundle import Member, file_chunks, stream_zip
 from cases.documents.workbook import write_work_records
 from cases.masking import masker_for
+from cases.models import StoredFile
 from cases.policies import access_case
 from cases.selectors.work import case_bundle, stored_file_get
 from cases.views.cases import AppRequest
@@ -46,6 +49,17 @@ def _range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def file_headers(stored: StoredFile, *, download: bool) -> dict[str, str]:
+    """Headers of a customer file: its detected type under a safe name, attachment unless shown inline, no
+    sniffing, never stored by the browser or a proxy."""
+    return {
+        "Content-Disposition": content_disposition_header(
+            download, uploads.download_name(stored.original_name, stored.content_type)) or "",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+
+
 @login_required
 @require_GET
 def case_file_view(request: AppRequest, case_id: int, file_id: int) -> HttpResponse | StreamingHttpResponse:
@@ -53,20 +67,16 @@ def case_file_view(request: AppRequest, case_id: int, file_id: int) -> HttpRespo
     stored = stored_file_get(case=case, file_id=file_id)
     if stored is None:
         raise Http404("文件不存在或已删除")
-    download = request.GET.get("download") == "1"
+    download = request.GET.get("download") == "1" or stored.content_type not in uploads.INLINE_TYPES
     size = stored.size
-    headers = {
-        "Content-Disposition": content_disposition_header(download, stored.original_name),
-        "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=300",
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = file_headers(stored, download=download)
+    headers["Accept-Ranges"] = "bytes"
     try:
         wanted = _range(request.headers.get("Range", ""), size)
     except ValueError:
         return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
-    if download and wanted is None:
-        case_file_download(stored=stored, by=request.user, request=request)
+    case_file_access(stored=stored, by=request.user, download=download, session_key=request.session.session_key,
+                     how="range" if wanted is not None else "whole", request=request)
     if wanted is None:
         response = streamed_response(request, uploads.iter_stored(stored.file.name),
                                      content_type=stored.content_type, headers=headers)
@@ -105,6 +115,7 @@ def case_bundle_view(request: AppRequest, case_id: int) -> StreamingHttpResponse
                     + "\r\n".join(mismatches) + "\r\n").encode("utf-8-sig")
             yield Member("校验不符.txt", len(note), now, lambda: [note])
 
-    filename = f"{case.case_no}_{case.debtor_name}_全部资料_{now:%Y%m%d}.zip"
+    filename = (f"{uploads.safe_filename_part(case.case_no)}_{uploads.safe_filename_part(case.debtor_name)}"
+                f"_全部资料_{now:%Y%m%d}.zip")
     return attachment_response(request, stream_zip(members(), mismatches=mismatches), content_type="application/zip",
                                filename=filename)

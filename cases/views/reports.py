@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.inputs import bounded_date, id_param
 from cases.actions.exports import report_export
 from cases.selectors.banks import bank_list_for_user
 from cases.selectors.reports import (
@@ -48,9 +49,10 @@ def _fmt(value: object) -> str:
 
 def _date(raw: str | None, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw) if raw else default
+        value = dt.date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
+    return bounded_date(value, default) or default
 
 
 @login_required
@@ -67,7 +69,7 @@ def report_view(request: AppRequest) -> HttpResponse:
     default_from = {"day": today - dt.timedelta(days=30), "month": today.replace(month=1, day=1),
                     "year": dt.date(today.year - 4, 1, 1)}[period]
     date_from, date_to = _date(g.get("from"), default_from), _date(g.get("to"), today)
-    bank_id = int(g["bank"]) if g.get("bank", "").isdigit() else None
+    bank_id = id_param(g.get("bank"))
     if kind == "repayments":
         table: ReportTable = repayment_report(user=request.user, period=period, by=by, date_from=date_from,
                                               date_to=date_to, bank_id=bank_id)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.inputs import id_param
 from cases.actions.returns import (
     case_retain,
     case_return,
@@ -51,7 +52,7 @@ LIST_LIMIT = 500
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return id_param(raw)
 
 
 def _next(request: AppRequest) -> str:

@@ -12,6 +12,7 @@ used for the same reason (under ASGI it is a synchronous body too).
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import IO
@@ -21,7 +22,10 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from accounts.origin import current_origin, with_origin
 from cases.uploads import CHUNK
+
+logger = logging.getLogger(__name__)
 
 _DONE = object()
 
@@ -29,7 +33,17 @@ _DONE = object()
 async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     step = sync_to_async(next, thread_sensitive=True)
     try:
-        while (chunk := await step(chunks, _DONE)) is not _DONE:
+        while True:
+            try:
+                chunk = await step(chunks, _DONE)
+            except Exception:
+                # A stream that fails half-way (a query error, a file gone) ends the response here: raised out of
+                # the body, daphne could only try to start a second response and the client waited for ever.
+                # The download is cut short (a zip or .xlsx without its end reads as damaged); the error is logged.
+                logger.exception("streamed response failed after it started; the response ends here")
+                return
+            if chunk is _DONE:
+                return
             yield chunk  # type: ignore[misc]
     finally:
         # A client that goes away mid-download: close the generator (zip, cursor, file) in the same thread.
@@ -39,8 +53,13 @@ async def _pull(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 def streamed_response(request: HttpRequest, chunks: Iterable[bytes], *, content_type: str, status: int = 200,
                       headers: dict[str, str] | None = None) -> StreamingHttpResponse:
-    """A StreamingHttpResponse of `chunks` that is sent chunk by chunk under ASGI as well as WSGI."""
-    body = _pull(iter(chunks)) if isinstance(request, ASGIRequest) else chunks
+    """A StreamingHttpResponse of `chunks` that is sent chunk by chunk under ASGI as well as WSGI.
+
+    The chunks are produced after the view (and the middleware) returned: the request's origin is bound again
+    around each one, so what a stream audits when it starts still carries the IP address and user agent.
+    """
+    produced = with_origin(iter(chunks), current_origin())
+    body = _pull(produced) if isinstance(request, ASGIRequest) else produced
     return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.actions import audit_record
+from accounts.inputs import page_number
 from accounts.models import AuditAction, User
 from cases.views.streaming import file_attachment_response
 from ops.exports import audit_workbook
@@ -28,8 +29,7 @@ def _filter(form: AuditFilterForm) -> AuditFilter:
 def audit_list_view(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     f = _filter(form) if request.GET else AuditFilter()
-    page_raw = request.GET.get("page", "1")
-    page = audit_page(f=f, page=int(page_raw) if page_raw.isdigit() else 1)
+    page = audit_page(f=f, page=page_number(request.GET.get("page")))
     actor = User.objects.filter(pk=f.actor_id).first() if f.actor_id else None
     return render(request, "ops/audit_list.html", {
         "form": form if request.GET else AuditFilterForm(), "page": page, "object_types": audit_object_types(),

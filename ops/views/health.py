@@ -22,9 +22,19 @@ def health_view(request: HttpRequest) -> HttpResponse:
                   status=200)
 
 
+def _token_channel_ok(request: HttpRequest) -> bool:
+    """The monitoring token is a secret: it is accepted over HTTPS, or in plain HTTP only from this machine
+    itself (the container's own health check), never relayed in clear text through a proxy."""
+    if request.is_secure():
+        return True
+    peer = str(request.META.get("REMOTE_ADDR") or "")
+    relayed = "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_X_REAL_IP" in request.META
+    return peer in ("127.0.0.1", "::1") and not relayed
+
+
 def _token_ok(request: HttpRequest) -> bool:
     expected = settings.HEALTH_TOKEN
-    if not expected:
+    if not expected or not _token_channel_ok(request):
         return False
     header = request.headers.get("Authorization", "")
     given = header[7:] if header.startswith("Bearer ") else request.headers.get("X-Health-Token", "")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.inputs import id_param
 from accounts.models import ROLE_FIELDS, BranchCompany, Role, User
 from ops.actions import (
     AccountError,
@@ -49,7 +50,7 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     active = request.GET.get("active", "active")
     branch = request.GET.get("branch", "")
-    qs = user_list(q=q, role=role, branch_id=int(branch) if branch.isdigit() else None, active=active)
+    qs = user_list(q=q, role=role, branch_id=id_param(branch), active=active)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "ops/user_list.html", {
         "page": page, "paginator": page.paginator, "q": q, "role": role, "active": active, "branch": branch,

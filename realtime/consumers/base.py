@@ -10,10 +10,20 @@
 - Generic dispatch: the channels handler of an event is its type with dots turned into underscores; every
   type in realtime.events.EVENT_TYPES is forwarded to the browser as JSON unless a subclass defines a
   handler of its own.
+- A socket never outlives its session (accounts.sessions, realtime.access): it joins `session.<digest>` and
+  `account.<id>` and closes with 4401 when the session ends (logout), the account is deactivated or its
+  password reset; the session is re-checked on connect, on every client frame and every
+  REALTIME_SESSION_CHECK_SECONDS (idle expiry). A user who must first change a temporary password or enrol a
+  second factor gets no socket. When a case is taken from the user (CaseAccessRevoked) every topic is
+  resolved again and those no longer visible are left.
+- Every client frame is handled with the connection's origin bound (accounts.origin): what it audits carries
+  the IP address and user agent. A binary frame or one that is not JSON is answered, never fatal.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,8 +31,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from accounts.models import User
+from accounts.origin import RequestOrigin, bound_origin, origin_of_scope
+from accounts.sessions import session_refusal
 from cases.selectors.notifications import REPLAY_LIMIT, user_event_messages_after
 from realtime import groups
 from realtime.consumers.topics import TopicForbidden, parse_topics, resolve_topic
@@ -57,6 +70,13 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.joined: list[str] = []
         self.last_event_id = 0
+        # Topic spec ("case:12") → the groups it joined, to resolve again when access changes.
+        self.topic_groups: dict[str, list[str]] = {}
+        self.control_groups: set[str] = set()
+        self.origin: RequestOrigin | None = None
+        self.session_key: str | None = None
+        self.session_watch: asyncio.Task[None] | None = None
+        self.closing = False
 
     # --- the parts subclasses choose -----------------------------------------------------------------
 
@@ -73,8 +93,17 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
+        self.origin = origin_of_scope(self.scope)
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
         if user is None or not user.is_authenticated or not user.is_active:
             # Accept first so the browser sees the code (a refused handshake only says 403).
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        refusal = await database_sync_to_async(session_refusal)(session_key=self.session_key, user_id=user.pk)
+        if refusal is not None:
+            logger.info("websocket of user %s refused: %s", user.pk, refusal)
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -86,11 +115,15 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        # Join before replaying: anything committed after the replay query arrives live (no gap).
-        for name in dict.fromkeys(wanted):
+        # Join before replaying: anything committed after the replay query arrives live (no gap). The control
+        # groups first: a logout or deactivation from now on reaches this socket.
+        assert self.session_key is not None
+        self.control_groups = {groups.account(user.pk), groups.session(self.session_key)}
+        for name in dict.fromkeys([*sorted(self.control_groups), *wanted]):
             await self.channel_layer.group_add(name, self.channel_name)
             self.joined.append(name)
         await self.accept()
+        self.session_watch = asyncio.ensure_future(self.watch_session())
         after = self.query_param("after")
         if after.isdigit():
             await self.replay(after=int(after))
@@ -106,9 +139,67 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
                               "last_event_id": self.last_event_id, "truncated": len(messages) >= REPLAY_LIMIT})
 
     async def disconnect(self, code: int) -> None:
+        if self.session_watch is not None:
+            self.session_watch.cancel()
+            self.session_watch = None
         for name in self.joined:
             await self.channel_layer.group_discard(name, self.channel_name)
         self.joined = []
+
+    # --- the session behind the socket ---------------------------------------------------------------
+
+    async def session_ok(self) -> bool:
+        """Whether the session is still good; closes the socket (4401) when it is not."""
+        if self.user is None or self.closing:
+            return False
+        refusal = await database_sync_to_async(session_refusal)(session_key=self.session_key, user_id=self.user.pk)
+        if refusal is None:
+            return True
+        logger.info("websocket of user %s closed: %s", self.user.pk, refusal)
+        await self.end(CLOSE_UNAUTHENTICATED)
+        return False
+
+    async def end(self, code: int) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await self.close(code=code)
+
+    async def watch_session(self) -> None:
+        """Idle expiry has no event: look at the session every so often while the socket is open."""
+        interval = max(float(getattr(settings, "REALTIME_SESSION_CHECK_SECONDS", 60)), 0.2)
+        with contextlib.suppress(asyncio.CancelledError):
+            while not self.closing:
+                await asyncio.sleep(interval)
+                try:
+                    if not await self.session_ok():
+                        return
+                except Exception:  # a process edge: a failed look-up (database restarting) tries again later
+                    logger.exception("session check of websocket of user %s failed", getattr(self.user, "pk", None))
+
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        await self.end(CLOSE_UNAUTHENTICATED)
+
+    async def account_signed_out(self, message: dict[str, Any]) -> None:
+        await self.end(CLOSE_UNAUTHENTICATED)
+
+    async def account_case_access_revoked(self, message: dict[str, Any]) -> None:
+        await self.recheck_access()
+
+    async def recheck_access(self) -> None:
+        """Resolve every topic again; leave those the user may no longer see and say so to the page."""
+        assert self.user is not None
+        for spec, names in list(self.topic_groups.items()):
+            try:
+                await database_sync_to_async(resolve_topic)(self.user, spec)
+            except TopicForbidden:
+                for name in names:
+                    if name in self.joined and name not in self.control_groups:
+                        await self.channel_layer.group_discard(name, self.channel_name)
+                        self.joined.remove(name)
+                del self.topic_groups[spec]
+                await self.send_json({"type": "realtime.revoked", "topic": spec,
+                                      "message": "您已无权查看该内容，实时更新已停止"})
 
     # --- server → client -----------------------------------------------------------------------------
 
@@ -145,6 +236,24 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         raise AttributeError(name)
 
     # --- client → server -----------------------------------------------------------------------------
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        """Every client frame: the session must still be good; handled with the connection's origin bound."""
+        if not await self.session_ok():
+            return
+        with bound_origin(self.origin):
+            await super().websocket_receive(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if text_data is None:
+            await self.send_json({"type": "realtime.error", "message": "不支持二进制消息"})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, TypeError):
+            await self.send_json({"type": "realtime.error", "message": "消息格式不正确"})
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -183,19 +292,28 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "realtime.error", "action": action, "topic": spec,
                                   "message": "无权订阅该内容"})
             return
+        keep = {groups.user(self.user.pk), *self.control_groups}
         for name in names:
             if action == "subscribe" and name not in self.joined:
                 await self.channel_layer.group_add(name, self.channel_name)
                 self.joined.append(name)
-            elif action == "unsubscribe" and name in self.joined and name != groups.user(self.user.pk):
+            elif action == "unsubscribe" and name in self.joined and name not in keep:
                 await self.channel_layer.group_discard(name, self.channel_name)
                 self.joined.remove(name)
+        if action == "subscribe":
+            self.topic_groups[spec] = list(names)
+        else:
+            self.topic_groups.pop(spec, None)
         await self.send_json({"type": f"realtime.{action}d", "topic": spec})
 
 
-def topics_groups(user: User, raw: str) -> list[str]:
-    """Groups of the topics named in a query value (TopicForbidden if any is not allowed)."""
+def topics_groups(user: User, raw: str, *, into: dict[str, list[str]] | None = None) -> list[str]:
+    """Groups of the topics named in a query value (TopicForbidden if any is not allowed); `into` collects
+    topic → groups for the consumer to resolve again later."""
     names: list[str] = []
     for spec in parse_topics(raw):
-        names.extend(resolve_topic(user, spec))
+        resolved = resolve_topic(user, spec)
+        if into is not None:
+            into[spec] = resolved
+        names.extend(resolved)
     return names

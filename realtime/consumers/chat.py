@@ -143,6 +143,14 @@ class ChatConsumer(AppConsumer):
             synced["replayed"] = 0
         await self.send_json(synced)
 
+    async def recheck_access(self) -> None:
+        """The case moved or a bank was withdrawn: a user who may no longer see the request loses its chat."""
+        assert self.user is not None
+        try:
+            await database_sync_to_async(_fetch)(self.user, self.request_id)
+        except TopicForbidden:
+            await self.end(4403)
+
     # --- server → client -----------------------------------------------------------------------------
 
     async def chat_message_posted(self, message: dict[str, Any]) -> None:

@@ -13,4 +13,4 @@ from realtime.consumers.base import AppConsumer, topics_groups
 
 class LiveConsumer(AppConsumer):
     def groups_for(self, user: User) -> list[str]:
-        return [groups.user(user.pk), *topics_groups(user, self.query_param("topics"))]
+        return [groups.user(user.pk), *topics_groups(user, self.query_param("topics"), into=self.topic_groups)]

@@ -8,7 +8,8 @@ daphne processes share events).
 - `live_url`: base URL of a shared daphne (scheduler off). Data must be committed: it depends on
   `transactional_db`.
 - `start_daphne(**env)`: start another daphne for this test only (e.g. SCHEDULER_EMBEDDED="1", or a second
-  web process); returns its base URL; stopped at the end of the test.
+  web process); returns its base URL; stopped at the end of the test. `daphne_args=[...]` adds command-line
+  options (e.g. the ones docker-compose.yml ships).
 - `browser_page(user=None, base_url=None)`: a new browser context (own cookies), signed in as `user` by a
   session cookie, and a page in it; call it twice for two people side by side.
 - `login_cookie(user, base_url)`: the session cookie dict Playwright's add_cookies takes.
@@ -61,7 +62,7 @@ def database_url_of_test_db() -> str:
 
 
 class DaphneProcess:
-    def __init__(self, *, env: dict[str, str]) -> None:
+    def __init__(self, *, env: dict[str, str], args: list[str] | tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115
@@ -71,7 +72,7 @@ class DaphneProcess:
         if not full_env.get("REDIS_URL"):
             full_env.pop("REDIS_URL", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *args, "asgi:application"],
             cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready()
@@ -126,8 +127,8 @@ def live_url(transactional_db, _shared_daphne) -> str:
 def start_daphne(transactional_db) -> Iterator[Callable[..., str]]:
     started: list[DaphneProcess] = []
 
-    def _start(**env: str) -> str:
-        server = DaphneProcess(env=env)
+    def _start(*, daphne_args: list[str] | tuple[str, ...] = (), **env: str) -> str:
+        server = DaphneProcess(env=env, args=daphne_args)
         started.append(server)
         return server.url
 

@@ -22,6 +22,10 @@ class Command(BaseCommand):
         run = backup_run(trigger="manual", encrypt=bool(options["encrypt"]) or None, output_dir=output)
         if run.status != BackupStatus.OK:  # type: ignore[attr-defined]
             raise CommandError(f"备份失败：{run.error}")  # type: ignore[attr-defined]
+        if not run.encrypted:  # type: ignore[attr-defined]
+            self.stderr.write(self.style.WARNING(
+                "警告：本次备份未加密，其中的全部客户数据（身份证号、录音、照片）以明文保存。"
+                "请在环境中配置 BACKUP_ENCRYPTION_KEY，配置后备份默认加密。"))
         mb = (run.size_bytes or 0) / 1024 / 1024  # type: ignore[attr-defined]
         self.stdout.write(f"备份完成：{run.path}（{mb:.1f} MB，{run.file_count} 个文件，"  # type: ignore[attr-defined]
                           f"耗时 {run.duration_s:.1f} 秒）")  # type: ignore[attr-defined]
