@@ -131,7 +131,7 @@ def assessment_report(*, assessment: Assessment, by: User, request: HttpRequest 
 
     Emits: nothing. Raises: nothing.
     """
-    data = report_pdf(report_context(assessment=assessment))
+    data = report_pdf(report_context(assessment=assessment, viewer=by))
     applicant = assessment.applicant
     audit_record(actor=by, action=AuditAction.EXPORT, object_type="Assessment", object_id=assessment.pk,
                  summary=f"导出 {applicant.name} 的贷前评估报告（PDF）", request=request)

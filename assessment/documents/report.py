@@ -13,10 +13,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import User
 from assessment.enums import Decision
 from assessment.models import Assessment, AssessmentLine, GradeRule
 from assessment.scoring import definition
-from assessment.selectors.history import HistorySummary
+from assessment.selectors.history import HistorySummary, history_for_viewer
 from cases.documents.pdf import render_pdf
 
 _DECISION = dict(Decision.choices)
@@ -45,7 +46,9 @@ class ReportContext:
     points_sum: int
 
 
-def report_context(*, assessment: Assessment) -> ReportContext:
+def report_context(*, assessment: Assessment, viewer: User) -> ReportContext:
+    """What the report shows to `viewer`: the history is the viewer's own view of it (`history_for_viewer`), so a
+    clerk's PDF names no case of a bank they do not handle, as on the page."""
     lines: list[AssessmentLine] = list(assessment.lines.order_by("position"))
     grades = list(GradeRule.objects.filter(version_id=assessment.version_id).order_by("grade"))
     return ReportContext(
@@ -53,7 +56,7 @@ def report_context(*, assessment: Assessment) -> ReportContext:
         lines=[ReportLine(label=x.label, definition=definition(x.kind), value_text=x.value_text, bin_text=x.bin_text,
                           points=x.points, is_history=x.is_history, clean_points=x.clean_points) for x in lines],
         grades=grades,
-        history=HistorySummary.from_json(assessment.history),
+        history=history_for_viewer(summary=HistorySummary.from_json(assessment.history), user=viewer),
         recommended_decision=_DECISION.get(assessment.recommended_decision, ""),
         final_decision=_DECISION.get(assessment.final_decision, ""),
         printed_at=f"{timezone.localtime():%Y-%m-%d %H:%M}",

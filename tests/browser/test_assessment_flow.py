@@ -62,8 +62,11 @@ def test_manager_publishes_scorecard_and_old_case_lowers_the_grade(live_url, bro
     expect(page.locator(".messages")).to_contain_text("已录入申请人 赵浏览")
     page.get_by_role("button", name="核查催收记录并评分").click()
 
-    # then: the old case is found and moves the grade from A to E
-    expect(page.locator("#history")).to_contain_text("JS-OLD-1")
+    # then: the old case is found and moves the grade from A to E; it belongs to a bank the clerk does not
+    # handle, so the clerk sees it counted, never its case number
+    history = page.locator("#history")
+    expect(history).to_contain_text("其他银行（您不负责的银行）另有 1 件委案")
+    expect(history).not_to_contain_text("JS-OLD-1")
     impact = page.locator(".hist-impact")
     expect(impact).to_contain_text("催收历史影响：-90 分")
     expect(impact).to_contain_text("等级为 A")
@@ -88,5 +91,7 @@ def test_manager_publishes_scorecard_and_old_case_lowers_the_grade(live_url, bro
     applicant = Applicant.objects.get(name="赵浏览")
     assessment = applicant.current_assessment
     assert assessment.grade == "E" and assessment.clean_grade == "A" and assessment.overridden
-    assert "本公司催收委案数" in text and "JS-OLD-1" in text and "-60" in text
+    assert "本公司催收委案数" in text and "-60" in text
+    # the clerk's PDF counts the other bank's case, as the page does, and names no case number of it
+    assert "其中 1 件属于其他银行" in text and "JS-OLD-1" not in text
     assert f"= {assessment.total_points} 分" in text and "旧案已退案" in text

@@ -57,8 +57,8 @@ class ConnectionWatch:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             while not self._stop.is_set():
                 (count,) = conn.execute(
-                    "select count(*) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-                    [self.dbname],
+                    "select count(*) from pg_stat_activity where datname = %s and application_name = %s",
+                    [self.dbname, APP_NAME],
                 ).fetchone()
                 self.peak = max(self.peak, count)
                 time.sleep(0.05)
