@@ -118,7 +118,7 @@ def _pdf_text(data: bytes) -> str:
     return done.stdout.decode()
 
 
-def test_pdf_report_explains_every_point(live_card, make_applicant, manager, clerk_client, clerk):
+def test_pdf_report_explains_every_point(live_card, make_applicant, manager, manager_client, clerk_client, clerk):
     # given: an applicant with an old case at another bank, scored and overridden with a reason
     person = f.make_id_number(888)
     f.CaseFactory(batch=f.BatchFactory(bank=f.BankFactory(code="GSYH", name="工商银行")), id_number=person,
@@ -141,7 +141,12 @@ def test_pdf_report_explains_every_point(live_card, make_applicant, manager, cle
     assert all(p in flat for p in points)
     assert f"基础分 {assessment.base_points}" in flat and f"= {assessment.total_points} 分" in flat
     assert f"等级 {assessment.grade}" in flat and assessment.get_recommended_decision_display() in flat
-    assert "GS-88" in flat and "工商银行" in flat and "25.00%" in flat  # history: case, bank, recovery rate
+    # history: the clerk does not handle 工商银行, so the case is counted with its figures but never named
+    assert "其中 1 件属于其他银行" in flat and "25.00%" in flat and "GS-88" not in flat
     assert f"若本公司没有该申请人的催收记录，总分为 {assessment.clean_total_points} 分" in flat
     assert "曾有工商银行逾期，转人工复审" in flat and "转人工审核" in flat
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT, object_type="Assessment").count() == 1
+    # and a manager's copy names the case and its bank
+    manager_flat = " ".join(_pdf_text(manager_client.get(
+        reverse("assessment:assessment-report", args=[assessment.pk])).content).split())
+    assert "GS-88" in manager_flat and "工商银行" in manager_flat and "其他银行" not in manager_flat
