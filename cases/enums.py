@@ -74,6 +74,10 @@ class CaseEventType(models.TextChoices):
     # Document requests (C8, P9, R3)
     DOCREQ_OPENED = "docreq_opened", "索要资料"
     DOCREQ_STATUS_CHANGED = "docreq_status_changed", "资料请求状态"
+    # Numbers a collector typed (issue 13): offered to the owner clerk, who adds or declines them.
+    NUMBER_SUGGESTED = "number_suggested", "业务员提交新号码"
+    NUMBER_ACCEPTED = "number_accepted", "新号码添加为联系人"
+    NUMBER_DECLINED = "number_declined", "新号码未采纳"
 
 
 class ReminderKind(models.TextChoices):

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import time
 import uuid
+from typing import TypedDict, cast
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -19,8 +20,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from cases import rollups, uploads
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
+from cases import history, rollups, uploads
 from cases.actions.calls import call_record_create
 from cases.actions.files import store_checked
 from cases.enums import CallResult, CallSource, ContactSource, FileKind
@@ -36,10 +38,30 @@ from realtime.events_calls import CallRecorded, CallStatusChanged, LinesChanged
 from realtime.publish import publish_on_commit
 
 HEALTH_KEY = "dialer:health"
+LINES_KEY = "dialer:lines"
 _NUMBER = re.compile(r"^\+?\d{3,20}$")
 
 # The dialer's end causes (dialer.session.EndCause values) as call results a collector would have typed.
 _RESULT_OF_CAUSE = {"busy": CallResult.BUSY, "no_answer": CallResult.NO_ANSWER}
+
+
+class LiveCall(TypedDict, total=False):
+    """One call on the lines board, as dialer.app writes it."""
+
+    call_uuid: str
+    phase: str
+    direction: str
+    extension: str
+    collector_id: int | None
+    case_id: int | None
+    number: str
+    since: float | None
+    connected_at: float | None
+
+
+class LinesSnapshot(TypedDict, total=False):
+    lines: int
+    calls: list[LiveCall]
 
 
 class DialRefusedError(DomainError):
@@ -50,6 +72,12 @@ def dialer_health() -> dict[str, object] | None:
     """The dialer's last heartbeat (written every 10 s by dialer.app), None when it is not running."""
     value = cache.get(HEALTH_KEY)
     return value if isinstance(value, dict) else None
+
+
+def lines_snapshot() -> LinesSnapshot:
+    """The dialer's last picture of its lines ({"lines": n, "calls": [...]}, written by dialer.app on each change)."""
+    value = cache.get(LINES_KEY)
+    return cast(LinesSnapshot, value) if isinstance(value, dict) else {}
 
 
 def _clean_number(raw: str) -> str:
@@ -80,15 +108,11 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
         raise DialRefusedError("该联系人不属于这个委案")
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
-    if number.strip() and target != re.sub(r"[\s\-()]", "", known or ""):
-        exists = (CaseContact.objects.filter(case=case, phone=target).exists() or case.mobile == target)
-        if not exists:
-            NumberSuggestion.objects.get_or_create(
-                case=case, number=target, status=NumberSuggestionStatus.PENDING,
-                defaults={"based_on": contact, "suggested_by": by})
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试")
+    if number.strip() and target != re.sub(r"[\s\-()]", "", known or ""):
+        _typed_number_record(case=case, by=by, contact=contact, number=target)
     call_uuid = uuid.uuid4().hex
     send_dialer_command_on_commit({
         "type": "originate", "call_uuid": call_uuid, "collector_id": by.pk, "ext": by.sip_endpoint,
@@ -97,6 +121,25 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
     call_status_notify(collector_id=by.pk, call_uuid=call_uuid, status="requested", direction="outbound",
                        number=target, case=case, message="正在呼叫您的话机，请摘机")
     return call_uuid
+
+
+def _typed_number_record(*, case: Case, by: User, contact: CaseContact | None, number: str) -> None:
+    """A collector dials a number they typed instead of a listed one: audited every time; a number the case does
+    not hold yet is offered to the owner clerk (one pending offer per number) and put on the case's timeline."""
+    suggestion: NumberSuggestion | None = None
+    if not (CaseContact.objects.filter(case=case, phone=number).exists() or case.mobile == number):
+        suggestion, created = NumberSuggestion.objects.get_or_create(
+            case=case, number=number, status=NumberSuggestionStatus.PENDING,
+            defaults={"based_on": contact, "suggested_by": by})
+        if created:
+            history.number_suggested(suggestion=suggestion, actor=by)
+    instead = f"（代替 {contact.relation or '联系人'} {mask_phone(contact.phone)}）" if contact is not None else ""
+    offered = "，新号码已提交负责内勤确认" if suggestion is not None else "，该号码已在委案中"
+    audit_record(actor=by, action=AuditAction.NUMBER_TYPED, object_type="Case", object_id=case.pk,
+                 summary=f"委案 {case.case_no} 拨打手输号码 {mask_phone(number)}{instead}{offered}",
+                 detail={"case_id": case.pk, "number": number,
+                         "contact_id": contact.pk if contact is not None else None,
+                         "suggestion_id": suggestion.pk if suggestion is not None else None})
 
 
 def call_hangup_request(*, call_uuid: str, by: User) -> None:
@@ -108,8 +151,10 @@ def call_hangup_request(*, call_uuid: str, by: User) -> None:
     send_dialer_command_on_commit({"type": "hangup", "call_uuid": call_uuid, "user_id": by.pk})
 
 
+@transaction.atomic
 def listen_in_request(*, call_uuid: str, by: User) -> None:
-    """Ask the dialer to let manager `by` listen to a live call on their phone (spy only).
+    """Ask the dialer to let manager `by` listen to a live call on their phone (spy only); audited with the call's
+    collector, case and number as the lines board last showed them.
 
     Emits: nothing. Raises: DialRefusedError (no manager, no extension, dialer down).
     """
@@ -120,6 +165,23 @@ def listen_in_request(*, call_uuid: str, by: User) -> None:
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError("呼叫系统未连接，暂时无法监听")
+    live = next((c for c in lines_snapshot().get("calls", []) if c.get("call_uuid") == call_uuid), {})
+    collector = User.objects.filter(pk=live.get("collector_id") or 0).first()
+    case = Case.objects.filter(pk=live.get("case_id") or 0).first()
+    number = str(live.get("number") or "")
+    parts = [f"监听通话（分机 {by.sip_endpoint}）"]
+    if collector is not None:
+        parts.append(f"业务员 {collector.display_name}")
+    if case is not None:
+        parts.append(f"委案 {case.case_no}")
+    if number:
+        parts.append(mask_phone(number))
+    audit_record(actor=by, action=AuditAction.LISTEN_IN, object_type="Call", object_id=call_uuid[:64],
+                 summary=" · ".join(parts),
+                 detail={"call_uuid": call_uuid[:64], "extension": by.sip_endpoint,
+                         "collector_id": collector.pk if collector is not None else None,
+                         "case_id": case.pk if case is not None else None, "number": number,
+                         "direction": str(live.get("direction") or "")})
     send_dialer_command_on_commit({"type": "listen", "call_uuid": call_uuid, "user_id": by.pk,
                                    "ext": by.sip_endpoint})
 
@@ -256,14 +318,14 @@ def recording_match(*, call: CallRecord, case: Case, by: User) -> CallRecord:
     rollups.mark(worked_case_ids=[case.pk])
     if call.recording_id:
         StoredFile.objects.filter(pk=call.recording_id, case__isnull=True).update(case=case)
-    from cases import history
     history.call_recorded(call=call, actor=by)
     return call
 
 
 @transaction.atomic
 def number_suggestion_decide(*, suggestion: NumberSuggestion, accept: bool, by: User) -> CaseContact | None:
-    """The owner clerk adds a collector's new number to the case, or declines it.
+    """The owner clerk adds a collector's new number to the case as a contact, or declines it; audited and on the
+    case's timeline.
 
     Emits: nothing. Raises: DialRefusedError (already decided).
     """
@@ -273,8 +335,17 @@ def number_suggestion_decide(*, suggestion: NumberSuggestion, accept: bool, by: 
     suggestion.status = NumberSuggestionStatus.ACCEPTED if accept else NumberSuggestionStatus.DECLINED
     suggestion.decided_by = by
     suggestion.save(update_fields=["status", "decided_by"])
-    if not accept:
-        return None
-    return CaseContact.objects.create(case_id=suggestion.case_id, phone=suggestion.number, relation="业务员新增",
-                                      source=ContactSource.ADDED)
+    contact = None
+    if accept:
+        contact = CaseContact.objects.create(case_id=suggestion.case_id, phone=suggestion.number,
+                                             relation="业务员新增", source=ContactSource.ADDED)
+    history.number_suggestion_decided(suggestion=suggestion, actor=by, contact=contact)
+    verdict = "添加为联系人" if accept else "未采纳"
+    audit_record(actor=by, action=AuditAction.NUMBER_DECIDED, object_type="Case", object_id=suggestion.case_id,
+                 summary=(f"委案 {suggestion.case.case_no} 业务员 {suggestion.suggested_by.display_name} 提交的号码 "
+                          f"{mask_phone(suggestion.number)}：{verdict}"),
+                 detail={"case_id": suggestion.case_id, "suggestion_id": suggestion.pk, "number": suggestion.number,
+                         "accepted": accept, "contact_id": contact.pk if contact is not None else None,
+                         "suggested_by": suggestion.suggested_by_id})
+    return contact
 

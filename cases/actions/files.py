@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.actions import audit_record
 from accounts.models import AuditAction, AuditEntry, User
 from cases import history, rollups, uploads
+from cases.enums import FileKind
 from cases.exceptions import AlreadyDeletedError, DeleteReasonRequiredError
 from cases.models import CallRecord, Case, StoredFile, VisitRecord
 from cases.models.files import stored_file_path
@@ -166,8 +167,11 @@ def case_file_access(*, stored: StoredFile, by: User, download: bool, session_ke
                                      detail__view_session=view_session)
     if view_session and seen.exists():
         return False
-    verb = "下载" if download else "查看"
-    audit_record(actor=by, action=action, summary=f"{verb}文件《{stored.original_name}》", object_type="StoredFile",
+    if download:
+        what = "下载录音" if stored.kind == FileKind.RECORDING else "下载文件"
+    else:
+        what = "播放录音" if stored.kind == FileKind.RECORDING else "查看文件"
+    audit_record(actor=by, action=action, summary=f"{what}《{stored.original_name}》", object_type="StoredFile",
                  object_id=stored.pk, request=request,
                  detail={"case_id": stored.case_id, "sha256": stored.sha256, "kind": stored.kind, "how": how,
                          "view_session": view_session})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from cases.actions.dialer import (
     call_hangup_request,
     dial_request,
     dialer_health,
+    lines_snapshot,
     listen_in_request,
     number_suggestion_decide,
     recording_match,
@@ -43,8 +43,6 @@ from cases.selectors.dialer import (
 )
 from cases.views.cases import AppRequest
 from cases.views.streaming import streamed_response
-
-LINES_KEY = "dialer:lines"
 
 PHASE_LABELS = {
     "collector_ringing": "振铃（业务员）", "collector_answered": "外呼中", "customer_dialling": "外呼中",
@@ -182,7 +180,7 @@ def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResp
 
 def _lines_context(user: User) -> dict[str, object]:
     now = timezone.now()
-    snapshot = cache.get(LINES_KEY) or {}
+    snapshot = lines_snapshot()
     health = dialer_health()
     collectors = {u.pk: u for u in User.objects.filter(is_active=True).filter(
         pk__in=[c.get("collector_id") for c in snapshot.get("calls", []) if c.get("collector_id")])}

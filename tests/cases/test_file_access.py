@@ -72,6 +72,7 @@ def test_playing_a_recording_is_audited_once_per_session_whatever_the_requests(c
     entries = _entries(recording)
     assert [(e.action, e.actor_id) for e in entries] == [(AuditAction.VIEW_SENSITIVE, collector.pk)]
     assert entries[0].detail["case_id"] == case.pk and entries[0].detail["sha256"] == recording.sha256
+    assert entries[0].summary.startswith("播放录音《")
     # when: downloading it, twice
     http.get(url, {"download": "1"})
     http.get(url, {"download": "1"})
