@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
@@ -68,15 +69,36 @@ class DialRefusedError(DomainError):
     """A dial request that cannot go to the dialer (the message says why, in Chinese)."""
 
 
+class LiveStateUnavailableError(DialRefusedError):
+    """Redis, which carries the dialer's heartbeat, its lines and the commands to it, cannot be reached."""
+
+
+LIVE_STATE_UNAVAILABLE = "实时服务（Redis）暂时无法连接，呼叫系统的状态无法确认，请稍后再试"
+
+
+def _live_state(key: str) -> object:
+    """Read what the dialer left in the cache; Redis being unreachable is a refusal with a reason, not a 500."""
+    try:
+        return cache.get(key)
+    except RedisError as exc:
+        raise LiveStateUnavailableError(LIVE_STATE_UNAVAILABLE) from exc
+
+
 def dialer_health() -> dict[str, object] | None:
-    """The dialer's last heartbeat (written every 10 s by dialer.app), None when it is not running."""
-    value = cache.get(HEALTH_KEY)
-    return value if isinstance(value, dict) else None
+    """The dialer's last heartbeat (written every 10 s by dialer.app), None when it is not running.
+
+    Raises: LiveStateUnavailableError (Redis unreachable).
+    """
+    value = _live_state(HEALTH_KEY)
+    return cast(dict[str, object], value) if isinstance(value, dict) else None
 
 
 def lines_snapshot() -> LinesSnapshot:
-    """The dialer's last picture of its lines ({"lines": n, "calls": [...]}, written by dialer.app on each change)."""
-    value = cache.get(LINES_KEY)
+    """The dialer's last picture of its lines ({"lines": n, "calls": [...]}, written by dialer.app on each change).
+
+    Raises: LiveStateUnavailableError (Redis unreachable).
+    """
+    value = _live_state(LINES_KEY)
     return cast(LinesSnapshot, value) if isinstance(value, dict) else {}
 
 

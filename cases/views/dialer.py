@@ -20,6 +20,7 @@ from accounts.selectors import sees_full_id_numbers
 from cases import uploads
 from cases.actions.dialer import (
     DialRefusedError,
+    LiveStateUnavailableError,
     call_hangup_request,
     dial_request,
     dialer_health,
@@ -180,8 +181,11 @@ def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResp
 
 def _lines_context(user: User) -> dict[str, object]:
     now = timezone.now()
-    snapshot = lines_snapshot()
-    health = dialer_health()
+    try:
+        snapshot, health, unreachable = lines_snapshot(), dialer_health(), False
+    except LiveStateUnavailableError:
+        # The live lines live in Redis; today's figures and refusals below come from the database.
+        snapshot, health, unreachable = {}, None, True
     collectors = {u.pk: u for u in User.objects.filter(is_active=True).filter(
         pk__in=[c.get("collector_id") for c in snapshot.get("calls", []) if c.get("collector_id")])}
     cases = {c.pk: c for c in Case.objects.filter(
@@ -204,6 +208,7 @@ def _lines_context(user: User) -> dict[str, object]:
     per_collector = [{"user": u, "calls": today.get(u.pk, (0, 0))[0], "answered": today.get(u.pk, (0, 0))[1],
                       "refusals": refusals.get(u.pk, 0)} for u in people]
     return {"lines": lines, "health": health, "connected": bool(health and health.get("ari_connected")),
+            "live_unavailable": unreachable,
             "per_collector": per_collector, "refusals": recent_refusals(30), "now": now,
             "can_listen": bool(user.sip_endpoint)}
 
