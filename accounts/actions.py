@@ -5,6 +5,7 @@ Must not import `cases` or `realtime`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from accounts.models import AuditAction, AuditEntry, User
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["JsonValue", "audit_record", "client_ip"]
 
-JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+# Read-only containers (covariant): a detail built as dict[str, list[str]] is JSON too.
+JsonValue = str | int | float | bool | None | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
 
 
 def audit_record(
@@ -25,7 +27,7 @@ def audit_record(
     summary: str,
     object_type: str = "",
     object_id: str | int = "",
-    detail: dict[str, JsonValue] | None = None,
+    detail: Mapping[str, JsonValue] | None = None,
     request: HttpRequest | None = None,
     actor_name: str | None = None,
 ) -> AuditEntry:

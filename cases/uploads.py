@@ -119,8 +119,9 @@ class Upload(Protocol):
     """What Django's UploadedFile offers and this module uses."""
 
     name: str | None
-    size: int | None
 
+    @property
+    def size(self) -> int | None: ...  # read-only: a ContentFile computes it
     def seek(self, offset: int, whence: int = ..., /) -> int: ...
     def read(self, size: int = ..., /) -> bytes: ...
     def chunks(self, chunk_size: int | None = ...) -> Iterator[bytes]: ...
@@ -281,7 +282,7 @@ def store(upload: Upload, *, name: str) -> StoredBytes:
     return StoredBytes(name=stored_name, size=wrapped.written, sha256=wrapped.sha256.hexdigest())
 
 
-def delete_stored(name: str) -> None:
+def delete_stored(name: str | None) -> None:
     if name:
         storage().delete(name)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.actions import JsonValue, audit_record
@@ -116,7 +116,9 @@ def user_update(*, by: User, user: User, request: HttpRequest | None = None, **v
             raise AccountError(f"不能修改字段 {key}")
         setattr(user, key, value)
     if roles is not None:
-        role_set = set(roles)  # type: ignore[call-overload]
+        if not isinstance(roles, list | tuple | set | frozenset):
+            raise AccountError("角色格式不正确")
+        role_set = {str(role) for role in roles}
         for field in ROLE_FIELDS.values():
             setattr(user, field, field in role_set)
         if user.pk == by.pk and before["is_sysadmin"] and not user.is_sysadmin:
@@ -142,7 +144,8 @@ def _labels(changes: dict[str, JsonValue]) -> list[str]:
         if field in names:
             out.append(names[field])
         else:
-            out.append(str(User._meta.get_field(field).verbose_name))
+            model_field = User._meta.get_field(field)
+            out.append(str(model_field.verbose_name) if isinstance(model_field, models.Field) else field)
     return out
 
 
@@ -227,7 +230,7 @@ def user_reset_2fa(*, by: User, user: User, request: HttpRequest | None = None) 
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     devices = TOTPDevice.objects.filter(user=user)
-    count = devices.count()
+    count: int = devices.count()
     devices.delete()
     audit_record(actor=by, action=AuditAction.PERMISSION_CHANGE, summary=f"重置账号 {user.username} 的两步验证",
                  object_type="user", object_id=user.pk,

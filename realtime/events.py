@@ -10,7 +10,7 @@ Must not import models, the ORM or anything of `cases`: events are built by acti
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Self, TypeVar
 
 # Keys a stored event's message carries besides its fields: the outbox row id (the sequence number the
 # browser remembers to catch up from) and whether it was replayed on reconnect.
@@ -75,8 +75,9 @@ class Event:
             message[field.name] = _primitive(getattr(self, field.name), f"{self.type}.{field.name}")
         return message
 
+    # Self, not `type[E]`: inside the class body `type` is the ClassVar above, not the builtin.
     @classmethod
-    def from_message(cls: type[E], message: dict[str, object]) -> E:
+    def from_message(cls, message: dict[str, object]) -> Self:
         if message.get("type") != cls.type:
             raise ValueError(f"message of type {message.get('type')!r} is not a {cls.type}")
         values = {f.name: _thaw(message[f.name]) for f in fields(cls) if f.name in message}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -199,7 +199,7 @@ def _names(user_ids: Iterable[int]) -> dict[int, str]:
 
 
 def _apply(*, shares: dict[int, list[int]], by: User, kind: str, reason: str,
-           held_by: dict[int, int | None] | None = None) -> list[Assignment]:
+           held_by: Mapping[int, int | None] | None = None) -> list[Assignment]:
     """Give each collector in `shares` their case ids. Runs inside the caller's transaction.
 
     `held_by` (case id → collector when the clerk looked) makes the write refuse if any case changed hands

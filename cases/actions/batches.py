@@ -22,15 +22,16 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from psycopg.copy import Copy, FileWriter
 from psycopg.types.json import Jsonb
@@ -83,7 +84,7 @@ def batch_import_file(*, bank: Bank, uploaded_by: User | None, file: BinaryIO, f
     source_sha256 = hashlib.sha256(data).hexdigest()
     upload = _ReadOnce(data)
     del data  # the reader holds the only reference and drops it once calamine has the file (20 MB for 100k rows)
-    stream = CaseRowStream(upload)  # type: ignore[arg-type]
+    stream = CaseRowStream(upload)
     del upload
     return batch_import_stream(bank=bank, uploaded_by=uploaded_by, stream=stream, filename=filename,
                                source_sha256=source_sha256)
@@ -99,7 +100,8 @@ class CaseRowSource(Protocol):
     def batch_no(self) -> str: ...
     @property
     def sheet_rows(self) -> int: ...
-    def chunks(self, size: int = ...) -> Iterator[list[CaseRow]]: ...
+    # A generator: batch_import_stream closes it, so a reader stopped half-way releases its file at once.
+    def chunks(self, size: int = ...) -> Generator[list[CaseRow], None, None]: ...
 
 
 def batch_import_stream(*, bank: Bank, uploaded_by: User | None, stream: CaseRowSource, filename: str,
@@ -344,7 +346,7 @@ class _Pipeline:
         else:
             self._queue.put(prepared)
 
-    def _run(self, shared: object) -> None:
+    def _run(self, shared: BaseDatabaseWrapper) -> None:
         connections[DEFAULT_DB_ALIAS] = shared
         try:
             while (chunk := self._queue.get()) is not None:
@@ -557,6 +559,20 @@ class _CopyLayout:
     tail: tuple[object, ...]
 
 
+def _column(field: models.Field[object, object]) -> str:
+    # Concrete fields always have a column; only virtual ones (a GenericForeignKey) have none.
+    if field.column is None:
+        raise TypeError(f"{field} has no database column")
+    return field.column
+
+
+def _db_type(field: models.Field[object, object]) -> str:
+    kind = field.db_type(connection)
+    if kind is None:
+        raise TypeError(f"{field} has no database type")
+    return kind
+
+
 def _copy_layout(model: type[models.Model]) -> _CopyLayout:
     """The COPY statement, column types and trailing defaults of `model`: the columns the import sets (by
     attname, in `_COPY_COLUMNS` order), then every other concrete column but the key with its Python default,
@@ -567,9 +583,9 @@ def _copy_layout(model: type[models.Model]) -> _CopyLayout:
     sent = [fields[name] for name in columns] + missing
     return _CopyLayout(
         sql=(f"COPY {connection.ops.quote_name(model._meta.db_table)} "
-             f"({', '.join(connection.ops.quote_name(f.column) for f in sent)}) FROM STDIN (FORMAT BINARY)"),
+             f"({', '.join(connection.ops.quote_name(_column(f)) for f in sent)}) FROM STDIN (FORMAT BINARY)"),
         # The column's type without its modifiers (varchar(64) → varchar, numeric(14, 2) → numeric).
-        types=[_TYPE_MODIFIERS.sub("", f.db_type(connection)).strip() for f in sent],
+        types=[_TYPE_MODIFIERS.sub("", _db_type(f)).strip() for f in sent],
         tail=tuple(_default_for_copy(f) for f in missing),
     )
 
@@ -594,7 +610,7 @@ def _as_is(text: str) -> str:
     return text
 
 
-def _default_for_copy(field: models.Field) -> object:  # type: ignore[type-arg]
+def _default_for_copy(field: models.Field[object, object]) -> object:
     value = field.get_default()
     if isinstance(field, models.JSONField):
         return _jsonb(json.dumps(value, ensure_ascii=False))
@@ -617,6 +633,9 @@ def _write_continuation_history(*, batch: Batch, continuations: list[tuple[int, 
                                actor=actor)
 
 
-def _chunks(items: list[int] | list[str], size: int) -> Iterator[list]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -187,7 +187,7 @@ def listen_in_request(*, call_uuid: str, by: User) -> None:
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError("呼叫系统未连接，暂时无法监听")
-    live = next((c for c in lines_snapshot().get("calls", []) if c.get("call_uuid") == call_uuid), {})
+    live: LiveCall = next((c for c in lines_snapshot().get("calls", []) if c.get("call_uuid") == call_uuid), LiveCall())
     collector = User.objects.filter(pk=live.get("collector_id") or 0).first()
     case = Case.objects.filter(pk=live.get("case_id") or 0).first()
     number = str(live.get("number") or "")

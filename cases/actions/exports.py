@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import partial
 from typing import IO
 from xml.sax.saxutils import escape
 
@@ -205,21 +206,24 @@ def case_folder(case: Case) -> str:
     return f"案件/{_safe(case.bank.name)}/{_safe(case.batch.batch_no)}/{_safe(case.case_no)}"
 
 
-_VISIT_LABELS = {FileKind.PHOTO: "照片", FileKind.VISIT_FORM_PDF: "签字外访记录表", FileKind.RECORDING: "外访录音"}
+_VISIT_LABELS: dict[str, str] = {FileKind.PHOTO: "照片", FileKind.VISIT_FORM_PDF: "签字外访记录表",
+                                 FileKind.RECORDING: "外访录音"}
 
 
 def file_arcname(stored: StoredFile) -> str:
     """Where a stored file sits in the zip; its id in the name keeps every name unique and reproducible, so
     the work-record sheets can point at the files without a second pass."""
     folder = "录音" if stored.kind == FileKind.RECORDING else _FOLDER.get(stored.kind, "附件")
-    ext = stored.file.name.rpartition(".")[2]
+    ext = (stored.file.name or "").rpartition(".")[2]
     visit = stored.visit if stored.visit_id else None
     if visit is not None:
         label = f"{visit.visited_on:%Y-%m-%d}_外访_{_safe(visit.address)[:30]}_{_VISIT_LABELS.get(stored.kind, '附件')}"
     else:
         stem = stored.original_name.rpartition(".")[0] or stored.original_name
         label = f"{timezone.localtime(stored.created_at):%Y-%m-%d_%H%M}_{_safe(stem)[:40]}"
-    return f"{case_folder(stored.case)}/{folder}/{label}_{stored.pk}.{ext}"  # type: ignore[arg-type]
+    if stored.case is None:
+        raise ValueError(f"stored file {stored.pk} belongs to no case and has no folder in a case zip")
+    return f"{case_folder(stored.case)}/{folder}/{label}_{stored.pk}.{ext}"
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,9 @@ class _Sheet:
     rows: Callable[[], Iterable[list[object]]]  # run only when the sheet is written
 
 
-def _case_head(case: Case) -> list[object]:
+def _case_head(case: Case | None) -> list[object]:
+    if case is None:  # an unmatched call has no case (the export lists only cases', but the field allows it)
+        return ["", "", ""]
     return [case.case_no, case.bank.name, case.debtor_name]
 
 
@@ -244,6 +250,9 @@ def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
             counts[name] += 1
             yield row
 
+    def counted_sheet(sheet: _Sheet) -> Iterator[list[object]]:
+        return counted(sheet.filename, sheet.rows())
+
     def contacts() -> Iterator[list[object]]:
         for c in export_contacts(case_ids=case_ids).iterator(chunk_size=2000):
             yield [*_case_head(c.case), c.relation, c.name, show(c.phone), c.get_source_display()]
@@ -255,12 +264,13 @@ def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
                          and rec.file.name else "")
             if rec is not None and recording:
                 rec.case = c.case  # the same case: its bank and batch are already loaded
-            yield [*_case_head(c.case), _local(c.started_at), c.get_direction_display(),  # type: ignore[arg-type]
+            yield [*_case_head(c.case), _local(c.started_at), c.get_direction_display(),
                    c.contact.relation if c.contact else "", show(c.number), c.get_result_display(), c.promise_date,
                    c.promise_amount, c.duration_s, c.get_source_display(), _name(c.collector), c.note, recording]
 
     def visits() -> Iterator[list[object]]:
         for v in export_visits(case_ids=case_ids).iterator(chunk_size=500):
+            # live_files is a Prefetch(to_attr=...) list, which django-stubs cannot see on the model.
             for f in v.live_files:  # type: ignore[attr-defined]
                 f.case, f.visit = v.case, v
             names = "\n".join(file_arcname(f) for f in v.live_files)  # type: ignore[attr-defined]
@@ -295,7 +305,11 @@ def _business_sheets(*, user: User, filters: CaseFilters, case_ids: CaseIds,
         _Sheet("投诉.xlsx", [*head, "记录时间", "投诉原因", "投诉内容", "被投诉业务员", "记录人"], complaints),
         _Sheet("时间线.xlsx", [*head, "时间", "类型", "内容", "操作人"], events),
     ]
-    return [_Sheet(s.filename, s.header, lambda s=s: counted(s.filename, s.rows())) for s in sheets]
+    return [_Sheet(s.filename, s.header, partial(counted_sheet, s)) for s in sheets]
+
+
+def _sheet_bytes(sheet: _Sheet) -> Iterator[bytes]:
+    return stream_xlsx(sheet=sheet.filename.removesuffix(".xlsx"), header=sheet.header, rows=sheet.rows())
 
 
 def business_data_export_stream(*, user: User, filters: CaseFilters,
@@ -321,18 +335,17 @@ def business_data_export_stream(*, user: User, filters: CaseFilters,
 
     def members() -> Iterator[Member]:
         for sheet in _business_sheets(user=user, filters=filters, case_ids=case_ids, counts=counts):
-            yield Member(sheet.filename, 0, now,
-                         lambda sheet=sheet: stream_xlsx(sheet=sheet.filename.removesuffix(".xlsx"),
-                                                         header=sheet.header, rows=sheet.rows()))
+            yield Member(sheet.filename, 0, now, partial(_sheet_bytes, sheet))
         counts["files"] = 0
         for stored in export_files(case_ids=case_ids).iterator(chunk_size=2000):
             arcname = file_arcname(stored)
-            if not exists(stored.file.name):
+            name = stored.file.name or ""
+            if not exists(name):
                 missing.append(arcname)
                 continue
             counts["files"] += 1
             yield Member(arcname, stored.size, timezone.localtime(stored.created_at),
-                         file_chunks(lambda n=stored.file.name: opener(n)), sha256=stored.sha256)
+                         file_chunks(partial(opener, name)), sha256=stored.sha256)
         lines = [f"导出时间：{now:%Y-%m-%d %H:%M}", f"导出人：{user.display_name}",
                  *(f"{name}：{n} 行" for name, n in counts.items() if name.endswith(".xlsx")),
                  f"文件：{counts['files']} 个",

@@ -5,13 +5,14 @@ Must not import views or `realtime.consumers`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actions import audit_record
+from accounts.actions import JsonValue, audit_record
 from accounts.models import AuditAction, AuditEntry, User
 from cases import history, rollups, uploads
 from cases.enums import FileKind
@@ -58,9 +59,9 @@ def _reason(reason: str) -> str:
     return reason[:500]
 
 
-def _remove_bytes(stored: StoredFile, *, by: User, reason: str, now: object) -> str:
+def _remove_bytes(stored: StoredFile, *, by: User, reason: str, now: dt.datetime) -> str:
     """Mark `stored` deleted and remove its bytes once the deletion is committed. Returns the old name."""
-    name = stored.file.name
+    name = stored.file.name or ""
     stored.deleted_at, stored.deleted_by, stored.delete_reason = now, by, reason
     stored.file.name = ""
     stored.save(update_fields=["deleted_at", "deleted_by", "delete_reason", "file"])
@@ -82,8 +83,8 @@ def file_delete(*, stored: StoredFile, by: User, reason: str, request: HttpReque
         raise AlreadyDeletedError(f"文件《{stored.original_name}》")
     name = _remove_bytes(stored, by=by, reason=reason, now=timezone.now())
     what = f"{stored.get_kind_display()}《{stored.original_name}》"
-    if stored.case_id:
-        history.work_deleted(case=stored.case, actor=by, what=what, reason=reason,  # type: ignore[arg-type]
+    if stored.case is not None:
+        history.work_deleted(case=stored.case, actor=by, what=what, reason=reason,
                              data={"file_id": stored.pk})
     audit_record(actor=by, action=AuditAction.DELETE, summary=f"删除{what}：{reason}", object_type="StoredFile",
                  object_id=stored.pk, request=request,
@@ -117,16 +118,17 @@ def work_record_delete(*, record: CallRecord | VisitRecord, by: User, reason: st
     else:
         what = f"{label}（{record.visited_on:%Y-%m-%d} {record.get_result_display()}）"
         files = list(record.files.all())
-    removed = [{"file_id": f.pk, "sha256": f.sha256, "storage_name": _remove_bytes(f, by=by, reason=reason, now=now)}
-               for f in files if not f.is_deleted]
+    removed: list[dict[str, JsonValue]] = [
+        {"file_id": f.pk, "sha256": f.sha256, "storage_name": _remove_bytes(f, by=by, reason=reason, now=now)}
+        for f in files if not f.is_deleted]
     if removed:
         what += f"及 {len(removed)} 个文件"
-    if record.case_id:
-        history.work_deleted(case=record.case, actor=by, what=what, reason=reason,  # type: ignore[arg-type]
+    if record.case is not None:
+        history.work_deleted(case=record.case, actor=by, what=what, reason=reason,
                              data={f"{model.__name__.lower()}_id": record.pk})
     audit_record(actor=by, action=AuditAction.DELETE, summary=f"删除{what}：{reason}", object_type=model.__name__,
                  object_id=record.pk, request=request,
-                 detail={"case_id": record.case_id, "reason": reason, "files": removed})  # type: ignore[dict-item]
+                 detail={"case_id": record.case_id, "reason": reason, "files": removed})
     return record
 
 

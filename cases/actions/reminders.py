@@ -119,10 +119,11 @@ def reminder_fire_expiry(*, today: dt.date, result: FireResult) -> None:
                     result.count(kind)
 
 
-def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, done_work: Exists) -> list[tuple]:
+def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, done_work: Exists
+                        ) -> list[tuple[int, str, str, dt.datetime, int]]:
     reminded = Reminder.objects.filter(case=OuterRef("pk"), user=OuterRef("collector"), kind=kind,
                                        created_at__gte=OuterRef("assigned_at"))
-    return list(
+    rows = (
         Case.objects.annotate(assigned_day=TruncDate("assigned_at"))
         .filter(status__in=OPEN_STATUSES, collector__isnull=False,
                             assigned_at__lte=now - min_age,
@@ -131,6 +132,8 @@ def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, d
         .order_by("assigned_at", "pk")
         .values_list("pk", "case_no", "debtor_name", "assigned_at", "collector_id")[:BATCH_LIMIT]
     )
+    # The filter above already excludes an unset assigned_at; the comprehension tells the type checker so.
+    return [(pk, no, name, at, collector) for pk, no, name, at, collector in rows if at is not None]
 
 
 def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result: FireResult) -> None:

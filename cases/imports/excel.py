@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -127,6 +127,12 @@ def parse_case_workbook(file: BinaryIO, *, max_rows: int | None = None,
     return result
 
 
+class Readable(Protocol):
+    """All CaseRowStream needs of a file: its bytes, read once."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 class CaseRowStream:
     """`parse_case_workbook` a chunk of rows at a time, so an import can store rows while later ones are read.
 
@@ -137,7 +143,7 @@ class CaseRowStream:
     everything if there are any.
     """
 
-    def __init__(self, file: BinaryIO, *, max_rows: int | None = None,
+    def __init__(self, file: Readable, *, max_rows: int | None = None,
                  max_uncompressed_bytes: int | None = None) -> None:
         if max_rows is None or max_uncompressed_bytes is None:
             from django.conf import settings
@@ -176,7 +182,7 @@ class CaseRowStream:
     def batch_no(self) -> str:
         return self.result.batch_no
 
-    def chunks(self, size: int = 5000) -> Iterator[list[CaseRow]]:
+    def chunks(self, size: int = 5000) -> Generator[list[CaseRow], None, None]:
         """Valid rows, up to `size` at a time; reading goes on to the end of the sheet even after a problem
         (so every problem is listed) but yields nothing more."""
         rows, self._rows = self._rows, None

@@ -9,6 +9,7 @@ Must not import views, forms or `realtime`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeAlias
 
 from django.db.models import Prefetch, QuerySet
 
@@ -16,7 +17,8 @@ from accounts.models import User
 from cases.models import CallRecord, Case, CaseContact, CaseEvent, Complaint, Repayment, StoredFile, VisitRecord
 from cases.selectors.cases import CaseFilters, case_imported_event, case_list
 
-CaseIds = QuerySet  # a `.values("pk")` queryset of cases, used as a subquery
+# A `.values("pk")` queryset of cases, used as a subquery.
+CaseIds: TypeAlias = "QuerySet[Case, dict[str, object]]"
 
 
 def export_case_ids(*, user: User, filters: CaseFilters) -> CaseIds:

@@ -214,8 +214,9 @@ class CaseBundle:
     mask: Masker  # the downloader's masking rule (cases.masking), for the numbers in the workbook and names
 
 
-_FOLDER = {FileKind.RECORDING: "录音", FileKind.PHOTO: "外访照片", FileKind.VISIT_FORM_PDF: "外访记录表",
-           FileKind.ATTACHMENT: "附件", FileKind.DOCUMENT: "附件"}
+_FOLDER: dict[str, str] = {FileKind.RECORDING: "录音", FileKind.PHOTO: "外访照片",
+                           FileKind.VISIT_FORM_PDF: "外访记录表", FileKind.ATTACHMENT: "附件",
+                           FileKind.DOCUMENT: "附件"}
 
 
 def _safe(text: str) -> str:

@@ -10,7 +10,7 @@ shape `cases.actions.batches.batch_import_stream` reads. Pure: no ORM.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 
 from cases.imports.excel import (
@@ -276,7 +276,7 @@ class MappedCaseStream:
     def batch_no(self) -> str:
         return self.result.batch_no
 
-    def chunks(self, size: int = 5000) -> Iterator[list[CaseRow]]:
+    def chunks(self, size: int = 5000) -> Generator[list[CaseRow], None, None]:
         rows = self.sheet.rows()
         # Skip the header (and the title rows above it).
         for _ in range(self.header.row + 1):

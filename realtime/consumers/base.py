@@ -29,6 +29,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.typing import WebSocketReceiveEvent
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -92,11 +93,13 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
     # --- lifecycle -----------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
+        # object: the stubs call it a UserLazyObject, which at run time answers isinstance for the user it wraps.
+        user: object = self.scope.get("user")
         self.origin = origin_of_scope(self.scope)
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
-        if user is None or not user.is_authenticated or not user.is_active:
+        # An AnonymousUser (or no user) is not a User.
+        if not isinstance(user, User) or not user.is_active:
             # Accept first so the browser sees the code (a refused handshake only says 403).
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -134,7 +137,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         messages = await database_sync_to_async(user_event_messages_after)(user_id=self.user.pk, after=after)
         for message in messages:
             await self.send_json(message)
-            self.last_event_id = max(self.last_event_id, int(message[EVENT_ID_KEY]))  # type: ignore[arg-type]
+            event_id = message.get(EVENT_ID_KEY)
+            if isinstance(event_id, int):
+                self.last_event_id = max(self.last_event_id, event_id)
         await self.send_json({"type": "realtime.replayed", "count": len(messages),
                               "last_event_id": self.last_event_id, "truncated": len(messages) >= REPLAY_LIMIT})
 
@@ -237,7 +242,7 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
 
     # --- client → server -----------------------------------------------------------------------------
 
-    async def websocket_receive(self, message: dict[str, Any]) -> None:
+    async def websocket_receive(self, message: WebSocketReceiveEvent) -> None:
         """Every client frame: the session must still be good; handled with the connection's origin bound."""
         if not await self.session_ok():
             return
