@@ -72,6 +72,19 @@ def test_login_requires_the_token_once_enrolled(request, role):
     assert after.status_code == 200
 
 
+def test_second_login_step_page_renders_for_the_user_signing_in(manager):
+    # given: an enrolled manager past the password step
+    _enrol(manager)
+    client = Client()
+    _login(client, manager)
+    # when
+    response = client.get(reverse("accounts:login-otp"))
+    # then: the page asks this user for the token
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "两步验证" in html and manager.display_name in html and 'name="token"' in html
+
+
 def test_wrong_token_is_refused_audited_and_throttled(manager):
     # given
     _enrol(manager)
