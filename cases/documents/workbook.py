@@ -35,9 +35,10 @@ def safe_cell(value: object) -> object:
 
 def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int],
            rows: list[list[object]]) -> WriteOnlyWorksheet:
-    ws = wb.create_sheet(title)
+    ws: WriteOnlyWorksheet = wb.create_sheet(title)
     for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
+        # Worksheet._setup gives a write-only sheet its column_dimensions; types-openpyxl leaves them out.
+        ws.column_dimensions[chr(ord("A") + i)].width = width  # type: ignore[attr-defined]
     ws.freeze_panes = "A2"
     header = []
     for text in headers:
@@ -48,7 +49,8 @@ def _sheet(wb: Workbook, title: str, headers: list[str], widths: list[int],
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(ws, value=safe_cell(value))
+            # openpyxl writes Decimal, date, time and bool cells too; types-openpyxl lists only str/float/datetime.
+            cell = WriteOnlyCell(ws, value=safe_cell(value))  # type: ignore[arg-type]
             if isinstance(value, str) and ("\n" in value or len(value) > 30):
                 cell.alignment = _WRAP
             elif isinstance(value, dt.datetime):

@@ -430,7 +430,8 @@ class _RowParser:
     """
 
     def __init__(self, positions: dict[str, int], extra_headers: list[str]) -> None:
-        self.plan = [
+        self.plan: list[tuple[int, str, int | None, bool, Callable[[CellValue], object],
+                              dict[object, tuple[bool, object]] | None]] = [
             (index, column.header, positions.get(column.header), column.required, _CONVERTERS[column.header],
              {} if column.header in _CACHED_COLUMNS else None)
             for index, column in enumerate(COLUMNS)
@@ -491,12 +492,12 @@ class _RowParser:
                     extra[header] = text
         if extra:
             # Rows of a big file often share their extra values (账单日 "5日"): share one dict between them.
-            key = tuple(extra.items())
-            shared = self.extra_cache.get(key)
+            extra_key = tuple(extra.items())
+            shared = self.extra_cache.get(extra_key)
             if shared is not None:
                 extra = shared
             elif len(self.extra_cache) < _CACHE_LIMIT:
-                self.extra_cache[key] = extra
+                self.extra_cache[extra_key] = extra
         if contact_phone:
             contacts.append(ContactRow(name=str(contact_name or ""), relation=str(contact_relation or ""),
                                        phone=str(contact_phone)))

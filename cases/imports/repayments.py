@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO
@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from cases.imports.excel import (
     _UNREADABLE,
+    CellValue,
     RowProblem,
     _data_sheet_name,
     _date,
@@ -75,7 +76,7 @@ def parse_repayment_workbook(file: BinaryIO, *, max_uncompressed_bytes: int = 25
     return result
 
 
-def parse_repayment_rows(rows: Iterable[list[object]], *, today: dt.date | None = None) -> RepaymentParseResult:
+def parse_repayment_rows(rows: Iterable[Sequence[CellValue]], *, today: dt.date | None = None) -> RepaymentParseResult:
     """Rows already read, header first, each at its sheet row number: the parser behind
     `parse_repayment_workbook`, for a bank's own layout laid out under these headers by an import mapping."""
     result = RepaymentParseResult()
@@ -83,10 +84,10 @@ def parse_repayment_rows(rows: Iterable[list[object]], *, today: dt.date | None 
     return result
 
 
-def _rows(rows: object, result: RepaymentParseResult, *, today: dt.date | None) -> None:
+def _rows(rows: Iterable[Sequence[CellValue]], result: RepaymentParseResult, *, today: dt.date | None) -> None:
     header: dict[str, int] = {}
     header_row = 0
-    for number, cells in enumerate(rows, start=1):  # type: ignore[call-overload]
+    for number, cells in enumerate(rows, start=1):
         if not header:
             keys = [_header_key(c) for c in cells]
             if not any(keys):
@@ -109,12 +110,12 @@ def _rows(rows: object, result: RepaymentParseResult, *, today: dt.date | None) 
         _row(number, cells, header, result, today=today)
 
 
-def _cell(cells: list[object], header: dict[str, int], name: str) -> object:
+def _cell(cells: Sequence[object], header: dict[str, int], name: str) -> object:
     index = header.get(name)
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def _row(number: int, cells: list[object], header: dict[str, int], result: RepaymentParseResult, *,
+def _row(number: int, cells: Sequence[object], header: dict[str, int], result: RepaymentParseResult, *,
          today: dt.date | None) -> None:
     values = {name: _cell(cells, header, name) for name in (CASE_NO, CARD_NO, AMOUNT, DAY, REF, NOTE)}
     texts = {name: _text(value).replace(" ", "") if name in (CASE_NO, CARD_NO, REF) else _text(value)  # type: ignore[arg-type]

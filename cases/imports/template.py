@@ -44,10 +44,15 @@ GENERAL_NOTES: tuple[str, ...] = (
 
 
 class TemplateColumn(Protocol):
-    header: str
-    required: bool
-    fmt: str  # what the instructions sheet says about the format
-    example: str
+    # Read-only members: the columns are frozen dataclasses.
+    @property
+    def header(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def fmt(self) -> str: ...  # what the instructions sheet says about the format
+    @property
+    def example(self) -> str: ...
 
 
 @dataclass(frozen=True)
