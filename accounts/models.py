@@ -117,6 +117,10 @@ class AuditAction(models.TextChoices):
     DOWNLOAD = "download", "下载"
     DELETE = "delete", "删除"
     VIEW_SENSITIVE = "view_sensitive", "查看敏感信息"
+    # Calls (issue 13): a number typed instead of a listed one, the clerk's decision on it, a manager listening in.
+    NUMBER_TYPED = "number_typed", "拨打手输号码"
+    NUMBER_DECIDED = "number_decided", "处理业务员新号码"
+    LISTEN_IN = "listen_in", "监听通话"
     # Pre-loan assessment (issue 8): collection-history look-ups (PIPL), reviews, overrides, scorecards.
     HISTORY_CHECK = "history_check", "查询催收历史"
     ASSESSMENT_REVIEW = "assessment_review", "评估复核"
@@ -129,10 +133,6 @@ class AuditAction(models.TextChoices):
     # Returns (C9): a case handed back to the bank, and a mistaken return undone (reason required).
     CASE_RETURN = "case_return", "确认退案"
     CASE_RETURN_UNDO = "case_return_undo", "撤销退案"
-    # Calls (issue 13): a number typed instead of a listed one, the clerk's decision on it, a manager listening in.
-    NUMBER_TYPED = "number_typed", "拨打手输号码"
-    NUMBER_DECIDED = "number_decided", "处理业务员新号码"
-    LISTEN_IN = "listen_in", "监听通话"
 
 
 class AuditEntry(models.Model):

@@ -15,7 +15,6 @@ from django.utils import timezone
 from accounts.actions import JsonValue, audit_record
 from accounts.models import AuditAction, AuditEntry, User
 from cases import history, rollups, uploads
-from cases.enums import FileKind
 from cases.exceptions import AlreadyDeletedError, DeleteReasonRequiredError
 from cases.models import CallRecord, Case, StoredFile, VisitRecord
 from cases.models.files import stored_file_path
@@ -170,9 +169,9 @@ def case_file_access(*, stored: StoredFile, by: User, download: bool, session_ke
     if view_session and seen.exists():
         return False
     if download:
-        what = "下载录音" if stored.kind == FileKind.RECORDING else "下载文件"
+        what = "下载录音" if stored.is_audio else "下载文件"
     else:
-        what = "播放录音" if stored.kind == FileKind.RECORDING else "查看文件"
+        what = "播放录音" if stored.is_audio else "查看文件"
     audit_record(actor=by, action=action, summary=f"{what}《{stored.original_name}》", object_type="StoredFile",
                  object_id=stored.pk, request=request,
                  detail={"case_id": stored.case_id, "sha256": stored.sha256, "kind": stored.kind, "how": how,
