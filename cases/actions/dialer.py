@@ -9,6 +9,7 @@ Must not import views, `realtime.consumers` or `dialer`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 import uuid
@@ -37,6 +38,8 @@ from realtime import groups
 from realtime.commands import send_dialer_command_on_commit
 from realtime.events_calls import CallRecorded, CallStatusChanged, LinesChanged
 from realtime.publish import publish_on_commit
+
+logger = logging.getLogger(__name__)
 
 HEALTH_KEY = "dialer:health"
 LINES_KEY = "dialer:lines"
@@ -315,13 +318,20 @@ def pending_recording_names() -> list[str]:
 def recordings_retry_request(*, older_than_s: int = 60) -> int:
     """Scheduler job: ask the dialer to fetch recordings still on Asterisk. Returns how many wait.
 
-    Emits: nothing. Raises: nothing.
+    Emits: nothing. Raises: nothing (Redis unreachable: nobody can be asked; the next tick asks again, and the
+    rest of this tick, report roll-ups and backups, goes on).
     """
     # Leave a minute for the live fetch that follows RecordingFinished; only ask a dialer that is listening.
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
     waiting = PendingRecording.objects.filter(created_at__lte=cutoff).count()
-    health = dialer_health()
-    if waiting and health is not None and health.get("ari_connected"):
+    if not waiting:
+        return 0
+    try:
+        health = dialer_health()
+    except LiveStateUnavailableError:
+        logger.warning("%s recordings wait on Asterisk; Redis is unreachable, asking the dialer next tick", waiting)
+        return waiting
+    if health is not None and health.get("ari_connected"):
         send_dialer_command_on_commit({"type": "recordings.retry"})
     return waiting
 

@@ -53,3 +53,20 @@ def test_dial_and_listen_in_say_why_while_redis_is_down(collector_client, manage
     # then: refused with a reason, not a 500
     assert dial.status_code == 409 and "实时服务（Redis）暂时无法连接" in dial.json()["error"]
     assert listen.status_code == 200 and "实时服务（Redis）暂时无法连接" in listen.content.decode()
+
+
+
+def test_recording_retry_job_does_not_stop_the_scheduler_tick_while_redis_is_down(redis_unreachable, case):
+    # given: a recording still waiting on Asterisk
+    from django.utils import timezone
+
+    from cases.actions.dialer import recordings_retry_request
+    from cases.models import CallRecord, PendingRecording
+
+    call = CallRecord.objects.create(case=case, collector=case.collector, number="13812345678",
+                                     started_at=timezone.now())
+    PendingRecording.objects.create(call=call, name="call-abc")
+    # when: the job cannot reach the dialer (its heartbeat and commands go through Redis)
+    waiting = recordings_retry_request(older_than_s=0)
+    # then: it counts what waits and returns, so the tick goes on to the report roll-ups and the backups
+    assert waiting == 1
