@@ -9,7 +9,6 @@ Must not import views, `realtime.consumers` or `dialer`.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import time
 import uuid
@@ -38,8 +37,6 @@ from realtime import groups
 from realtime.commands import send_dialer_command_on_commit
 from realtime.events_calls import CallRecorded, CallStatusChanged, LinesChanged
 from realtime.publish import publish_on_commit
-
-logger = logging.getLogger(__name__)
 
 HEALTH_KEY = "dialer:health"
 LINES_KEY = "dialer:lines"
@@ -87,13 +84,22 @@ def _live_state(key: str) -> object:
         raise LiveStateUnavailableError(LIVE_STATE_UNAVAILABLE) from exc
 
 
-def dialer_health() -> dict[str, object] | None:
+def dialer_health_checked() -> dict[str, object] | None:
     """The dialer's last heartbeat (written every 10 s by dialer.app), None when it is not running.
 
-    Raises: LiveStateUnavailableError (Redis unreachable).
+    Raises: LiveStateUnavailableError (Redis unreachable), for callers that must say why they refuse.
     """
     value = _live_state(HEALTH_KEY)
     return cast(dict[str, object], value) if isinstance(value, dict) else None
+
+
+def dialer_health() -> dict[str, object] | None:
+    """The dialer's last heartbeat, None when it is not running or Redis cannot be reached (a page showing the
+    dialer's state then shows it as not connected instead of failing)."""
+    try:
+        return dialer_health_checked()
+    except LiveStateUnavailableError:
+        return None
 
 
 def lines_snapshot() -> LinesSnapshot:
@@ -133,7 +139,7 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
         raise DialRefusedError("该联系人不属于这个委案")
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
-    health = dialer_health()
+    health = dialer_health_checked()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试")
     if number.strip() and target != re.sub(r"[\s\-()]", "", known or ""):
@@ -187,7 +193,7 @@ def listen_in_request(*, call_uuid: str, by: User) -> None:
         raise DialRefusedError("只有管理人员可以监听")
     if not by.sip_endpoint:
         raise DialRefusedError("您还没有设置分机，请联系系统管理员")
-    health = dialer_health()
+    health = dialer_health_checked()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError("呼叫系统未连接，暂时无法监听")
     live: LiveCall = next((c for c in lines_snapshot().get("calls", []) if c.get("call_uuid") == call_uuid), LiveCall())
@@ -324,13 +330,7 @@ def recordings_retry_request(*, older_than_s: int = 60) -> int:
     # Leave a minute for the live fetch that follows RecordingFinished; only ask a dialer that is listening.
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_s)
     waiting = PendingRecording.objects.filter(created_at__lte=cutoff).count()
-    if not waiting:
-        return 0
-    try:
-        health = dialer_health()
-    except LiveStateUnavailableError:
-        logger.warning("%s recordings wait on Asterisk; Redis is unreachable, asking the dialer next tick", waiting)
-        return waiting
+    health = dialer_health() if waiting else None  # None too while Redis is unreachable: asked next tick
     if health is not None and health.get("ari_connected"):
         send_dialer_command_on_commit({"type": "recordings.retry"})
     return waiting

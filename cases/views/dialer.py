@@ -23,7 +23,7 @@ from cases.actions.dialer import (
     LiveStateUnavailableError,
     call_hangup_request,
     dial_request,
-    dialer_health,
+    dialer_health_checked,
     lines_snapshot,
     listen_in_request,
     number_suggestion_decide,
@@ -182,7 +182,7 @@ def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResp
 def _lines_context(user: User) -> dict[str, object]:
     now = timezone.now()
     try:
-        snapshot, health, unreachable = lines_snapshot(), dialer_health(), False
+        snapshot, health, unreachable = lines_snapshot(), dialer_health_checked(), False
     except LiveStateUnavailableError:
         # The live lines live in Redis; today's figures and refusals below come from the database.
         snapshot, health, unreachable = {}, None, True

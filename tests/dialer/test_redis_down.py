@@ -70,3 +70,13 @@ def test_recording_retry_job_does_not_stop_the_scheduler_tick_while_redis_is_dow
     waiting = recordings_retry_request(older_than_s=0)
     # then: it counts what waits and returns, so the tick goes on to the report roll-ups and the backups
     assert waiting == 1
+
+
+def test_dialer_health_reads_as_not_connected_while_redis_is_down(redis_unreachable):
+    # given
+    from cases.actions.dialer import LiveStateUnavailableError, dialer_health, dialer_health_checked
+
+    # when / then: pages that only show the dialer's state get None; refusals that must say why get the reason
+    assert dialer_health() is None
+    with pytest.raises(LiveStateUnavailableError, match="实时服务（Redis）暂时无法连接"):
+        dialer_health_checked()
