@@ -65,6 +65,10 @@ class CaseEventType(models.TextChoices):
     RETENTION_DECIDED = "retention_decided", "留案审批"
     # Case work (P4, P5, C13, C14, C15)
     CALL = "call", "电话"
+    # Numbers a collector typed (issue 13): offered to the owner clerk, who adds or declines them.
+    NUMBER_SUGGESTED = "number_suggested", "业务员提交新号码"
+    NUMBER_ACCEPTED = "number_accepted", "新号码添加为联系人"
+    NUMBER_DECLINED = "number_declined", "新号码未采纳"
     VISIT = "visit", "外访"
     FILE_UPLOADED = "file_uploaded", "上传文件"
     COMPLAINT = "complaint", "投诉"
@@ -74,10 +78,6 @@ class CaseEventType(models.TextChoices):
     # Document requests (C8, P9, R3)
     DOCREQ_OPENED = "docreq_opened", "索要资料"
     DOCREQ_STATUS_CHANGED = "docreq_status_changed", "资料请求状态"
-    # Numbers a collector typed (issue 13): offered to the owner clerk, who adds or declines them.
-    NUMBER_SUGGESTED = "number_suggested", "业务员提交新号码"
-    NUMBER_ACCEPTED = "number_accepted", "新号码添加为联系人"
-    NUMBER_DECLINED = "number_declined", "新号码未采纳"
 
 
 class ReminderKind(models.TextChoices):

@@ -9,19 +9,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.enums import CallResult, CallSource, CaseEventType, CaseStatus, VisitResult
-from cases.models import (
-    Batch,
-    CallRecord,
-    Case,
-    CaseContact,
-    CaseEvent,
-    Complaint,
-    NumberSuggestion,
-    StoredFile,
-    VisitRecord,
-)
-from cases.models.cases import balance_words, mask_phone
+from cases.models import Batch, CallRecord, Case, CaseEvent, Complaint, StoredFile, VisitRecord
+from cases.models.cases import CaseContact, balance_words, mask_phone
 from cases.models.chat import DocumentRequest, DocumentRequestStatus
+from cases.models.compliance import NumberSuggestion
 
 
 def case_continued(*, case: Case, previous: Case, actor: User | None) -> CaseEvent:
@@ -89,6 +80,35 @@ def call_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
     return CaseEvent.objects.create(
         case=call.case, type=CaseEventType.CALL, actor=actor, summary=" · ".join(parts)[:500],
         data={"call_id": call.pk},
+    )
+
+
+# --- Numbers a collector typed (issue 13) -----------------------------------------------------------------
+# The number is masked here like every timeline number; the audit entry keeps the full one.
+
+def number_suggested(*, suggestion: NumberSuggestion, actor: User) -> CaseEvent:
+    based_on = suggestion.based_on
+    was = f"（原号码 {based_on.relation or '联系人'} {mask_phone(based_on.phone)}）" if based_on is not None else ""
+    return CaseEvent.objects.create(
+        case_id=suggestion.case_id, type=CaseEventType.NUMBER_SUGGESTED, actor=actor,
+        summary=f"业务员手输新号码 {mask_phone(suggestion.number)} 拨打{was}，已提交负责内勤确认"[:500],
+        data={"suggestion_id": suggestion.pk},
+    )
+
+
+def number_suggestion_decided(*, suggestion: NumberSuggestion, actor: User, contact: CaseContact | None) -> CaseEvent:
+    who = suggestion.suggested_by.display_name
+    if contact is not None:
+        return CaseEvent.objects.create(
+            case_id=suggestion.case_id, type=CaseEventType.NUMBER_ACCEPTED, actor=actor,
+            summary=(f"采纳业务员 {who} 提交的号码 {mask_phone(suggestion.number)}，"
+                     f"已添加为联系人（{contact.relation}）")[:500],
+            data={"suggestion_id": suggestion.pk, "contact_id": contact.pk},
+        )
+    return CaseEvent.objects.create(
+        case_id=suggestion.case_id, type=CaseEventType.NUMBER_DECLINED, actor=actor,
+        summary=f"未采纳业务员 {who} 提交的号码 {mask_phone(suggestion.number)}"[:500],
+        data={"suggestion_id": suggestion.pk},
     )
 
 
@@ -284,33 +304,4 @@ def retention_decided(*, case: Case, actor: User, approved: bool, note: str, req
         case=case, type=CaseEventType.RETENTION_DECIDED, actor=actor,
         summary=(verdict + (f"，意见：{note}" if note else ""))[:500],
         data={"request_id": request_id, "approved": approved},
-    )
-
-
-# --- Numbers a collector typed (issue 13) -----------------------------------------------------------------
-# The number is masked here like every timeline number; the audit entry keeps the full one.
-
-def number_suggested(*, suggestion: NumberSuggestion, actor: User) -> CaseEvent:
-    based_on = suggestion.based_on
-    was = f"（原号码 {based_on.relation or '联系人'} {mask_phone(based_on.phone)}）" if based_on is not None else ""
-    return CaseEvent.objects.create(
-        case_id=suggestion.case_id, type=CaseEventType.NUMBER_SUGGESTED, actor=actor,
-        summary=f"业务员手输新号码 {mask_phone(suggestion.number)} 拨打{was}，已提交负责内勤确认"[:500],
-        data={"suggestion_id": suggestion.pk},
-    )
-
-
-def number_suggestion_decided(*, suggestion: NumberSuggestion, actor: User, contact: CaseContact | None) -> CaseEvent:
-    who = suggestion.suggested_by.display_name
-    if contact is not None:
-        return CaseEvent.objects.create(
-            case_id=suggestion.case_id, type=CaseEventType.NUMBER_ACCEPTED, actor=actor,
-            summary=(f"采纳业务员 {who} 提交的号码 {mask_phone(suggestion.number)}，"
-                     f"已添加为联系人（{contact.relation}）")[:500],
-            data={"suggestion_id": suggestion.pk, "contact_id": contact.pk},
-        )
-    return CaseEvent.objects.create(
-        case_id=suggestion.case_id, type=CaseEventType.NUMBER_DECLINED, actor=actor,
-        summary=f"未采纳业务员 {who} 提交的号码 {mask_phone(suggestion.number)}"[:500],
-        data={"suggestion_id": suggestion.pk},
     )
