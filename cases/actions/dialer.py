@@ -26,9 +26,18 @@ from accounts.models import AuditAction, User
 from cases import history, rollups, uploads
 from cases.actions.calls import call_record_create
 from cases.actions.files import store_checked
-from cases.enums import CallResult, CallSource, ContactSource, FileKind
+from cases.enums import CallResult, CallSource, CaseEventType, ContactSource, FileKind
 from cases.exceptions import DomainError
-from cases.models import CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion, PendingRecording, StoredFile
+from cases.models import (
+    CallRecord,
+    CallRefusal,
+    Case,
+    CaseContact,
+    CaseEvent,
+    NumberSuggestion,
+    PendingRecording,
+    StoredFile,
+)
 from cases.models.cases import mask_phone
 from cases.models.compliance import NumberSuggestionStatus
 from cases.policies import can_record_work
@@ -93,6 +102,15 @@ def dialer_health_checked() -> dict[str, object] | None:
     return cast(dict[str, object], value) if isinstance(value, dict) else None
 
 
+def _down_reason(message: str) -> str:
+    """`message` (the dialer is not connected), or that Redis itself cannot be reached, which is why."""
+    try:
+        _live_state(HEALTH_KEY)
+    except LiveStateUnavailableError:
+        return LIVE_STATE_UNAVAILABLE
+    return message
+
+
 def dialer_health() -> dict[str, object] | None:
     """The dialer's last heartbeat, None when it is not running or Redis cannot be reached (a page showing the
     dialer's state then shows it as not connected instead of failing)."""
@@ -139,10 +157,17 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
         raise DialRefusedError("该联系人不属于这个委案")
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
-    health = dialer_health_checked()
+    typed = bool(number.strip()) and target != re.sub(r"[\s\-()]", "", known or "")
+    if typed:
+        exists = (CaseContact.objects.filter(case=case, phone=target).exists() or case.mobile == target)
+        if not exists:
+            NumberSuggestion.objects.get_or_create(
+                case=case, number=target, status=NumberSuggestionStatus.PENDING,
+                defaults={"based_on": contact, "suggested_by": by})
+    health = dialer_health()
     if health is None or not health.get("ari_connected"):
-        raise DialRefusedError("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试")
-    if number.strip() and target != re.sub(r"[\s\-()]", "", known or ""):
+        raise DialRefusedError(_down_reason("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试"))
+    if typed:
         _typed_number_record(case=case, by=by, contact=contact, number=target)
     call_uuid = uuid.uuid4().hex
     send_dialer_command_on_commit({
@@ -155,15 +180,13 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
 
 
 def _typed_number_record(*, case: Case, by: User, contact: CaseContact | None, number: str) -> None:
-    """A collector dials a number they typed instead of a listed one: audited every time; a number the case does
-    not hold yet is offered to the owner clerk (one pending offer per number) and put on the case's timeline."""
-    suggestion: NumberSuggestion | None = None
-    if not (CaseContact.objects.filter(case=case, phone=number).exists() or case.mobile == number):
-        suggestion, created = NumberSuggestion.objects.get_or_create(
-            case=case, number=number, status=NumberSuggestionStatus.PENDING,
-            defaults={"based_on": contact, "suggested_by": by})
-        if created:
-            history.number_suggested(suggestion=suggestion, actor=by)
+    """A collector dials a number they typed instead of a listed one: audited every time; the offer of a number
+    the case does not hold yet (one pending per number, made by dial_request) goes on the case's timeline once."""
+    suggestion = NumberSuggestion.objects.filter(case=case, number=number,
+                                                 status=NumberSuggestionStatus.PENDING).first()
+    if suggestion is not None and not CaseEvent.objects.filter(
+            case=case, type=CaseEventType.NUMBER_SUGGESTED, data__suggestion_id=suggestion.pk).exists():
+        history.number_suggested(suggestion=suggestion, actor=by)
     instead = f"（代替 {contact.relation or '联系人'} {mask_phone(contact.phone)}）" if contact is not None else ""
     offered = "，新号码已提交负责内勤确认" if suggestion is not None else "，该号码已在委案中"
     audit_record(actor=by, action=AuditAction.NUMBER_TYPED, object_type="Case", object_id=case.pk,
@@ -193,9 +216,9 @@ def listen_in_request(*, call_uuid: str, by: User) -> None:
         raise DialRefusedError("只有管理人员可以监听")
     if not by.sip_endpoint:
         raise DialRefusedError("您还没有设置分机，请联系系统管理员")
-    health = dialer_health_checked()
+    health = dialer_health()
     if health is None or not health.get("ari_connected"):
-        raise DialRefusedError("呼叫系统未连接，暂时无法监听")
+        raise DialRefusedError(_down_reason("呼叫系统未连接，暂时无法监听"))
     live: LiveCall = next((c for c in lines_snapshot().get("calls", []) if c.get("call_uuid") == call_uuid), LiveCall())
     collector = User.objects.filter(pk=live.get("collector_id") or 0).first()
     case = Case.objects.filter(pk=live.get("case_id") or 0).first()

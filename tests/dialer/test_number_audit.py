@@ -64,6 +64,17 @@ def test_typed_number_is_audited_and_put_on_the_timeline(collector_client, colle
     assert event.actor == collector and "139****1111" in event.summary and "13900001111" not in event.summary
 
 
+def test_typing_the_same_new_number_again_is_audited_again_but_offered_once(collector_client, case, sent, dialer_up,
+                                                                            django_capture_on_commit_callbacks):
+    # when: the collector dials the same new number twice
+    _dial(collector_client, case, django_capture_on_commit_callbacks, contact="", number="13900001111")
+    _dial(collector_client, case, django_capture_on_commit_callbacks, contact="", number="13900001111")
+    # then: two audit entries, one offer, one timeline entry
+    assert AuditEntry.objects.filter(action=AuditAction.NUMBER_TYPED).count() == 2
+    assert NumberSuggestion.objects.count() == 1
+    assert CaseEvent.objects.filter(case=case, type=CaseEventType.NUMBER_SUGGESTED).count() == 1
+
+
 def test_typing_a_number_the_case_already_holds_is_audited_without_an_offer(collector_client, case, sent,
                                                                              dialer_up,
                                                                              django_capture_on_commit_callbacks):
