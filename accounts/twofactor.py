@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import time
 
 import segno
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from redis.exceptions import RedisError
 
 from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 ISSUER = "催收管控平台"
 
@@ -67,6 +72,35 @@ def qr_data_uri(uri: str) -> str:
 THROTTLE_MAX_SECONDS = 900
 
 
+# While Redis (the shared cache) cannot be reached, the throttle lives in this web process's memory: managers and
+# system admins can still sign in (to see the health page, for one), and a guesser is still slowed down.
+_LOCAL = LocMemCache("otp-throttle-fallback", {"TIMEOUT": THROTTLE_MAX_SECONDS * 2})
+
+
+def _get(key: str) -> dict[str, float] | None:
+    try:
+        value = cache.get(key)
+    except RedisError:
+        logger.warning("2FA throttle: Redis unreachable, using this process's memory")
+        value = _LOCAL.get(key)
+    return value if isinstance(value, dict) else None
+
+
+def _set(key: str, value: dict[str, float]) -> None:
+    try:
+        cache.set(key, value, timeout=THROTTLE_MAX_SECONDS * 2)
+    except RedisError:
+        _LOCAL.set(key, value)
+
+
+def _delete(key: str) -> None:
+    _LOCAL.delete(key)
+    try:
+        cache.delete(key)
+    except RedisError:
+        logger.warning("2FA throttle: Redis unreachable, the shared throttle entry stays until it expires")
+
+
 def _throttle_key(device: TOTPDevice, ip: str | None) -> str:
     digest = hashlib.sha256(f"{device.pk}:{device.key}".encode()).hexdigest()[:16]
     return f"otp-throttle:{digest}:{ip or '-'}"
@@ -74,7 +108,7 @@ def _throttle_key(device: TOTPDevice, ip: str | None) -> str:
 
 def token_wait_seconds(device: TOTPDevice, ip: str | None) -> int:
     """Seconds this address must still wait before its next token for `device` is looked at (0: go ahead)."""
-    state = cache.get(_throttle_key(device, ip))
+    state = _get(_throttle_key(device, ip))
     if not state:
         return 0
     return max(0, int(state["until"] - time.time() + 0.999))
@@ -82,10 +116,10 @@ def token_wait_seconds(device: TOTPDevice, ip: str | None) -> int:
 
 def token_failed(device: TOTPDevice, ip: str | None) -> None:
     key = _throttle_key(device, ip)
-    failures = int((cache.get(key) or {}).get("failures", 0)) + 1
+    failures = int((_get(key) or {}).get("failures", 0)) + 1
     delay = min(2 ** (failures - 1), THROTTLE_MAX_SECONDS)
-    cache.set(key, {"failures": failures, "until": time.time() + delay}, timeout=THROTTLE_MAX_SECONDS * 2)
+    _set(key, {"failures": failures, "until": time.time() + delay})
 
 
 def token_succeeded(device: TOTPDevice, ip: str | None) -> None:
-    cache.delete(_throttle_key(device, ip))
+    _delete(_throttle_key(device, ip))
