@@ -26,18 +26,10 @@ from accounts.models import AuditAction, User
 from cases import history, rollups, uploads
 from cases.actions.calls import call_record_create
 from cases.actions.files import store_checked
-from cases.enums import CallResult, CallSource, CaseEventType, ContactSource, FileKind
+from cases.actions.numbers import typed_number_record
+from cases.enums import CallResult, CallSource, ContactSource, FileKind
 from cases.exceptions import DomainError
-from cases.models import (
-    CallRecord,
-    CallRefusal,
-    Case,
-    CaseContact,
-    CaseEvent,
-    NumberSuggestion,
-    PendingRecording,
-    StoredFile,
-)
+from cases.models import CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion, PendingRecording, StoredFile
 from cases.models.cases import mask_phone
 from cases.models.compliance import NumberSuggestionStatus
 from cases.policies import can_record_work
@@ -144,7 +136,8 @@ def case_label(case: Case) -> str:
 def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, number: str = "") -> str:
     """Ask the dialer to ring `by`'s phone, then `contact`'s number (or the typed `number`), bridged and recorded.
 
-    A typed number that differs from the contact's is kept as a NumberSuggestion for the owner clerk.
+    A typed number that differs from the contact's is audited and, when new to the case, offered to the owner clerk
+    (cases.actions.numbers).
     Returns the call uuid the panel follows.
     Emits: CallStatusChanged ("requested") to the collector.
     Raises: DialRefusedError (not this collector's case, no extension, dialer not connected, bad number).
@@ -158,17 +151,11 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
     typed = bool(number.strip()) and target != re.sub(r"[\s\-()]", "", known or "")
-    if typed:
-        exists = (CaseContact.objects.filter(case=case, phone=target).exists() or case.mobile == target)
-        if not exists:
-            NumberSuggestion.objects.get_or_create(
-                case=case, number=target, status=NumberSuggestionStatus.PENDING,
-                defaults={"based_on": contact, "suggested_by": by})
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError(_down_reason("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试"))
     if typed:
-        _typed_number_record(case=case, by=by, contact=contact, number=target)
+        typed_number_record(case=case, by=by, number=target, contact=contact, via="dial")
     call_uuid = uuid.uuid4().hex
     send_dialer_command_on_commit({
         "type": "originate", "call_uuid": call_uuid, "collector_id": by.pk, "ext": by.sip_endpoint,
@@ -177,23 +164,6 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
     call_status_notify(collector_id=by.pk, call_uuid=call_uuid, status="requested", direction="outbound",
                        number=target, case=case, message="正在呼叫您的话机，请摘机")
     return call_uuid
-
-
-def _typed_number_record(*, case: Case, by: User, contact: CaseContact | None, number: str) -> None:
-    """A collector dials a number they typed instead of a listed one: audited every time; the offer of a number
-    the case does not hold yet (one pending per number, made by dial_request) goes on the case's timeline once."""
-    suggestion = NumberSuggestion.objects.filter(case=case, number=number,
-                                                 status=NumberSuggestionStatus.PENDING).first()
-    if suggestion is not None and not CaseEvent.objects.filter(
-            case=case, type=CaseEventType.NUMBER_SUGGESTED, data__suggestion_id=suggestion.pk).exists():
-        history.number_suggested(suggestion=suggestion, actor=by)
-    instead = f"（代替 {contact.relation or '联系人'} {mask_phone(contact.phone)}）" if contact is not None else ""
-    offered = "，新号码已提交负责内勤确认" if suggestion is not None else "，该号码已在委案中"
-    audit_record(actor=by, action=AuditAction.NUMBER_TYPED, object_type="Case", object_id=case.pk,
-                 summary=f"委案 {case.case_no} 拨打手输号码 {mask_phone(number)}{instead}{offered}",
-                 detail={"case_id": case.pk, "number": number,
-                         "contact_id": contact.pk if contact is not None else None,
-                         "suggestion_id": suggestion.pk if suggestion is not None else None})
 
 
 def call_hangup_request(*, call_uuid: str, by: User) -> None:

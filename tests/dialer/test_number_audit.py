@@ -56,7 +56,7 @@ def test_typed_number_is_audited_and_put_on_the_timeline(collector_client, colle
     suggestion = NumberSuggestion.objects.get()
     assert entry.actor == collector and entry.ip_address == "10.1.2.3"
     assert entry.object_type == "Case" and entry.object_id == str(case.pk)
-    assert entry.detail == {"case_id": case.pk, "number": "13900001111", "contact_id": spouse.pk,
+    assert entry.detail == {"case_id": case.pk, "number": "13900001111", "via": "dial", "contact_id": spouse.pk,
                             "suggestion_id": suggestion.pk}
     assert "139****1111" in entry.summary and "136****5432" in entry.summary and "提交负责内勤" in entry.summary
     # and the case's timeline shows the offer, masked
@@ -157,3 +157,32 @@ def test_refused_listen_in_writes_nothing(manager_client, manager, sent):
     manager_client.post(reverse("cases:listen-in"), {"call_uuid": "c0ffee"})
     # then
     assert sent == [] and not AuditEntry.objects.filter(action=AuditAction.LISTEN_IN).exists()
+
+
+def _record_manual_call(client, case, **data):
+    from django.utils import timezone
+
+    return client.post(reverse("cases:call-create", args=[case.pk]), {
+        "started_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "result": "no_answer", **data,
+    }, HTTP_HX_REQUEST="true")
+
+
+def test_a_number_typed_in_a_manual_call_record_is_audited_and_offered(collector_client, collector, case):
+    # when: the collector records a call made outside the system to a number the case does not hold
+    response = _record_manual_call(collector_client, case, other_number="139 0000 2222")
+    # then: the call is recorded, the number offered to the owner clerk and audited
+    assert response.status_code == 200
+    suggestion = NumberSuggestion.objects.get(case=case)
+    assert suggestion.number == "13900002222" and suggestion.suggested_by == collector
+    entry = AuditEntry.objects.get(action=AuditAction.NUMBER_TYPED)
+    assert entry.detail["via"] == "manual" and entry.detail["suggestion_id"] == suggestion.pk
+    assert "登记电话记录（其他号码）" in entry.summary and "139****2222" in entry.summary
+    assert CaseEvent.objects.filter(case=case, type=CaseEventType.NUMBER_SUGGESTED).count() == 1
+
+
+def test_a_manual_call_record_to_a_listed_contact_offers_nothing(collector_client, case):
+    # when
+    _record_manual_call(collector_client, case, contact=case.contacts.get().pk)
+    # then
+    assert not NumberSuggestion.objects.exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.NUMBER_TYPED).exists()
