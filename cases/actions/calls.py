@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases import history, rollups, uploads
-from cases.actions import numbers
+from cases.actions import suggestions
 from cases.actions.files import store_checked
 from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
@@ -66,7 +66,7 @@ def call_record_create(
         ensure_open_for_work(case)
         if contact is None and by is not None and number.strip():
             # 或其他号码: a number the collector typed (issue 13), audited and offered to the owner clerk.
-            numbers.typed_number_record(case=case, by=by, number=number.strip(), via="manual")
+            suggestions.typed_number_record(case=case, by=by, number=number.strip(), via="manual")
     now = timezone.now()
     started_at = started_at or now
     if started_at > now + _CLOCK_SLACK:

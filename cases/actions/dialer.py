@@ -26,7 +26,7 @@ from accounts.models import AuditAction, User
 from cases import history, rollups, uploads
 from cases.actions.calls import call_record_create
 from cases.actions.files import store_checked
-from cases.actions.numbers import typed_number_record
+from cases.actions.suggestions import typed_number_record
 from cases.enums import CallResult, CallSource, ContactSource, FileKind
 from cases.exceptions import DomainError
 from cases.models import CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion, PendingRecording, StoredFile
@@ -137,7 +137,7 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
     """Ask the dialer to ring `by`'s phone, then `contact`'s number (or the typed `number`), bridged and recorded.
 
     A typed number that differs from the contact's is audited and, when new to the case, offered to the owner clerk
-    (cases.actions.numbers).
+    (cases.actions.suggestions).
     Returns the call uuid the panel follows.
     Emits: CallStatusChanged ("requested") to the collector.
     Raises: DialRefusedError (not this collector's case, no extension, dialer not connected, bad number).
