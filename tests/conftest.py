@@ -50,9 +50,40 @@ def manager(db):
     return f.ManagerFactory(username="manager", full_name="孙经理")
 
 
+def admin_made_on_account_page(*, by, username: str, full_name: str):
+    """A 系统管理员 made the way the product makes one (issue 13, 15): 账号管理 → 新建账号 with the role ticked
+    (POSTed as the existing admin `by`), then the temporary password changed on first login. No superuser, no
+    `is_staff`: whatever such an admin can do, they do through the product's own pages."""
+    from django.urls import reverse
+
+    from accounts.models import User
+
+    page = Client()
+    page.force_login(by)
+    shown = page.post(reverse("ops:user-create"), {"username": username, "full_name": full_name,
+                                                   "roles": ["is_sysadmin"]})
+    assert shown.status_code == 200, shown.content.decode()[:500]
+    admin = User.objects.get(username=username)
+    first_login = Client()
+    first_login.force_login(admin)
+    new_password = f.PASSWORD  # the same password as every factory-made user, so login tests treat it alike
+    first_login.post(reverse("accounts:password-change"), {
+        "old_password": shown.context["password"], "new_password1": new_password, "new_password2": new_password})
+    admin.refresh_from_db()
+    assert admin.is_sysadmin and not admin.must_change_password
+    assert not admin.is_staff and not admin.is_superuser
+    return admin
+
+
 @pytest.fixture
-def sysadmin(db):
-    return f.SysadminFactory(username="sysadmin", full_name="钱管理员")
+def first_admin(db):
+    """The installation's first 系统管理员 (`manage.py seed_demo` or the deployment's first account)."""
+    return f.SysadminFactory(username="first_admin", full_name="首任管理员")
+
+
+@pytest.fixture
+def sysadmin(db, first_admin):
+    return admin_made_on_account_page(by=first_admin, username="sysadmin", full_name="钱管理员")
 
 
 def _client_for(user) -> Client:

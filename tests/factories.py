@@ -76,8 +76,6 @@ class ManagerFactory(UserFactory):
 class SysadminFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_sysadmin = True
-    is_staff = True
-    is_superuser = True
 
 
 class BankFactory(factory.django.DjangoModelFactory):

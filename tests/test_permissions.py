@@ -295,6 +295,23 @@ def _suggestion_id(w: World) -> int:
                                                   defaults={"suggested_by": case.collector})[0].pk
 
 
+def _unmatched_call_id(w: World) -> int:
+    """An inbound call's recording that matches no case yet (P6)."""
+    from cases.actions.files import store_checked
+    from cases.enums import FileKind
+    from cases.models import CallRecord, Case
+    from cases.uploads import StoredNames, check_upload
+    from tests.cases import samples
+
+    upload = samples.upload("in.wav", samples.wav())
+    with StoredNames() as guard:
+        stored = store_checked(case=None, kind=FileKind.RECORDING, upload=upload,
+                               found=check_upload(upload, kind=FileKind.RECORDING), by=None, guard=guard)
+    collector = Case.objects.get(pk=w.case_id).collector
+    return CallRecord.objects.create(case=None, collector=collector, direction="inbound", number="13900000000",
+                                     started_at=timezone.now(), recording=stored).pk
+
+
 RECORDINGS = only(OK, "collector", "other_collector", "field_collector", "manager", "sysadmin")
 _CASE = {"kwargs": lambda w: {"case_id": w.case_id}}
 MATRIX += (
@@ -311,6 +328,7 @@ MATRIX += (
           method="post"),
     Route("cases:recording-unmatched-file", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
           kwargs=lambda w: {"call_id": 999999}),
+    Route("cases:recording-unmatched-file", RECORDINGS, kwargs=lambda w: {"call_id": _unmatched_call_id(w)}),
     Route("cases:lines-board", only(OK, "manager", "sysadmin")),
     Route("cases:lines-board", only(OK, "manager", "sysadmin"), query={"fragment": "1"}),
     Route("cases:listen-in", only(REDIRECT, "manager", "sysadmin"), method="post"),
@@ -410,6 +428,30 @@ def test_every_url_is_in_the_matrix():
                if name not in known and not any(rx.search(name) for rx in ALLOWED)]
     # then
     assert missing == [], f"add these URLs to MATRIX in tests/test_permissions.py: {missing}"
+
+
+# Names in MATRIX that are not pages: a GET never renders anything for anyone (the URL takes POSTs only, or it
+# only sends the user elsewhere). Every other name must be rendered (GET, 200) by at least one role that may see
+# it (issue 13: the scope grid was only ever POSTed to in tests, and rendered every box unticked).
+NOT_PAGES: dict[str, str] = {
+    "frontend:home": "sends each role to its start page",
+    "frontend:favicon": "a permanent redirect to the static icon",
+    "accounts:login-otp": "the second login step; only reached right after a password (tests/accounts/test_2fa.py)",
+}
+
+
+def test_every_page_is_rendered_by_a_role_that_may_see_it():
+    # given
+    names = {route.name for route in MATRIX}
+    rendered = {r.name for r in MATRIX if r.method == "get" and OK in r.expect.values()}
+    post_only = {r.name for r in MATRIX if r.method == "get"
+                 and all(code in (NOT_ALLOWED, LOGIN, FORBIDDEN) for code in r.expect.values())
+                 and NOT_ALLOWED in r.expect.values()}
+    without_get = names - {r.name for r in MATRIX if r.method == "get"}
+    # when
+    missing = sorted(names - rendered - post_only - without_get - set(NOT_PAGES))
+    # then
+    assert missing == [], f"add a GET row with a role that gets 200 for: {missing}"
 
 
 def test_every_route_lists_every_role():

@@ -153,9 +153,15 @@ def user_2fa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @sysadmin_required
 def scope_grid_view(request: HttpRequest) -> HttpResponse:
-    """C7: which banks each clerk handles, as one checkbox grid (clerks × banks)."""
+    """C7: which banks each clerk handles, as one checkbox grid (clerks × banks).
+
+    The form names every clerk row it shows (`row`), and a save changes only those clerks: a form that did not
+    render a clerk (a page opened before the clerk existed, a broken template) can never wipe that clerk's
+    banks. Each checkbox's value ("clerk:bank") is built here, not in the template.
+    """
     clerks, banks, pairs = clerk_scope_grid()
     if request.method == "POST":
+        shown = {int(raw) for raw in request.POST.getlist("row") if raw.isdigit()}
         chosen: set[tuple[int, int]] = set()
         for raw in request.POST.getlist("scope"):
             clerk_id, _, bank_id = raw.partition(":")
@@ -164,6 +170,8 @@ def scope_grid_view(request: HttpRequest) -> HttpResponse:
         bank_by_id = {b.pk: b for b in banks}
         changed = 0
         for clerk in clerks:
+            if clerk.pk not in shown:
+                continue
             want = sorted(b for c, b in chosen if c == clerk.pk and b in bank_by_id)
             have = sorted(b for c, b in pairs if c == clerk.pk)
             if want != have:
@@ -174,8 +182,10 @@ def scope_grid_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, "没有变动。")
         return HttpResponseRedirect(reverse("ops:scope-grid"))
+    rows = [(clerk, [(bank, f"{clerk.pk}:{bank.pk}", (clerk.pk, bank.pk) in pairs) for bank in banks])
+            for clerk in clerks]
     return render(request, "ops/scope_grid.html", {
-        "clerks": clerks, "banks": banks, "pairs": {f"{c}:{b}" for c, b in pairs}, "nav_active": "ops-users"})
+        "clerks": clerks, "banks": banks, "rows": rows, "nav_active": "ops-users"})
 
 
 @sysadmin_required

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, AuditEntry
-from tests.factories import ClerkFactory
+from tests.factories import ClerkFactory, SysadminFactory
 
 
 @pytest.mark.django_db
@@ -42,8 +42,10 @@ def test_audit_keeps_actor_name_after_rename():
 
 
 @pytest.mark.django_db
-def test_admin_role_change_is_audited_with_before_and_after(sysadmin_client):
-    # given
+def test_admin_role_change_is_audited_with_before_and_after(client):
+    # given: Django's admin site is open only to a superuser (made outside the product, e.g. createsuperuser)
+    client.force_login(SysadminFactory(is_staff=True, is_superuser=True))
+    sysadmin_client = client
     user = ClerkFactory(username="wang")
     # when
     response = sysadmin_client.post(

@@ -172,7 +172,8 @@ def test_reactivate(sysadmin_client, collector):
 
 def test_scope_grid_sets_exactly_the_ticked_banks_and_audits(sysadmin_client, clerk, bank, other_bank):
     # when
-    response = sysadmin_client.post(reverse("ops:scope-grid"), {"scope": [f"{clerk.pk}:{other_bank.pk}"]})
+    response = sysadmin_client.post(reverse("ops:scope-grid"), {"row": [clerk.pk],
+                                                                "scope": [f"{clerk.pk}:{other_bank.pk}"]})
     # then
     assert response.status_code == 302
     assert set(ClerkBankScope.objects.filter(clerk=clerk).values_list("bank_id", flat=True)) == {other_bank.pk}
@@ -182,9 +183,47 @@ def test_scope_grid_sets_exactly_the_ticked_banks_and_audits(sysadmin_client, cl
 
 def test_scope_grid_ignores_non_clerks(sysadmin_client, collector, bank):
     # when
-    sysadmin_client.post(reverse("ops:scope-grid"), {"scope": [f"{collector.pk}:{bank.pk}"]})
+    sysadmin_client.post(reverse("ops:scope-grid"), {"row": [collector.pk], "scope": [f"{collector.pk}:{bank.pk}"]})
     # then
     assert not ClerkBankScope.objects.filter(clerk=collector).exists()
+
+
+def _scope_boxes(html: str) -> dict[str, bool]:
+    """The scope grid's checkboxes as rendered: value → ticked."""
+    boxes = re.findall(r'<input type="checkbox" name="scope" value="([^"]*)"[^>]*?( checked)?>', html)
+    return {value: bool(ticked) for value, ticked in boxes}
+
+
+def test_scope_grid_page_shows_each_clerks_banks_ticked(sysadmin_client, clerk, other_clerk, bank, other_bank):
+    # when: the page as the admin opens it (issue 13 item 1: every box was unticked with value="")
+    response = sysadmin_client.get(reverse("ops:scope-grid"))
+    # then
+    assert response.status_code == 200
+    assert _scope_boxes(response.content.decode()) == {
+        f"{clerk.pk}:{bank.pk}": True, f"{clerk.pk}:{other_bank.pk}": False,
+        f"{other_clerk.pk}:{bank.pk}": False, f"{other_clerk.pk}:{other_bank.pk}": True,
+    }
+
+
+def test_scope_grid_saved_as_rendered_changes_nothing(sysadmin_client, clerk, other_clerk, bank, other_bank):
+    # given: the form posted back exactly as the page rendered it
+    html = sysadmin_client.get(reverse("ops:scope-grid")).content.decode()
+    rows = re.findall(r'<input type="hidden" name="row" value="(\d+)">', html)
+    ticked = [value for value, on in _scope_boxes(html).items() if on]
+    # when
+    sysadmin_client.post(reverse("ops:scope-grid"), {"row": rows, "scope": ticked})
+    # then
+    assert set(ClerkBankScope.objects.values_list("clerk_id", "bank_id")) == {(clerk.pk, bank.pk),
+                                                                              (other_clerk.pk, other_bank.pk)}
+    assert not AuditEntry.objects.filter(action=AuditAction.PERMISSION_CHANGE).exists()
+
+
+def test_scope_grid_leaves_clerks_the_form_did_not_show(sysadmin_client, clerk, other_clerk, bank, other_bank):
+    # when: a form that showed only `clerk` (e.g. opened before `other_clerk` existed)
+    sysadmin_client.post(reverse("ops:scope-grid"), {"row": [clerk.pk], "scope": [f"{clerk.pk}:{other_bank.pk}"]})
+    # then
+    assert set(ClerkBankScope.objects.filter(clerk=other_clerk).values_list("bank_id", flat=True)) == {other_bank.pk}
+    assert set(ClerkBankScope.objects.filter(clerk=clerk).values_list("bank_id", flat=True)) == {other_bank.pk}
 
 
 def test_user_list_filters(sysadmin_client, collector, clerk):
