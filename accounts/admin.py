@@ -1,80 +1,30 @@
-"""Django admin for system admins (emergency and, until the account pages exist, day-to-day)."""
+"""Django admin: a read-only window for a superuser in an emergency, never a way around the product's pages.
+
+Every write to the product's data goes through its own pages and actions (audit entry, timeline, report roll-ups
+marked), so every model registered here is read-only (`ReadOnlyAdmin`): no add, no change, no delete, no bulk
+delete. `lock_down()` (called from AccountsConfig.ready, once every app's admin module is loaded) removes the
+registrations of third-party apps that would otherwise offer writes (groups, lockout records, 2FA devices: the
+product has its own pages for those) and refuses to start when a writable admin was registered.
+
+Must not import `cases` or `realtime`.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from accounts.actions import audit_record
-from accounts.models import ROLE_FIELDS, AuditAction, AuditEntry, BranchCompany, Department, User
-
-_TRACKED = [*ROLE_FIELDS.values(), "is_active", "is_staff", "is_superuser", "branch_id", "department_id"]
+from accounts.models import ROLE_FIELDS, AuditEntry, BranchCompany, Department, User
 
 
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "full_name", "role_labels", "branch", "department", "is_active", "last_login")
-    list_filter = ("is_active", *ROLE_FIELDS.values(), "branch", "department")
-    search_fields = ("username", "full_name", "phone")
-    fieldsets = (
-        (None, {"fields": ("username", "password")}),
-        ("个人信息", {"fields": ("full_name", "phone", "email")}),
-        ("组织", {"fields": ("branch", "department")}),
-        ("角色", {"fields": tuple(ROLE_FIELDS.values())}),
-        ("状态", {"fields": ("is_active", "must_change_password", "is_staff", "is_superuser")}),
-        ("时间", {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")}),
-        ("组织", {"fields": ("branch", "department")}),
-        ("角色", {"fields": tuple(ROLE_FIELDS.values())}),
-    )
-    readonly_fields = ("last_login", "date_joined")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows rows and their fields; offers no way to add, change or delete one."""
 
-    @admin.display(description="角色")
-    def role_labels(self, obj: User) -> str:
-        return obj.role_labels
+    actions = None
 
-    def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
-        before = {}
-        if change:
-            old = User.objects.get(pk=obj.pk)
-            before = {f: getattr(old, f) for f in _TRACKED}
-        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
-        after = {f: getattr(obj, f) for f in _TRACKED}
-        changed = {f: {"before": before.get(f), "after": after[f]} for f in _TRACKED if before.get(f) != after[f]}
-        if change and not changed:
-            return
-        audit_record(
-            actor=request.user if isinstance(request.user, User) else None,
-            action=AuditAction.PERMISSION_CHANGE if change else AuditAction.USER_CHANGE,
-            summary=f"{'修改' if change else '创建'}账号 {obj.username} 的角色与组织",
-            object_type="user", object_id=obj.pk, detail={"changes": changed}, request=request,
-        )
-
-
-@admin.register(BranchCompany)
-class BranchCompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "created_at")
-    search_fields = ("name",)
-
-
-@admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "branch", "created_at")
-    list_filter = ("branch",)
-    search_fields = ("name",)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor_name", "action", "object_type", "object_id", "summary", "ip_address")
-    list_filter = ("action", "object_type")
-    search_fields = ("actor_name", "summary", "object_id")
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -82,3 +32,71 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin):
+    """Accounts are kept on 账号管理 (ops:user-list): created, changed, reset and deactivated there, audited."""
+
+    list_display = ("username", "full_name", "role_labels", "branch", "department", "is_active", "last_login")
+    list_filter = ("is_active", *ROLE_FIELDS.values(), "branch", "department")
+    search_fields = ("username", "full_name", "phone")
+    exclude = ("password", "user_permissions", "groups")
+
+    @admin.display(description="角色")
+    def role_labels(self, obj: User) -> str:
+        return obj.role_labels
+
+
+@admin.register(BranchCompany)
+class BranchCompanyAdmin(ReadOnlyAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+
+
+@admin.register(Department)
+class DepartmentAdmin(ReadOnlyAdmin):
+    list_display = ("name", "branch", "created_at")
+    list_filter = ("branch",)
+    search_fields = ("name",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_name", "action", "object_type", "object_id", "summary", "ip_address")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_name", "summary", "object_id")
+    date_hierarchy = "created_at"
+
+
+# Third-party registrations that would write behind the product's back: Django's groups (roles are the
+# is_* columns), django-axes' lockout records (deleting one unlocks an account unaudited) and django-otp's
+# devices (the account page resets 2FA, audited).
+_UNREGISTER = ("auth.Group", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog", "otp_totp.TOTPDevice")
+
+
+def lock_down(site: admin.AdminSite) -> None:
+    """Leave only read-only admins on `site`; raise ImproperlyConfigured if a writable one is registered."""
+    site.disable_action("delete_selected")
+    for model in list(site._registry):
+        if model._meta.label in _UNREGISTER or model is Group:
+            site.unregister(model)
+    writable = [m._meta.label for m, a in site._registry.items()
+                if not isinstance(a, ReadOnlyAdmin) or a.inlines and not all(
+                    issubclass(i, ReadOnlyInline) for i in a.inlines)]
+    if writable:
+        raise ImproperlyConfigured(f"Django admin must stay read-only; writable registrations: {writable}")

@@ -4,46 +4,31 @@ hold personal data and are reached only through the module's pages, so they are 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accounts.admin import ReadOnlyAdmin, ReadOnlyInline
 from assessment.models import Bin, Characteristic, GradeRule, Scorecard, ScorecardVersion
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class GradeInline(admin.TabularInline):
+class GradeInline(ReadOnlyInline):
     model = GradeRule
-    extra = 0
-    can_delete = False
 
 
-class CharacteristicInline(admin.TabularInline):
+class CharacteristicInline(ReadOnlyInline):
     model = Characteristic
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(ReadOnly):
+class ScorecardAdmin(ReadOnlyAdmin):
     list_display = ("bank", "name", "created_by", "created_at")
 
 
 @admin.register(ScorecardVersion)
-class ScorecardVersionAdmin(ReadOnly):
+class ScorecardVersionAdmin(ReadOnlyAdmin):
     list_display = ("scorecard", "number", "status", "base_points", "published_at")
     list_filter = ("status",)
     inlines = (GradeInline, CharacteristicInline)
 
 
 @admin.register(Bin)
-class BinAdmin(ReadOnly):
+class BinAdmin(ReadOnlyAdmin):
     list_display = ("characteristic", "position", "lower", "upper", "points")

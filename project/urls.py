@@ -5,7 +5,8 @@ from django.urls import include, path
 
 admin.site.site_header = "催收管控平台 · 系统维护"
 admin.site.site_title = "催收管控平台"
-admin.site.index_title = "后台维护（紧急情况使用）"
+admin.site.index_title = "只读查看（紧急情况使用；所有修改请在系统页面中进行）"
+# Every admin registration is read-only and third-party writable ones are removed (accounts/apps.py → admin.py).
 
 urlpatterns = [
     path("", include("frontend.urls")),

@@ -247,8 +247,6 @@ class Command(BaseCommand):
                             sip_endpoint=spec.extension)
                 for role in spec.roles:
                     setattr(user, role, True)
-                if "is_sysadmin" in spec.roles:
-                    user.is_staff = user.is_superuser = True
                 # The demo passwords must pass the same validators as any other password.
                 validate_password(spec.password, user)
                 user.set_password(spec.password)
