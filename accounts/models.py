@@ -133,6 +133,14 @@ class AuditAction(models.TextChoices):
     # Returns (C9): a case handed back to the bank, and a mistaken return undone (reason required).
     CASE_RETURN = "case_return", "确认退案"
     CASE_RETURN_UNDO = "case_return_undo", "撤销退案"
+    # Running the agency from its own pages (issue 15): master data, the yearly calendar, calling rules, blocked
+    # numbers and moving a clerk's cases to another clerk.
+    MASTER_DATA = "master_data", "基础资料变更"
+    CALENDAR_CHANGE = "calendar_change", "节假日安排变更"
+    CALL_RULES = "call_rules", "拨打规则变更"
+    NUMBER_BLOCK = "number_block", "标记禁拨号码"
+    NUMBER_UNBLOCK = "number_unblock", "撤销禁拨号码"
+    CLERK_ALLOCATION = "clerk_allocation", "内勤调配"
 
 
 class AuditEntry(models.Model):

@@ -156,3 +156,21 @@ class RepaymentError(DomainError):
 
 class ReturnError(DomainError):
     """A return, retention or retention request was refused; the message says why in Chinese."""
+
+
+# --- Running the agency from its own pages (issue 15) ----------------------------------------------------
+
+class CalendarError(DomainError):
+    """A holiday entry was refused (dates out of order, too long a range, outside the year)."""
+
+
+class MasterDataError(DomainError):
+    """A bank, branch company or department change was refused; the message says why."""
+
+
+class CallRulesError(DomainError):
+    """A calling rule outside the national limits, or a blocked-number change that is not allowed."""
+
+
+class ClerkAllocationError(DomainError):
+    """Moving a clerk's cases to another clerk was refused; the message says why."""

@@ -16,6 +16,8 @@ import chinese_calendar
 
 from cases.models import HolidayArrangement
 
+SOURCE_ENTERED, SOURCE_PACKAGE, SOURCE_FALLBACK = "entered", "package", "fallback"
+
 # A safety stop for loops that look for the n-th working day (no real calendar has 60 days off in a row).
 _MAX_SCAN_DAYS = 366
 
@@ -57,6 +59,12 @@ class WorkCalendar:
         if known is not None:
             return known
         return day.weekday() < 5
+
+    def source(self, day: dt.date) -> str:
+        """Where the answer for `day` comes from: "entered" (an admin's entry), "package" or "fallback"."""
+        if day in self.overrides:
+            return SOURCE_ENTERED
+        return SOURCE_PACKAGE if _package_is_workday(day) is not None else SOURCE_FALLBACK
 
     def year_is_known(self, year: int) -> bool:
         """True when the statutory arrangement of `year` is known (package data or admin entries)."""

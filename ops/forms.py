@@ -140,3 +140,20 @@ class VpnAccountForm(forms.ModelForm):
             self.instance.validate_constraints(exclude=self._get_validation_exclusions())
         except forms.ValidationError:
             self.add_error(None, "该服务器上已登记了同一协议、同一用户名的 VPN 账号。")
+
+
+# --- 节假日安排 (issue 15) ----------------------------------------------------------------------------------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class HolidayForm(forms.Form):
+    start = BusinessDateField(label="开始日期", widget=DATE_INPUT)
+    end = BusinessDateField(label="结束日期", required=False, widget=DATE_INPUT, help_text="只有一天时留空")
+    kind = forms.ChoiceField(label="类型", choices=[("off", "放假"), ("work", "调休上班")], initial="off",
+                             widget=forms.RadioSelect)
+    name = forms.CharField(label="名称", max_length=32, required=False, help_text="例如 春节、春节调休上班")
+
+
+class HolidayImportForm(forms.Form):
+    file = forms.FileField(label="Excel 文件（.xlsx）", error_messages={"required": "请选择要导入的 .xlsx 文件。"})

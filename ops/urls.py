@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ops.views import audit, backups, health, users, vpn
+from ops.views import audit, backups, calendar, health, users, vpn
 
 app_name = "ops"
 urlpatterns = [
@@ -25,5 +25,11 @@ urlpatterns = [
     path("backups/", backups.backup_list_view, name="backup-list"),
     path("backups/start/", backups.backup_start_view, name="backup-start"),
     path("health/", health.health_view, name="health"),
+    # 基础资料 (issue 15): the yearly holiday calendar.
+    path("calendar/", calendar.calendar_view, name="calendar"),
+    path("calendar/add/", calendar.holiday_add_view, name="holiday-add"),
+    path("calendar/delete/", calendar.holiday_delete_view, name="holiday-delete"),
+    path("calendar/template.xlsx", calendar.holiday_template_view, name="holiday-template"),
+    path("calendar/import/", calendar.holiday_import_view, name="holiday-import"),
     path("health.json", health.health_json_view, name="health-json"),
 ]

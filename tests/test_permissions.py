@@ -278,6 +278,16 @@ MATRIX += (
     Route("ops:health", ADMIN_ONLY),
     # No token and no admin session: 401 for everyone, never a login redirect (monitoring speaks JSON).
     Route("ops:health-json", only(OK, "sysadmin", other=401) | {"anonymous": 401}),
+    # 基础资料 (issue 15): the holiday calendar; managers may look, admins change (empty forms: 400 with errors).
+    Route("ops:calendar", only(OK, "manager", "sysadmin")),
+    Route("ops:calendar", only(OK, "manager", "sysadmin"), query={"year": "2027"}),
+    Route("ops:holiday-add", only(400, "sysadmin"), method="post"),
+    Route("ops:holiday-add", ADMIN_POST_ONLY),
+    Route("ops:holiday-delete", only(REDIRECT, "sysadmin"), method="post"),
+    Route("ops:holiday-delete", ADMIN_POST_ONLY),
+    Route("ops:holiday-template", ADMIN_ONLY),
+    Route("ops:holiday-import", only(400, "sysadmin"), method="post"),
+    Route("ops:holiday-import", ADMIN_POST_ONLY),
     Route("accounts:two-factor", everyone(OK)),
     # The second login step without a pending sign-in sends everyone back (anonymous to the login page).
     Route("accounts:login-otp", everyone(REDIRECT)),
