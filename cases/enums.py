@@ -78,6 +78,9 @@ class CaseEventType(models.TextChoices):
     # Document requests (C8, P9, R3)
     DOCREQ_OPENED = "docreq_opened", "索要资料"
     DOCREQ_STATUS_CHANGED = "docreq_status_changed", "资料请求状态"
+    # Blocked numbers (issue 15): marked from the dial list, lifted by the owner clerk or a manager.
+    NUMBER_BLOCKED = "number_blocked", "标记禁拨号码"
+    NUMBER_UNBLOCKED = "number_unblocked", "撤销禁拨号码"
 
 
 class ReminderKind(models.TextChoices):

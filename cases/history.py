@@ -305,3 +305,17 @@ def retention_decided(*, case: Case, actor: User, approved: bool, note: str, req
         summary=(verdict + (f"，意见：{note}" if note else ""))[:500],
         data={"request_id": request_id, "approved": approved},
     )
+
+
+def number_blocked(*, case: Case, actor: User, number: str, reason_label: str, note: str) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.NUMBER_BLOCKED, actor=actor,
+        summary=f"标记号码 {mask_phone(number)} 为{reason_label}：{note}", data={"reason": reason_label},
+    )
+
+
+def number_unblocked(*, case: Case, actor: User, number: str, reason_label: str, why: str) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.NUMBER_UNBLOCKED, actor=actor,
+        summary=f"撤销号码 {mask_phone(number)} 的“{reason_label}”标记：{why}", data={"reason": reason_label},
+    )

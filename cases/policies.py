@@ -256,3 +256,21 @@ def can_view_returns(*, user: User) -> bool:
 def can_export_all(*, user: User) -> bool:
     """M4/M5: managers export all cases and all business data (every export is audited)."""
     return _active(user) and user.is_manager
+
+
+# --- Blocked numbers (issue 15) --------------------------------------------------------------------------
+
+def can_block_number(*, user: User, case: Case) -> bool:
+    """A number of a case is marked 空号 / 停机 / 勿扰 / 非本人 by the collector working it (from the dial list), or by
+    the case's owner clerk or a manager."""
+    if not _active(user):
+        return False
+    return can_record_work(user=user, case=case) or user.is_manager or (
+        user.is_clerk and case.owner_clerk_id == user.pk)
+
+
+def can_unblock_number(*, user: User, case: Case | None) -> bool:
+    """A mark is lifted by the owner clerk of the case it was marked on, or a manager."""
+    if not _active(user):
+        return False
+    return user.is_manager or (case is not None and user.is_clerk and case.owner_clerk_id == user.pk)

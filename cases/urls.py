@@ -69,6 +69,9 @@ urlpatterns = [
     path("templates/<int:template_id>/delete/", template_views.bank_template_delete_view, name="template-delete"),
     # Dialer (issue 5): click-to-call, suggested numbers, unmatched recordings, lines board.
     path("<int:case_id>/dial/", dialer_views.dial_numbers_view, name="dial-numbers"),
+    path("<int:case_id>/blocked-numbers/", dialer_views.number_block_view, name="number-block"),
+    path("<int:case_id>/blocked-numbers/<int:blocked_id>/unblock/", dialer_views.number_unblock_view,
+         name="number-unblock"),
     path("<int:case_id>/dial/call/", dialer_views.dial_view, name="call-dial"),
     path("calls/hangup/", dialer_views.hangup_view, name="call-hangup"),
     path("<int:case_id>/numbers/", dialer_views.number_suggestions_view, name="number-suggestions"),

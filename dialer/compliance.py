@@ -24,7 +24,20 @@ class ComplianceFacts:
     max_unanswered_per_number: int
     answered_today: int  # answered calls with this debtor today (all their cases, all collectors)
     unanswered_today: int  # unanswered attempts on this number today
-    blocked: str = ""  # "" | "empty" | "do_not_call"
+    blocked: str = ""  # "" or a BlockedNumberReason value: "empty" | "suspended" | "do_not_call" | "wrong_person"
+
+
+# A blocked number's reason (cases BlockedNumberReason value, also the RefusalRule value) → what the collector reads.
+BLOCKED_MESSAGES = {
+    "empty": "该号码已标记为空号，不能拨打",
+    "suspended": "该号码已标记为停机，不能拨打",
+    "do_not_call": "该号码已标记为勿扰（本人要求勿扰），不能拨打",
+    "wrong_person": "该号码已标记为非本人号码，不能拨打",
+}
+
+
+def blocked_message(reason: str) -> str:
+    return BLOCKED_MESSAGES.get(reason, "该号码已标记为禁拨，不能拨打")
 
 
 @dataclass(frozen=True)
@@ -39,10 +52,8 @@ def _fmt(t: dt.time) -> str:
 
 def check(facts: ComplianceFacts, *, local_now: dt.datetime) -> Refusal | None:
     """The first rule that forbids this call now, or None. `local_now` is Asia/Shanghai wall-clock time."""
-    if facts.blocked == "empty":
-        return Refusal("empty", "该号码已标记为空号，不能拨打")
-    if facts.blocked == "do_not_call":
-        return Refusal("do_not_call", "该号码已标记为勿扰（拒绝来电），不能拨打")
+    if facts.blocked:
+        return Refusal(facts.blocked, blocked_message(facts.blocked))
     # Clamp to the legal bounds even if a policy row were wider (the DB constraint forbids it too).
     start = max(facts.window_start, EARLIEST)
     end = min(facts.window_end, LATEST)

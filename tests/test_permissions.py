@@ -305,6 +305,16 @@ def _suggestion_id(w: World) -> int:
                                                   defaults={"suggested_by": case.collector})[0].pk
 
 
+def _blocked_id(w: World) -> int:
+    """The world's debtor's contact number marked 空号 on the world's case."""
+    from cases.models import BlockedNumber, Case
+
+    case = Case.objects.get(pk=w.case_id)
+    return BlockedNumber.objects.get_or_create(number="13800001234", lifted_at=None,
+                                               defaults={"reason": "empty", "case": case,
+                                                         "created_by": case.collector})[0].pk
+
+
 def _unmatched_call_id(w: World) -> int:
     """An inbound call's recording that matches no case yet (P6)."""
     from cases.actions.files import store_checked
@@ -333,6 +343,14 @@ MATRIX += (
     Route("cases:number-suggestions", SEES_CASE, **_CASE),
     Route("cases:number-suggestion-decide", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
           kwargs=lambda w: {"case_id": w.case_id, "suggestion_id": _suggestion_id(w)}),
+    # Blocked numbers (issue 15): the case's collector, owner clerk and managers mark (without a reason: back to
+    # the case with the error); the owner clerk and managers lift; admins only look.
+    Route("cases:number-block", on_case(REDIRECT, sysadmin=FORBIDDEN), method="post", **_CASE),
+    Route("cases:number-block", everyone(NOT_ALLOWED), **_CASE),
+    Route("cases:number-unblock", on_case(REDIRECT, collector=FORBIDDEN, sysadmin=FORBIDDEN), method="post",
+          kwargs=lambda w: {"case_id": w.case_id, "blocked_id": _blocked_id(w)}),
+    Route("cases:number-unblock", everyone(NOT_ALLOWED),
+          kwargs=lambda w: {"case_id": w.case_id, "blocked_id": _blocked_id(w)}),
     Route("cases:recording-unmatched", RECORDINGS),
     Route("cases:recording-unmatched", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
           method="post"),

@@ -31,8 +31,9 @@ from cases.enums import CallResult, CallSource, ContactSource, FileKind
 from cases.exceptions import DomainError
 from cases.models import CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion, PendingRecording, StoredFile
 from cases.models.cases import mask_phone
-from cases.models.compliance import NumberSuggestionStatus
+from cases.models.compliance import BlockedNumberReason, NumberSuggestionStatus
 from cases.policies import can_record_work
+from cases.selectors.dialer import blocked_reason
 from cases.uploads import StoredNames
 from realtime import groups
 from realtime.commands import send_dialer_command_on_commit
@@ -151,6 +152,10 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
     typed = bool(number.strip()) and target != re.sub(r"[\s\-()]", "", known or "")
+    # A number marked 空号 / 停机 / 勿扰 / 非本人 is refused here, before any originate (the dialer checks again).
+    blocked = blocked_reason(number=target)
+    if blocked:
+        raise DialRefusedError(f"该号码已标记为{BlockedNumberReason(blocked).label}，不能拨打")
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError(_down_reason("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试"))

@@ -53,22 +53,42 @@ class CallPolicy(models.Model):
 
 class BlockedNumberReason(models.TextChoices):
     EMPTY = "empty", "空号"
-    DO_NOT_CALL = "do_not_call", "拒绝来电（勿扰）"
+    SUSPENDED = "suspended", "停机"
+    DO_NOT_CALL = "do_not_call", "本人要求勿扰"
+    WRONG_PERSON = "wrong_person", "非本人"
 
 
 class BlockedNumber(models.Model):
-    number = models.CharField("号码", max_length=32, unique=True)
+    """A number nobody may dial (issue 5, 15): marked from a case's dial list with a reason, in force at once, and
+    lifted (never deleted) by the case's owner clerk or a manager, so the history of a number stays readable."""
+
+    number = models.CharField("号码", max_length=32, db_index=True)
     reason = models.CharField("原因", max_length=16, choices=BlockedNumberReason.choices)
-    note = models.CharField("备注", max_length=200, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name="标记时的委案")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name="标记人")
     created_at = models.DateTimeField("标记时间", auto_now_add=True)
+    lifted_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name="撤销人")
+    lift_reason = models.CharField("撤销原因", max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "禁拨号码"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], condition=models.Q(lifted_at__isnull=True),
+                                    name="blockednumber_one_active_per_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_reason_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
 
 
 class RefusalRule(models.TextChoices):
@@ -76,7 +96,9 @@ class RefusalRule(models.TextChoices):
     ANSWERED_CAP = "answered_cap", "债务人当日接通次数已达上限"
     UNANSWERED_CAP = "unanswered_cap", "号码当日未接通次数已达上限"
     EMPTY_NUMBER = "empty", "空号"
+    SUSPENDED = "suspended", "停机"
     DO_NOT_CALL = "do_not_call", "号码已标记勿扰"
+    WRONG_PERSON = "wrong_person", "非本人号码"
     NOT_CONNECTED = "not_connected", "呼叫系统未连接"
     PHONE_OFFLINE = "phone_offline", "业务员话机不在线"
     LINES_BUSY = "lines_busy", "外线全忙"

@@ -56,7 +56,7 @@ def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> Pol
         debtor = Q(case__id_number=case.id_number) if case.id_number else Q(case=case)
         answered = today.filter(debtor).filter(_answered_q()).count()
     unanswered = (today.filter(number=number, direction=CallDirection.OUTBOUND).exclude(_answered_q()).count())
-    blocked = BlockedNumber.objects.filter(number=number).values_list("reason", flat=True).first() or ""
+    blocked = blocked_reason(number=number)
     return PolicyFacts(
         window_start=policy.window_start if policy else DEFAULT_WINDOW_START,
         window_end=policy.window_end if policy else DEFAULT_WINDOW_END,
@@ -67,6 +67,22 @@ def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> Pol
     )
 
 
+def blocked_reason(*, number: str) -> str:
+    """The reason `number` may not be dialled now ("" when it may): an active BlockedNumber, by its digits."""
+    key = dial_key(number)
+    if not key:
+        return ""
+    return BlockedNumber.objects.filter(number=key, lifted_at=None).values_list("reason", flat=True).first() or ""
+
+
+def blocked_list_for_case(*, case: Case) -> list[BlockedNumber]:
+    """Blocks marked on this case (active and lifted) and active blocks on any of its numbers marked elsewhere."""
+    keys = {dial_key(n) for n in [case.mobile, *CaseContact.objects.filter(case=case).values_list("phone", flat=True)]}
+    keys.discard("")
+    qs = BlockedNumber.objects.filter(Q(case=case) | Q(number__in=keys, lifted_at=None))
+    return list(qs.select_related("case", "created_by", "lifted_by").order_by("lifted_at", "-created_at", "-id"))
+
+
 @dataclass
 class DialNumber:
     """One row of a case's dial list: dialled by contact id ("" = the case's own mobile), never by number."""
@@ -75,9 +91,10 @@ class DialNumber:
     label: str
     number: str  # as stored; the view masks it
     also: list[str] = field(default_factory=list)  # other entries with the same number, merged into this row
+    blocked: str = ""  # the BlockedNumberReason value when the number may not be dialled
 
 
-def _dial_key(number: str) -> str:
+def dial_key(number: str) -> str:
     """The number as the exchange sees it: '138 1234 5678', '+86 13812345678' and '024-1234 5678' compare equal
     to their bare digits."""
     return re.sub(r"\D", "", normalize_phone(number))
@@ -96,11 +113,11 @@ def dial_number_list(*, case: Case) -> list[DialNumber]:
     if case.mobile.strip():
         row = DialNumber(contact_id=None, label="本人手机", number=case.mobile)
         rows.append(row)
-        by_key[_dial_key(case.mobile)] = row
+        by_key[dial_key(case.mobile)] = row
     contacts: list[CaseContact] = list(CaseContact.objects.filter(case=case).order_by("id"))
     for contact in contacts:
         label = " ".join(p for p in (contact.relation, contact.name) if p) or "联系人"
-        key = _dial_key(contact.phone)
+        key = dial_key(contact.phone)
         if not key:
             continue
         kept = by_key.get(key)
@@ -113,6 +130,9 @@ def dial_number_list(*, case: Case) -> list[DialNumber]:
             kept.contact_id = contact.pk
         if label not in (kept.label, "本人", *kept.also) and not (contact.is_debtor and kept.label == "本人手机"):
             kept.also.append(label)
+    active = dict(BlockedNumber.objects.filter(number__in=list(by_key), lifted_at=None).values_list("number", "reason"))
+    for key, row in by_key.items():
+        row.blocked = active.get(key, "")
     return rows
 
 

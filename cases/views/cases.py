@@ -199,7 +199,40 @@ def case_detail_view(request: AppRequest, case_id: int) -> HttpResponse:
         "previous_case": previous,
         "continuations": list(case_continuation_list(case=case, user=user)),
         "extra_items": sorted((str(k), v) for k, v in (case.extra or {}).items()),
+        "blocked_numbers": _blocked_rows(user=user, case=case, mask=mask),
         "nav_active": "cases",
     }
     return render(request, "cases/case_detail.html", context)
+
+
+@dataclass(frozen=True)
+class BlockedRow:
+    pk: int
+    shown_number: str
+    reason_label: str
+    note: str
+    created_by: str
+    created_at: object
+    is_active: bool
+    can_unblock: bool
+    lifted_by: str
+    lifted_at: object
+    lift_reason: str
+
+
+def _blocked_rows(*, user: User, case: Case, mask: object) -> list[BlockedRow]:
+    """The case's blocked numbers (marked on it, or on its numbers elsewhere), masked as the case page masks."""
+    from cases.policies import can_unblock_number
+    from cases.selectors.dialer import blocked_list_for_case
+
+    rows = []
+    for b in blocked_list_for_case(case=case):
+        owner_case = case if b.case_id == case.pk else (b.case if b.case_id else None)
+        rows.append(BlockedRow(
+            pk=b.pk, shown_number=mask.phone(b.number), reason_label=b.get_reason_display(),  # type: ignore[attr-defined]
+            note=b.note, created_by=b.created_by.display_name if b.created_by else "", created_at=b.created_at,
+            is_active=b.is_active, can_unblock=b.is_active and can_unblock_number(user=user, case=owner_case),
+            lifted_by=b.lifted_by.display_name if b.lifted_by else "", lifted_at=b.lifted_at,
+            lift_reason=b.lift_reason))
+    return rows
 

@@ -29,12 +29,22 @@ from cases.actions.dialer import (
     number_suggestion_decide,
     recording_match,
 )
-from cases.models import CallRecord, Case, CaseContact, NumberSuggestion
+from cases.actions.numbers import number_block, number_unblock
+from cases.exceptions import CallRulesError
+from cases.models import BlockedNumber, CallRecord, Case, CaseContact, NumberSuggestion
 from cases.models.cases import mask_phone
-from cases.policies import access_case, can_record_work, closed_case_refusal
+from cases.models.compliance import BlockedNumberReason
+from cases.policies import (
+    access_case,
+    can_block_number,
+    can_record_work,
+    can_unblock_number,
+    closed_case_refusal,
+)
 from cases.selectors.cases import case_visible_to
 from cases.selectors.dashboards import can_view_dashboard
 from cases.selectors.dialer import (
+    blocked_list_for_case,
     calls_today_by_collector,
     dial_number_list,
     pending_number_suggestions,
@@ -63,9 +73,59 @@ def dial_numbers_view(request: AppRequest, case_id: int) -> HttpResponse:
     if not can_record_work(user=request.user, case=case):
         return HttpResponse("")
     rows = [{"id": row.contact_id or "", "label": row.label, "also": "、".join(row.also),
-             "number": _number_for(request.user, row.number)} for row in dial_number_list(case=case)]
+             "number": _number_for(request.user, row.number),
+             "blocked": BlockedNumberReason(row.blocked).label if row.blocked else ""}
+            for row in dial_number_list(case=case)]
     return render(request, "dialer/_dial_numbers.html", {"case": case, "rows": rows,
-                                                          "has_extension": bool(request.user.sip_endpoint)})
+                                                          "has_extension": bool(request.user.sip_endpoint),
+                                                          "block_reasons": BlockedNumberReason.choices})
+
+
+@login_required
+@require_POST
+def number_block_view(request: AppRequest, case_id: int) -> HttpResponse:
+    """Mark one of the case's numbers 空号 / 停机 / 勿扰 / 非本人 (from the dial list: by contact, never by a typed
+    number, so a collector never needs the full number); back to the case with the result."""
+    case = access_case(user=request.user, case_id=case_id)
+    if not can_block_number(user=request.user, case=case):
+        raise PermissionDenied("只有该委案的业务员、负责内勤或管理人员可以标记号码")
+    raw = request.POST.get("contact", "")
+    if raw:
+        contact = CaseContact.objects.filter(pk=id_param(raw) or 0, case=case).first()
+        number = contact.phone if contact is not None else ""
+    else:
+        number = case.mobile
+    if not number:
+        messages.error(request, "该联系人不属于这个委案")
+        return redirect("cases:case-detail", case_id=case.pk)
+    try:
+        row = number_block(case=case, by=request.user, number=number, reason=request.POST.get("reason", ""),
+                           note=request.POST.get("note", ""), request=request)
+    except CallRulesError as exc:
+        messages.error(request, f"没有标记：{exc}")
+    else:
+        messages.success(request, f"已将 {_number_for(request.user, row.number)} 标记为{row.get_reason_display()}，"
+                                  "即时生效，不能再拨打；如有误，负责内勤或管理人员可以撤销。")
+    return redirect("cases:case-detail", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def number_unblock_view(request: AppRequest, case_id: int, blocked_id: int) -> HttpResponse:
+    case = access_case(user=request.user, case_id=case_id)
+    blocked = get_object_or_404(BlockedNumber, pk=blocked_id)
+    numbers = {row.number for row in blocked_list_for_case(case=case)} if blocked.case_id != case.pk else set()
+    if blocked.case_id != case.pk and blocked.number not in numbers:
+        raise Http404
+    if not can_unblock_number(user=request.user, case=blocked.case):
+        raise PermissionDenied("只有负责该委案的内勤或管理人员可以撤销标记")
+    try:
+        number_unblock(blocked=blocked, by=request.user, reason=request.POST.get("reason", ""), request=request)
+    except CallRulesError as exc:
+        messages.error(request, f"没有撤销：{exc}")
+    else:
+        messages.success(request, f"已撤销 {_number_for(request.user, blocked.number)} 的禁拨标记，可以再次拨打。")
+    return redirect("cases:case-detail", case_id=case.pk)
 
 
 @login_required
