@@ -41,7 +41,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("VPN 账号", "ops:vpn-list", "ops-vpn", ("is_sysadmin",)),
     ("备份", "ops:backup-list", "ops-backups", ("is_sysadmin",)),
     ("系统健康", "ops:health", "ops-health", ("is_sysadmin",)),
-    ("基础资料", "ops:calendar", "master-data", ("is_sysadmin",)),
+    ("基础资料", "ops:bank-list", "master-data", ("is_sysadmin",)),
 ]
 
 

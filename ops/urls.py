@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ops.views import audit, backups, calendar, health, users, vpn
+from ops.views import audit, backups, calendar, health, masterdata, users, vpn
 
 app_name = "ops"
 urlpatterns = [
@@ -25,7 +25,12 @@ urlpatterns = [
     path("backups/", backups.backup_list_view, name="backup-list"),
     path("backups/start/", backups.backup_start_view, name="backup-start"),
     path("health/", health.health_view, name="health"),
-    # 基础资料 (issue 15): the yearly holiday calendar.
+    # 基础资料 (issue 15): banks, branch companies and departments, the yearly holiday calendar.
+    path("banks/", masterdata.bank_list_view, name="bank-list"),
+    path("banks/<int:bank_id>/", masterdata.bank_edit_view, name="bank-edit"),
+    path("org/", masterdata.org_list_view, name="org-list"),
+    path("org/branches/<int:branch_id>/", masterdata.branch_edit_view, name="branch-edit"),
+    path("org/departments/<int:department_id>/", masterdata.department_edit_view, name="department-edit"),
     path("calendar/", calendar.calendar_view, name="calendar"),
     path("calendar/add/", calendar.holiday_add_view, name="holiday-add"),
     path("calendar/delete/", calendar.holiday_delete_view, name="holiday-delete"),

@@ -247,6 +247,19 @@ def _vpn_account_id(w: World) -> int:
     return VpnAccount.objects.get_or_create(server="vpn.example.test", protocol="openvpn", username="matrix")[0].pk
 
 
+def _bank_id(w: World) -> int:
+    from cases.models import Case
+
+    return Case.objects.get(pk=w.case_id).bank_id
+
+
+def _department(w: World):
+    from accounts.models import BranchCompany, Department
+
+    branch = BranchCompany.objects.get_or_create(name="矩阵分公司")[0]
+    return Department.objects.get_or_create(branch=branch, name="矩阵部门")[0]
+
+
 ADMIN_ONLY = only(OK, "sysadmin")
 ADMIN_POST_ONLY = only(NOT_ALLOWED, "sysadmin")  # GET on a POST-only admin URL
 _USER = {"kwargs": lambda w: {"user_id": w.collector_id}}
@@ -278,6 +291,19 @@ MATRIX += (
     Route("ops:health", ADMIN_ONLY),
     # No token and no admin session: 401 for everyone, never a login redirect (monitoring speaks JSON).
     Route("ops:health-json", only(OK, "sysadmin", other=401) | {"anonymous": 401}),
+    # 基础资料 (issue 15): banks, branch companies, departments; an empty or unknown POST comes back with its error.
+    Route("ops:bank-list", ADMIN_ONLY),
+    Route("ops:bank-list", only(400, "sysadmin"), method="post"),
+    Route("ops:bank-edit", ADMIN_ONLY, kwargs=lambda w: {"bank_id": _bank_id(w)}),
+    Route("ops:bank-edit", only(400, "sysadmin"), method="post", kwargs=lambda w: {"bank_id": _bank_id(w)}),
+    Route("ops:org-list", ADMIN_ONLY),
+    Route("ops:org-list", only(400, "sysadmin"), method="post"),
+    Route("ops:branch-edit", ADMIN_ONLY, kwargs=lambda w: {"branch_id": _department(w).branch_id}),
+    Route("ops:branch-edit", only(400, "sysadmin"), method="post",
+          kwargs=lambda w: {"branch_id": _department(w).branch_id}),
+    Route("ops:department-edit", ADMIN_ONLY, kwargs=lambda w: {"department_id": _department(w).pk}),
+    Route("ops:department-edit", only(400, "sysadmin"), method="post",
+          kwargs=lambda w: {"department_id": _department(w).pk}),
     # 基础资料 (issue 15): the holiday calendar; managers may look, admins change (empty forms: 400 with errors).
     Route("ops:calendar", only(OK, "manager", "sysadmin")),
     Route("ops:calendar", only(OK, "manager", "sysadmin"), query={"year": "2027"}),
