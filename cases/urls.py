@@ -48,6 +48,7 @@ urlpatterns = [
     path("assign/reassign/", assignment_views.reassign_view, name="reassign"),
     path("assign/swap/", assignment_views.swap_view, name="swap"),
     path("assign/handover/", assignment_views.orphan_list_view, name="orphans"),
+    path("assign/clerks/", assignment_views.clerk_allocation_view, name="clerk-allocation"),
     path("assign/handover/<int:user_id>/", assignment_views.handover_view, name="handover"),
     path("assign/collectors/<int:user_id>/history/", assignment_views.collector_assignment_history_view,
          name="collector-assignments"),

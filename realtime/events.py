@@ -152,7 +152,7 @@ class CaseAssigned(Event):
     """
 
     type: ClassVar[str] = "case.assigned"
-    direction: str  # "in" | "out"
+    direction: str  # "in" | "out" | "owner" (内勤调配: the owner clerk of the cases changed)
     case_ids: tuple[int, ...] = ()
     count: int
     collector_id: int  # who holds the cases now (the recipient of an "in" event)

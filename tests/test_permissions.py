@@ -172,6 +172,9 @@ MATRIX: tuple[Route, ...] = (
     Route("cases:handover", ASSIGNERS, kwargs=lambda w: {"user_id": w.departed_id}),
     Route("cases:collector-assignments", ASSIGNERS, kwargs=lambda w: {"user_id": w.collector_id}),
     Route("cases:case-assignments", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    # 内勤调配 (issue 15): managers only; an empty form comes back with its error (400).
+    Route("cases:clerk-allocation", only(OK, "manager")),
+    Route("cases:clerk-allocation", only(400, "manager"), method="post"),
     # Document requests with chat (C8, P9, R3): the request's collector, its clerk and managers see it.
     Route("cases:docreq-inbox", only(OK, "clerk", "other_clerk", "manager")),
     Route("cases:docreq-mine", only(OK, "collector", "other_collector", "field_collector")),

@@ -444,7 +444,7 @@ def assignment_handover(*, departed: User, collectors: Sequence[User], mode: str
 
 @transaction.atomic
 def case_owner_transfer(*, cases: Iterable[Case] | QuerySet[Case], to_clerk: User, by: User,
-                        reason: str) -> list[int]:
+                        reason: str, audit_action: AuditAction = AuditAction.PERMISSION_CHANGE) -> list[int]:
     """Make `to_clerk` the owner clerk of open `cases` (e.g. those of a clerk who left). Returns the ids changed.
 
     A clerk may take over cases of their own banks; a manager may give any cases to a clerk, who must be
@@ -495,7 +495,7 @@ def case_owner_transfer(*, cases: Iterable[Case] | QuerySet[Case], to_clerk: Use
     for _, before in changes:
         before_counts[before] = before_counts.get(before, 0) + 1
     audit_record(
-        actor=by, action=AuditAction.PERMISSION_CHANGE, object_type="case_owner", object_id=to_clerk.pk,
+        actor=by, action=audit_action, object_type="case_owner", object_id=to_clerk.pk,
         summary=f"更换负责内勤 {len(changes)} 件委案：" + "、".join(
             f"{names.get(b, '无') if b else '无'} {n} 件" for b, n in before_counts.items())
             + f" 改由 {to_clerk.display_name} 负责；原因：{reason}",
@@ -503,3 +503,43 @@ def case_owner_transfer(*, cases: Iterable[Case] | QuerySet[Case], to_clerk: Use
                 "from": {str(b or 0): n for b, n in before_counts.items()}, "case_ids": changed_ids[:200]},
     )
     return changed_ids
+
+
+@transaction.atomic
+def clerk_cases_reallocate(*, from_clerk: User, to_clerk: User, by: User, reason: str,
+                           cases: QuerySet[Case]) -> list[int]:
+    """内勤调配: a manager moves open cases owned by an active clerk (all, of a bank, of a batch, or a selection
+    already narrowed in `cases`) to another clerk responsible for their banks; history and audit as
+    `case_owner_transfer`, audited as 内勤调配. Returns the ids moved.
+
+    Emits: CaseAssigned (direction "owner", stored) to both clerks and each affected collector.
+    Raises: AssignerNotAllowedError (not a manager), CaseNotAssignableError, NothingToAssignError, and what
+            `case_owner_transfer` raises.
+    """
+    if not (by.is_active and by.is_manager):
+        raise AssignerNotAllowedError("只有管理人员可以调配内勤负责的委案")
+    if from_clerk.pk == to_clerk.pk:
+        raise CaseNotAssignableError("调出和调入的内勤不能是同一人")
+    ids = list(cases.filter(owner_clerk=from_clerk, status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    if not ids:
+        raise NothingToAssignError(f"{from_clerk.display_name} 没有符合条件的未结委案")
+    changed = case_owner_transfer(cases=Case.objects.filter(pk__in=ids), to_clerk=to_clerk, by=by, reason=reason,
+                                  audit_action=AuditAction.CLERK_ALLOCATION)
+    # Everyone concerned hears it at once (stored, replayed on reconnect): both clerks and each affected collector,
+    # whose case pages name the owner clerk they ask about the case (C6).
+    per_collector: dict[int, list[int]] = {}
+    for pk, collector_id in Case.objects.filter(pk__in=changed, collector__isnull=False).values_list("pk",
+                                                                                                  "collector_id"):
+        per_collector.setdefault(collector_id, []).append(pk)
+
+    def tell(user_id: int, ids: list[int], text: str) -> None:
+        user_events_deliver(event=CaseAssigned(
+            direction="owner", case_ids=tuple(ids[:CASE_IDS_CAP]), count=len(ids), collector_id=user_id,
+            by_name=by.display_name, kind="clerk_allocation", kind_label="内勤调配", text=text, reason=reason,
+        ), user_ids=[user_id])
+
+    tell(from_clerk.pk, changed, f"您负责的 {len(changed)} 件委案已调配给 {to_clerk.display_name} 负责")
+    tell(to_clerk.pk, changed, f"{len(changed)} 件委案调配给您负责（原负责内勤 {from_clerk.display_name}）")
+    for collector_id, ids in per_collector.items():
+        tell(collector_id, ids, f"您的 {len(ids)} 件委案负责内勤改为 {to_clerk.display_name}，有问题请联系新的负责内勤")
+    return changed

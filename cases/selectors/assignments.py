@@ -6,14 +6,15 @@ Must not import views, forms, actions or `realtime`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import User
-from cases.enums import OPEN_STATUSES, CaseStatus
-from cases.models import Assignment, Case, ClerkBankScope
+from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
+from cases.models import Assignment, Case, CaseEvent, ClerkBankScope
 from cases.policies import cases_assignable_by
 from cases.selectors.cases import CaseFilters, case_list
 
@@ -173,3 +174,53 @@ def assignment_list_for_collector(*, user: User, collector: User, limit: int = 5
         Assignment.objects.filter(collector=collector, case__in=cases_assignable_by(user))
         .select_related("case", "case__bank", "assigned_by").order_by("-started_at", "-id")[:limit]
     )
+
+
+# --- 内勤调配 (issue 15): moving an active clerk's owned cases to another clerk ----------------------------
+
+@dataclass(frozen=True)
+class OwnedGroup:
+    bank_name: str
+    batch_no: str
+    count: int
+    collectors: str
+
+
+def clerk_owned_cases(*, clerk: User, bank_id: int | None = None, batch_id: int | None = None,
+                      case_nos: Sequence[str] = ()) -> QuerySet[Case]:
+    """Open cases `clerk` owns, narrowed to a bank, a batch or listed case numbers."""
+    qs = Case.objects.filter(owner_clerk=clerk, status__in=OPEN_STATUSES)
+    if bank_id is not None:
+        qs = qs.filter(bank_id=bank_id)
+    if batch_id is not None:
+        qs = qs.filter(batch_id=batch_id)
+    if case_nos:
+        qs = qs.filter(case_no__in=list(case_nos))
+    return qs
+
+
+def clerk_owned_summary(*, cases: QuerySet[Case]) -> list[OwnedGroup]:
+    """The selection by bank and batch, with the collectors who will hear of the new owner clerk."""
+    groups: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for bank, batch, collector, username in cases.values_list("bank__name", "batch__batch_no", "collector__full_name",
+                                                               "collector__username"):
+        count, names = groups.get((bank, batch), (0, set()))
+        if collector or username:
+            names.add(collector or username)
+        groups[(bank, batch)] = (count + 1, names)
+    return [OwnedGroup(bank_name=bank, batch_no=batch, count=count, collectors="、".join(sorted(names)))
+            for (bank, batch), (count, names) in sorted(groups.items())]
+
+
+def clerks_with_owned_cases() -> list[tuple[User, int]]:
+    """Active clerks and how many open cases each owns."""
+    counts = dict(Case.objects.filter(status__in=OPEN_STATUSES, owner_clerk__isnull=False)
+                  .values("owner_clerk_id").annotate(n=Count("id")).values_list("owner_clerk_id", "n"))
+    return [(u, counts.get(u.pk, 0)) for u in User.objects.filter(is_active=True, is_clerk=True)
+            .order_by("full_name", "username")]
+
+
+def owner_changes_for_case(*, case: Case) -> list[CaseEvent]:
+    """Every change of the case's owner clerk (hand-overs and 内勤调配), newest first."""
+    return list(CaseEvent.objects.filter(case=case, type=CaseEventType.OWNER_CHANGED).select_related("actor")
+                .order_by("-created_at", "-id"))

@@ -7,6 +7,7 @@ selectors and enforced again by the actions (C7).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -414,8 +415,11 @@ def handover_view(request: AppRequest, user_id: int) -> HttpResponse:
 def case_assignment_history_view(request: AppRequest, case_id: int) -> HttpResponse:
     """The case's assignment periods (who, when, from, to, why): a fragment the case page loads."""
     case = access_case(user=request.user, case_id=case_id)
+    from cases.selectors.assignments import owner_changes_for_case
+
     return render(request, "cases/_assignment_history.html",
-                  {"case": case, "assignments": list(assignment_list_for_case(case=case))})
+                  {"case": case, "assignments": list(assignment_list_for_case(case=case)),
+                   "owner_changes": owner_changes_for_case(case=case)})
 
 
 @login_required
@@ -429,3 +433,72 @@ def collector_assignment_history_view(request: AppRequest, user_id: int) -> Http
         "assignments": assignment_list_for_collector(user=user, collector=collector),
         "nav_active": "assign", "tab": "reassign",
     })
+
+
+# --- 内勤调配 (issue 15): managers move an active clerk's owned cases to another clerk ----------------------
+
+def _allocation_selection(post: QueryDict) -> tuple[User | None, User | None, QuerySet[Case] | None, str, str]:
+    """(from clerk, to clerk, selected cases, scope label, error)."""
+    from accounts.inputs import id_param
+    from cases.models import Bank, Batch
+    from cases.selectors.assignments import clerk_owned_cases
+
+    clerks = User.objects.filter(is_active=True, is_clerk=True)
+    from_clerk = clerks.filter(pk=id_param(post.get("from_clerk", "")) or 0).first()
+    to_clerk = clerks.filter(pk=id_param(post.get("to_clerk", "")) or 0).first()
+    if from_clerk is None or to_clerk is None:
+        return from_clerk, to_clerk, None, "", "请选择调出和调入的内勤（均须为在职内勤）"
+    scope = post.get("scope", "all")
+    if scope == "bank":
+        bank = Bank.objects.filter(pk=id_param(post.get("bank", "")) or 0).first()
+        if bank is None:
+            return from_clerk, to_clerk, None, "", "请选择银行"
+        return from_clerk, to_clerk, clerk_owned_cases(clerk=from_clerk, bank_id=bank.pk), f"{bank.name}的委案", ""
+    if scope == "batch":
+        batch = Batch.objects.filter(pk=id_param(post.get("batch", "")) or 0).first()
+        if batch is None:
+            return from_clerk, to_clerk, None, "", "请选择批次"
+        return (from_clerk, to_clerk, clerk_owned_cases(clerk=from_clerk, batch_id=batch.pk),
+                f"批次 {batch.batch_no} 的委案", "")
+    if scope == "cases":
+        nos = [n for n in re.split(r"[\s,，;；、]+", post.get("case_nos", "")) if n][:5000]
+        if not nos:
+            return from_clerk, to_clerk, None, "", "请填写案件编号（每行一个，或用逗号分隔）"
+        return (from_clerk, to_clerk, clerk_owned_cases(clerk=from_clerk, case_nos=nos),
+                f"所列 {len(nos)} 个案件编号", "")
+    return from_clerk, to_clerk, clerk_owned_cases(clerk=from_clerk), "全部未结委案", ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clerk_allocation_view(request: AppRequest) -> HttpResponse:
+    """管理员管理内勤的调配: preview (what moves, which collectors hear of it), then confirm with a reason."""
+    from cases.actions.assignments import clerk_cases_reallocate
+    from cases.models import Bank, Batch
+    from cases.selectors.assignments import clerk_owned_summary, clerks_with_owned_cases
+
+    if not (request.user.is_active and request.user.is_manager):
+        raise PermissionDenied("只有管理人员可以调配内勤负责的委案")
+    error, summary, total, label = "", None, 0, ""
+    post = request.POST if request.method == "POST" else QueryDict()
+    if request.method == "POST":
+        from_clerk, to_clerk, cases, label, error = _allocation_selection(request.POST)
+        if not error and cases is not None and from_clerk is not None and to_clerk is not None:
+            if request.POST.get("action") == "confirm":
+                try:
+                    changed = clerk_cases_reallocate(from_clerk=from_clerk, to_clerk=to_clerk, by=request.user,
+                                                     reason=request.POST.get("reason", ""), cases=cases)
+                except DomainError as exc:
+                    error = str(exc)
+                else:
+                    messages.success(request, f"已把 {from_clerk.display_name} 负责的 {len(changed)} 件委案调配给 "
+                                              f"{to_clerk.display_name}（已记入分配记录和审计日志，并通知相关业务员）。")
+                    return redirect("cases:clerk-allocation")
+            summary = clerk_owned_summary(cases=cases)
+            total = sum(g.count for g in summary)
+    return render(request, "cases/clerk_allocation.html", {
+        "clerks": clerks_with_owned_cases(), "banks": Bank.objects.order_by("code"),
+        "batches": Batch.objects.select_related("bank").order_by("-imported_at")[:200],
+        "post": post, "error": error, "summary": summary, "total": total, "label": label,
+        "nav_active": "assign", "tab": "clerks",
+    }, status=400 if error else 200)

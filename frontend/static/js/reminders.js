@@ -135,7 +135,7 @@
     var t = el("div", "rt-toast k-assigned" + (m.direction === "out" ? " k-assigned-out" : ""));
     t.setAttribute("role", "alert");
     var head = el("div", "rt-toast-head");
-    head.appendChild(el("b", null, m.direction === "out" ? "委案调出" : "新分配委案"));
+    head.appendChild(el("b", null, m.direction === "out" ? "委案调出" : m.direction === "owner" ? "负责内勤变更" : "新分配委案"));
     var close = el("button", "rt-toast-close", "×");
     close.type = "button";
     close.setAttribute("aria-label", "关闭");
