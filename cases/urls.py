@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.views import assignments as assignment_views
 from cases.views import batches, cases, imports
+from cases.views import call_rules as call_rules_views
 from cases.views import chat as chat_views
 from cases.views import complaints as complaint_views
 from cases.views import dashboards as dashboard_views
@@ -49,6 +50,7 @@ urlpatterns = [
     path("assign/swap/", assignment_views.swap_view, name="swap"),
     path("assign/handover/", assignment_views.orphan_list_view, name="orphans"),
     path("assign/clerks/", assignment_views.clerk_allocation_view, name="clerk-allocation"),
+    path("call-rules/", call_rules_views.call_rules_view, name="call-rules"),
     path("assign/handover/<int:user_id>/", assignment_views.handover_view, name="handover"),
     path("assign/collectors/<int:user_id>/history/", assignment_views.collector_assignment_history_view,
          name="collector-assignments"),

@@ -175,6 +175,9 @@ MATRIX: tuple[Route, ...] = (
     # 内勤调配 (issue 15): managers only; an empty form comes back with its error (400).
     Route("cases:clerk-allocation", only(OK, "manager")),
     Route("cases:clerk-allocation", only(400, "manager"), method="post"),
+    # 拨打规则 (issue 15): managers only; a POST naming no bank finds none (404).
+    Route("cases:call-rules", only(OK, "manager")),
+    Route("cases:call-rules", only(NOT_FOUND, "manager"), method="post"),
     # Document requests with chat (C8, P9, R3): the request's collector, its clerk and managers see it.
     Route("cases:docreq-inbox", only(OK, "clerk", "other_clerk", "manager")),
     Route("cases:docreq-mine", only(OK, "collector", "other_collector", "field_collector")),

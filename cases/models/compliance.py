@@ -177,3 +177,9 @@ class PendingRecording(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The outer bounds a bank's calling rules may not exceed (the national limits the agency works under, besides the
+# 08:00–22:00 window above); a manager sets each bank's rules inside them on 拨打规则.
+LIMIT_MAX_ANSWERED_PER_DEBTOR = 3
+LIMIT_MAX_UNANSWERED_PER_NUMBER = 10

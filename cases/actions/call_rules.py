@@ -1,0 +1,77 @@
+"""Calling rules per bank (拨打规则, issue 15): a manager sets a bank's calling window and daily caps inside the
+national limits; every change audited with before and after. The dialer's guard reads them before each originate
+(cases.selectors.dialer.compliance_facts), so a change applies to the next call.
+
+Must not import views, consumers or the dialer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
+from cases.exceptions import CallRulesError
+from cases.models import Bank, CallPolicy
+from cases.models.compliance import (
+    DEFAULT_MAX_ANSWERED_PER_DEBTOR,
+    DEFAULT_MAX_UNANSWERED_PER_NUMBER,
+    DEFAULT_WINDOW_END,
+    DEFAULT_WINDOW_START,
+    LIMIT_MAX_ANSWERED_PER_DEBTOR,
+    LIMIT_MAX_UNANSWERED_PER_NUMBER,
+    WINDOW_EARLIEST,
+    WINDOW_LATEST,
+)
+
+
+def _describe(start: dt.time, end: dt.time, answered: int, unanswered: int) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}，每名债务人每日接通 ≤{answered} 次，每个号码每日未接通 ≤{unanswered} 次"
+
+
+def call_rules_check(*, window_start: dt.time, window_end: dt.time, max_answered_per_debtor: int,
+                     max_unanswered_per_number: int) -> None:
+    """Raises CallRulesError (Chinese) when the rules leave the national limits."""
+    if window_start < WINDOW_EARLIEST or window_end > WINDOW_LATEST:
+        raise CallRulesError(f"拨打时段不得早于 {WINDOW_EARLIEST:%H:%M} 或晚于 {WINDOW_LATEST:%H:%M}")
+    if window_start >= window_end:
+        raise CallRulesError("拨打时段的开始必须早于结束")
+    if not 1 <= max_answered_per_debtor <= LIMIT_MAX_ANSWERED_PER_DEBTOR:
+        raise CallRulesError(f"每名债务人每日接通次数须在 1–{LIMIT_MAX_ANSWERED_PER_DEBTOR} 次之间")
+    if not 1 <= max_unanswered_per_number <= LIMIT_MAX_UNANSWERED_PER_NUMBER:
+        raise CallRulesError(f"每个号码每日未接通次数须在 1–{LIMIT_MAX_UNANSWERED_PER_NUMBER} 次之间")
+
+
+@transaction.atomic
+def call_policy_set(*, by: User, bank: Bank, window_start: dt.time, window_end: dt.time,
+                    max_answered_per_debtor: int, max_unanswered_per_number: int,
+                    request: HttpRequest | None = None) -> CallPolicy:
+    """Set `bank`'s calling window and daily caps (in force for the next call).
+
+    Emits: nothing.
+    Raises: CallRulesError (not a manager, outside the national limits).
+    """
+    if not (by.is_active and by.is_manager):
+        raise CallRulesError("只有管理人员可以修改拨打规则")
+    call_rules_check(window_start=window_start, window_end=window_end,
+                     max_answered_per_debtor=max_answered_per_debtor,
+                     max_unanswered_per_number=max_unanswered_per_number)
+    policy = CallPolicy.objects.select_for_update().filter(bank=bank).first()
+    before = (_describe(policy.window_start, policy.window_end, policy.max_answered_per_debtor,
+                        policy.max_unanswered_per_number) if policy else
+              "默认：" + _describe(DEFAULT_WINDOW_START, DEFAULT_WINDOW_END, DEFAULT_MAX_ANSWERED_PER_DEBTOR,
+                                 DEFAULT_MAX_UNANSWERED_PER_NUMBER))
+    policy = policy or CallPolicy(bank=bank)
+    policy.window_start, policy.window_end = window_start, window_end
+    policy.max_answered_per_debtor = max_answered_per_debtor
+    policy.max_unanswered_per_number = max_unanswered_per_number
+    policy.save()
+    after = _describe(window_start, window_end, max_answered_per_debtor, max_unanswered_per_number)
+    if after != before:
+        audit_record(actor=by, action=AuditAction.CALL_RULES, summary=f"{bank.name} 拨打规则改为 {after}",
+                     object_type="call_policy", object_id=bank.pk, detail={"before": before, "after": after},
+                     request=request)
+    return policy
