@@ -513,11 +513,11 @@ def clerk_cases_reallocate(*, from_clerk: User, to_clerk: User, by: User, reason
     `case_owner_transfer`, audited as 内勤调配. Returns the ids moved.
 
     Emits: CaseAssigned (direction "owner", stored) to both clerks and each affected collector.
-    Raises: AssignerNotAllowedError (not a manager), CaseNotAssignableError, NothingToAssignError, and what
+    Raises: CaseNotAssignableError (not a manager, same clerk), NothingToAssignError, and what
             `case_owner_transfer` raises.
     """
     if not (by.is_active and by.is_manager):
-        raise AssignerNotAllowedError("只有管理人员可以调配内勤负责的委案")
+        raise CaseNotAssignableError("只有管理人员可以调配内勤负责的委案")
     if from_clerk.pk == to_clerk.pk:
         raise CaseNotAssignableError("调出和调入的内勤不能是同一人")
     ids = list(cases.filter(owner_clerk=from_clerk, status__in=OPEN_STATUSES).values_list("pk", flat=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.actions import audit_record
@@ -21,23 +22,24 @@ CODE_RE = re.compile(r"^[A-Z0-9]{2,16}$")
 NAME_MAX = 64
 
 
-def _clean(code: str | None, name: str | None, *, exclude: int | None = None) -> tuple[str | None, str | None]:
-    others = Bank.objects.exclude(pk=exclude) if exclude else Bank.objects.all()
-    if code is not None:
-        code = code.strip().upper()
-        if not CODE_RE.match(code):
-            raise MasterDataError(f"银行简码“{code}”无效：只能是 2–16 位大写字母或数字，例如 ZSYH")
-        if others.filter(code=code).exists():
-            raise MasterDataError(f"简码为 {code} 的银行已经存在")
-    if name is not None:
-        name = name.strip()
-        if not name:
-            raise MasterDataError("请填写银行名称")
-        if len(name) > NAME_MAX:
-            raise MasterDataError(f"银行名称最多 {NAME_MAX} 个字")
-        if others.filter(name=name).exists():
-            raise MasterDataError(f"名为“{name}”的银行已经存在")
-    return code, name
+def _clean_code(code: str, *, others: QuerySet[Bank]) -> str:
+    code = code.strip().upper()
+    if not CODE_RE.match(code):
+        raise MasterDataError(f"银行简码“{code}”无效：只能是 2–16 位大写字母或数字，例如 ZSYH")
+    if others.filter(code=code).exists():
+        raise MasterDataError(f"简码为 {code} 的银行已经存在")
+    return code
+
+
+def _clean_name(name: str, *, others: QuerySet[Bank]) -> str:
+    name = name.strip()
+    if not name:
+        raise MasterDataError("请填写银行名称")
+    if len(name) > NAME_MAX:
+        raise MasterDataError(f"银行名称最多 {NAME_MAX} 个字")
+    if others.filter(name=name).exists():
+        raise MasterDataError(f"名为“{name}”的银行已经存在")
+    return name
 
 
 @transaction.atomic
@@ -46,8 +48,8 @@ def bank_create(*, by: User | None, code: str, name: str, request: HttpRequest |
 
     Emits: nothing. Raises: MasterDataError.
     """
-    clean_code, clean_name = _clean(code, name)
-    bank = Bank.objects.create(code=clean_code, name=clean_name)
+    bank = Bank.objects.create(code=_clean_code(code, others=Bank.objects.all()),
+                               name=_clean_name(name, others=Bank.objects.all()))
     audit_record(actor=by, action=AuditAction.MASTER_DATA, summary=f"新建合作银行 {bank.name}（{bank.code}）",
                  object_type="bank", object_id=bank.pk, detail={"code": bank.code, "name": bank.name},
                  request=request)
@@ -64,10 +66,10 @@ def bank_update(*, by: User, bank: Bank, name: str | None = None, is_active: boo
     bank = Bank.objects.select_for_update().get(pk=bank.pk)
     changes: dict[str, dict[str, object]] = {}
     if name is not None:
-        _, clean = _clean(None, name, exclude=bank.pk)
+        clean = _clean_name(name, others=Bank.objects.exclude(pk=bank.pk))
         if clean != bank.name:
             changes["name"] = {"before": bank.name, "after": clean}
-            bank.name = clean  # type: ignore[assignment]
+            bank.name = clean
     if is_active is not None and is_active != bank.is_active:
         changes["is_active"] = {"before": bank.is_active, "after": is_active}
         bank.is_active = is_active

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from cases.imports.excel import _UNREADABLE, RowProblem, _data_sheet_name, _date, _header_key, _text, sniff_xlsx
@@ -67,7 +69,7 @@ def parse_holiday_workbook(file: BinaryIO, *, year: int) -> HolidayParseResult:
     return result
 
 
-def _rows(rows: list[list[object]], result: HolidayParseResult, *, year: int) -> None:
+def _rows(rows: Sequence[Sequence[object]], result: HolidayParseResult, *, year: int) -> None:
     header: dict[str, int] = {}
     seen: dict[dt.date, int] = {}
     for number, cells in enumerate(rows, start=1):
@@ -95,12 +97,12 @@ def _rows(rows: list[list[object]], result: HolidayParseResult, *, year: int) ->
         result.rows.append(row)
 
 
-def _cell(cells: list[object], header: dict[str, int], name: str) -> object:
+def _cell(cells: Sequence[object], header: dict[str, int], name: str) -> object:
     index = header.get(name)
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def _row(number: int, cells: list[object], header: dict[str, int], result: HolidayParseResult, *,
+def _row(number: int, cells: Sequence[object], header: dict[str, int], result: HolidayParseResult, *,
          year: int) -> HolidayRow | None:
     values = {h: _cell(cells, header, h) for h in HEADERS}
     if not any(_text(v) for v in values.values()):  # type: ignore[arg-type]
@@ -142,6 +144,7 @@ def holiday_template(*, year: int) -> bytes:
     """The template: the four columns, two example lines of `year` to overwrite, and how to fill it in."""
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = f"{year}年节假日安排"
     sheet.append(list(HEADERS))
     for cell in sheet[1]:
