@@ -97,6 +97,8 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
 # Asterisk answers ARI requests in milliseconds; one that hangs must fail the call step, not stall it for
 # aiohttp's default five minutes. sock_read (not total) bounds a stalled read but lets a long recording's
 # download run as long as bytes keep arriving.
+# How long a created channel may take to enter the app before its dial is given up (D1).
+STASIS_WAIT_S = 3.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_connect=5, sock_read=30)
 # On close, wait this long for Asterisk's close frame (aiohttp's default is 10 s), so a stop stays prompt.
 WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_close=3)
@@ -170,6 +172,8 @@ class AriClient:
         self._dedupe_window = dedupe_window
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
+        # channels/create answers before the channel is in the app: dial waits for its StasisStart (D1)
+        self._stasis_waiters: dict[str, asyncio.Future[None]] = {}
 
     # ---- connection ------------------------------------------------------------------------------------
 
@@ -273,6 +277,10 @@ class AriClient:
             if event["type"] == "ApplicationReplaced":
                 logger.error("ARI app %s was taken over by another connection", self.app)
                 return True
+            if event["type"] == "StasisStart":
+                waiter = self._stasis_waiters.get(str((event.get("channel") or {}).get("id", "")))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
             self._dispatch(event)
         return False
 
@@ -399,16 +407,36 @@ class AriClient:
         timeout_s: int = 30,
         caller_channel_id: str | None = None,
     ) -> JSON:
-        """POST /channels/create then /dial (NOTES fact 3): StasisStart at once, then Dial progress events."""
+        """POST /channels/create, wait for the channel's StasisStart, then /dial (NOTES fact 3).
+
+        Real Asterisk answers `create` before the channel has entered the app, and a dial sent then gets 409
+        "Channel not in Stasis application" (D1: 3 of 39 calls). So the dial waits for StasisStart (up to
+        STASIS_WAIT_S) and a 409 is retried within the same bound.
+        """
         self._require_connected()
-        channel: JSON = await self._op(
-            "channels", "create", endpoint=endpoint, app=self.app, appArgs=",".join(app_args), channelId=channel_id
-        )
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stasis_waiters[channel_id] = waiter
         try:
-            await self._op("channels", "dial", channelId=channel_id, caller=caller_channel_id, timeout=timeout_s)
-        except AriError:
-            await self.hangup_quietly(channel_id)
-            raise
+            channel: JSON = await self._op(
+                "channels", "create", endpoint=endpoint, app=self.app, appArgs=",".join(app_args),
+                channelId=channel_id)
+            deadline = asyncio.get_running_loop().time() + STASIS_WAIT_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), timeout=STASIS_WAIT_S)
+            while True:
+                try:
+                    await self._op("channels", "dial", channelId=channel_id, caller=caller_channel_id,
+                                   timeout=timeout_s)
+                    break
+                except AriError as exc:
+                    if exc.status == 409 and asyncio.get_running_loop().time() < deadline:
+                        logger.info("dial before StasisStart, retrying channel_id=%s", channel_id)
+                        await asyncio.sleep(0.05)
+                        continue
+                    await self.hangup_quietly(channel_id)
+                    raise
+        finally:
+            self._stasis_waiters.pop(channel_id, None)
         return channel
 
     async def answer(self, channel_id: str) -> None:

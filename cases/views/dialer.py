@@ -6,6 +6,8 @@ Collectors never receive a full number: they dial by contact id and the server r
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -44,6 +46,8 @@ from cases.selectors.dialer import (
 )
 from cases.views.cases import AppRequest
 from cases.views.streaming import streamed_response
+
+_CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 PHASE_LABELS = {
     "collector_ringing": "振铃（业务员）", "collector_answered": "外呼中", "customer_dialling": "外呼中",
@@ -94,7 +98,8 @@ def dial_view(request: AppRequest, case_id: int) -> JsonResponse:
 @require_POST
 def hangup_view(request: AppRequest) -> JsonResponse:
     call_uuid = request.POST.get("call_uuid", "")
-    if not call_uuid.isalnum() or len(call_uuid) > 64:
+    # An outbound call's id is our uuid hex; an inbound call's is Asterisk's channel id (1796524263.50).
+    if not _CALL_ID.fullmatch(call_uuid):
         return JsonResponse({"error": "呼叫标识不正确"}, status=400)
     call_hangup_request(call_uuid=call_uuid, by=request.user)
     return JsonResponse({"ok": True})
