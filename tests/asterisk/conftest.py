@@ -131,7 +131,9 @@ class Kit:
         return done.stdout + done.stderr
 
     def start(self) -> None:
-        self.env = _ports()
+        """Start Asterisk; a second start (after a crash) reuses the run dir and its ports."""
+        if not self.env:
+            self.env = _ports()
         self.script("start", str(self.run))
         for line in (self.run / "env").read_text().splitlines():
             if "=" in line and not line.startswith("#"):

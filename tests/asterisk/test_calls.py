@@ -75,6 +75,10 @@ def client_for(user) -> Client:
     return client
 
 
+async def post_as(user, url: str, data: dict):
+    return await sync_to_async(lambda: client_for(user).post(url, data))()
+
+
 # ---- outbound ------------------------------------------------------------------------------------------------
 
 async def test_answered_call_is_bridged_recorded_stored_hashed_downloadable_and_deleted_on_asterisk(
@@ -97,9 +101,11 @@ async def test_answered_call_is_bridged_recorded_stored_hashed_downloadable_and_
     assert statuses(published, world.collector)[-2:] == ["connected", "ended"]
     # the collector downloads it from the case page
     url = reverse("cases:case-file", args=[world.case.pk, record.recording_id]) + "?download=1"
-    response = await sync_to_async(client_for(world.collector).get)(url)
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content) == data
+
+    def download():
+        response = client_for(world.collector).get(url)
+        return response.status_code, b"".join(response.streaming_content)
+    assert await sync_to_async(download)() == (200, data)
 
 
 @pytest.mark.parametrize(("number", "label", "result"), [
@@ -158,8 +164,7 @@ async def test_hang_up_from_the_panel(running, asterisk, world, published, when)
         if when == "customer_ringing":
             await asyncio.sleep(1)
         # when: 挂断 on the call panel
-        response = await sync_to_async(client_for(world.collector).post)(reverse("cases:call-hangup"),
-                                                                         {"call_uuid": call_uuid})
+        response = await post_as(world.collector, reverse("cases:call-hangup"), {"call_uuid": call_uuid})
         assert response.status_code == 200
         started = time.monotonic()
         record = await until_db(lambda: record_of(call_uuid), 15)
@@ -234,12 +239,11 @@ async def test_inbound_unknown_caller_reaches_the_fallback_and_its_recording_is_
 
 async def test_manager_listens_in_on_a_live_call(running, asterisk, world, published):
     manager = await sync_to_async(f.ManagerFactory)(sip_endpoint="8003")
-    async with running() as run:
+    async with running():
         call_uuid = await dial(world)
         await until(lambda: "connected" in statuses(published, world.collector), 15)
         # when: 监听 on the lines board
-        await sync_to_async(lambda: run.dialer.health())()
-        response = await sync_to_async(client_for(manager).post)(reverse("cases:listen-in"), {"call_uuid": call_uuid})
+        response = await post_as(manager, reverse("cases:listen-in"), {"call_uuid": call_uuid})
         assert response.status_code == 302
 
         def listening():
@@ -249,7 +253,7 @@ async def test_manager_listens_in_on_a_live_call(running, asterisk, world, publi
         snoop = [c for c in asterisk.channels() if c["id"] in bridges[0]["channels"] and c["name"].startswith("Snoop/")]
         phone = [c for c in asterisk.channels() if c["id"] in bridges[0]["channels"] and "PJSIP/8003" in c["name"]]
         assert snoop and phone
-        await sync_to_async(client_for(world.collector).post)(reverse("cases:call-hangup"), {"call_uuid": call_uuid})
+        await post_as(world.collector, reverse("cases:call-hangup"), {"call_uuid": call_uuid})
         await until_db(lambda: record_of(call_uuid), 15)
         # the listener goes when the call goes
         assert await until(lambda: not [b for b in asterisk.bridges() if b["id"].startswith("lb-")], 10)

@@ -82,6 +82,7 @@ async def test_core_restart_now_mid_call_ends_the_call_as_lost_at_the_restart(ru
     asterisk.phone("8001", "--answer-after", "0.3")  # re-register after the restart, in case
 
 
+@pytest.mark.xfail(strict=True, reason="D7: the lost call's end is the reconnect, not the crash")
 async def test_asterisk_killed_mid_call_is_written_as_lost_with_the_right_duration_and_audio(
         running, asterisk, world, published):
     async with running() as run:
@@ -115,6 +116,7 @@ class DialerProcess:
         self.kit = kit
         self.log = log
         self.proc: subprocess.Popen | None = None
+        self.out = None
 
     def env(self) -> dict[str, str]:
         db = connection.settings_dict
@@ -138,9 +140,9 @@ class DialerProcess:
         return env
 
     def start(self) -> None:
-        out = self.log.open("ab")
+        self.out = self.log.open("ab")
         self.proc = subprocess.Popen([sys.executable, "manage.py", "run_dialer"], cwd=REPO, env=self.env(),
-                                     stdout=out, stderr=subprocess.STDOUT)
+                                     stdout=self.out, stderr=subprocess.STDOUT)
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -158,6 +160,8 @@ class DialerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.out is not None:
+            self.out.close()
 
 
 @pytest.fixture
@@ -206,6 +210,7 @@ async def test_run_dialer_sigterm_mid_call_lets_the_call_finish_and_writes_it(as
     assert 2 <= record.duration_s <= 5
 
 
+@pytest.mark.xfail(strict=True, reason="D2: a restarted dialer hangs up calls it does not know")
 async def test_run_dialer_killed_mid_call_and_restarted_adopts_the_call(asterisk, world, dialer_process):
     process = await connected_dialer(dialer_process)
     # given: a call that talks on until someone hangs up
