@@ -22,6 +22,8 @@ import contextlib
 import json
 import logging
 import random
+import struct
+import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -132,6 +134,29 @@ def events_url(base_url: str, *, app: str, user: str, password: str, subscribe_a
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, query, ""))
 
 
+def repair_wav_header(data: bytes) -> bytes:
+    """A WAV whose sizes were never written (Asterisk killed while recording: RIFF and data sizes 0) gets the
+    sizes of the bytes actually there, so players and our own checks read the whole partial recording (D7).
+    Anything that is not a RIFF/WAVE file, or is already consistent, is returned unchanged."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk == b"data":
+            actual = len(data) - pos - 8
+            if size == actual and struct.unpack_from("<I", data, 4)[0] == len(data) - 8:
+                return data
+            if size == 0 or size > actual or struct.unpack_from("<I", data, 4)[0] in (0, 0xFFFFFFFF):
+                fixed = bytearray(data)
+                struct.pack_into("<I", fixed, pos + 4, actual)
+                struct.pack_into("<I", fixed, 4, len(data) - 8)
+                return bytes(fixed)
+            return data
+        pos += 8 + size + (size & 1)
+    return data
+
+
 class AriClient:
     """One Stasis app's connection to Asterisk: REST operations plus a self-healing events websocket.
 
@@ -164,6 +189,8 @@ class AriClient:
         self.backoff_max_s = backoff_max_s
         self.connected = asyncio.Event()
         self.connects = 0  # completed websocket connections, for health and tests
+        # When the events websocket last went down (epoch s): a crashed Asterisk's calls ended about then (D7).
+        self.disconnected_at: float | None = None
         self._client: Any = None
         self._http: Any = None
         self._subscriptions: set[str] = set()
@@ -246,6 +273,8 @@ class AriClient:
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
                 logger.warning("ARI events connection failed app=%s: %r", self.app, exc)
             finally:
+                if self.connected.is_set():
+                    self.disconnected_at = time.time()
                 self._ws = None
                 self.connected.clear()
             if self._stopping.is_set():

@@ -71,7 +71,10 @@ def _case_for_caller(number: str) -> CallerMatch | None:
 
 
 def _recording_store(name: str, data: bytes) -> bool:
-    return actions.recording_store(name=name, data=data) is not None
+    """True when the recording is stored here, now or before (only then may it be deleted on Asterisk)."""
+    if actions.recording_store(name=name, data=data) is not None:
+        return True
+    return actions.recording_is_stored(name=name)
 
 
 def _call_write(**kwargs: object) -> int:

@@ -16,18 +16,21 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from dialer import compliance
 from dialer import domain as default_domain
-from dialer.ari import AppSnapshot, AriClient, AriError, AriNotConnectedError, event_channels
+from dialer.ari import AppSnapshot, AriClient, AriError, AriNotConnectedError, event_channels, repair_wav_header
 from dialer.config import DialerConfig
 from dialer.session import END_CAUSE_LABELS, CallSession, Direction, EndCause, Phase, Transition
 
 logger = logging.getLogger(__name__)
+
+# How long after a call's end its RecordingFinished may take before the stored file is looked for (D3).
+RECORDING_FINISH_WAIT_S = 3.0
 
 JSON = dict[str, Any]
 
@@ -53,6 +56,7 @@ class Call:
     written: asyncio.Event = field(default_factory=asyncio.Event)
     since: float = field(default_factory=time.time)
     connected_local: float | None = None  # our clock (Asterisk's may differ): the lines board's duration
+    unrecorded: bool = False  # the recording could not be started (the record says so)
 
     @property
     def uuid(self) -> str:
@@ -296,6 +300,10 @@ class Handlers:
             elif transition.phase == Phase.CONNECTED:
                 await self._connected(call, _event_time(transition))
             elif transition.phase == Phase.INBOUND_RINGING:
+                if transition.previous == Phase.ROUTED:
+                    # The collector who did not pick up: their panel stops ringing (D6).
+                    await self._notify(call, "ended", "未接来电（已转给其他业务员或结束）", cause="missed",
+                                       sent_at=_event_time(transition))
                 await self.route(call)
             elif transition.phase == Phase.ROUTED:
                 pass
@@ -327,15 +335,24 @@ class Handlers:
             await self.client.add_to_bridge(call.bridge_id, s.collector_channel_id or "")
         else:
             await self.client.add_to_bridge(call.bridge_id, s.customer_channel_id or "")
-        call.recording = f"call-{s.call_uuid}"
-        self.by_recording[call.recording] = call
         await self._notify(call, "connected", "通话中", sent_at=sent_at)
-        await self.client.record_bridge(call.bridge_id, name=call.recording)
+        name = f"call-{s.call_uuid}"
+        call.recording = name
+        self.by_recording[name] = call
+        try:
+            await self.client.record_bridge(call.bridge_id, name=name)
+        except AriError as exc:
+            # The customer has answered: keep talking, unrecorded, and never look for a file that was not made (D4).
+            logger.error("recording start failed call_id=%s: %s", s.call_uuid, exc)
+            self.by_recording.pop(name, None)
+            call.recording = ""
+            call.unrecorded = True
+            await self._notify(call, "connected", "通话中（录音未能启动，本次通话没有录音）", sent_at=sent_at)
 
     async def _ended(self, call: Call, transition: Transition) -> None:
         s = call.session
         cause = s.cause or EndCause.FAILED
-        label = END_CAUSE_LABELS[cause]
+        label = END_CAUSE_LABELS[cause] + ("（录音失败）" if call.unrecorded else "")
         ended_at = s.ended_at or self.clock()
         # The panel first (the collector is waiting), then the clean-up, then the record (retried until it lands).
         await self._notify(call, "ended", label, cause=cause.value, sent_at=_event_time(transition))
@@ -350,6 +367,19 @@ class Handlers:
             logger.warning("bridge destroy failed call_id=%s: %s", s.call_uuid, exc)
         await self._write(call, cause=cause, label=label, ended_at=ended_at)
         self._forget(call)
+        if call.recording and call.recording in self.by_recording:
+            self._spawn(self._recording_watchdog(call.recording))
+
+    async def _recording_watchdog(self, name: str) -> None:
+        """Real Asterisk sometimes sends no RecordingFinished when a bridge is destroyed (D3): once the bridge is
+        gone, look for the stored file ourselves."""
+        deadline = time.monotonic() + RECORDING_FINISH_WAIT_S
+        while name in self.by_recording and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        if self.by_recording.pop(name, None) is None:
+            return  # RecordingFinished came and took it
+        logger.warning("no RecordingFinished for %s: fetching the stored file", name)
+        await self.fetch_recording(name)
 
     async def _write(self, call: Call, *, cause: EndCause, label: str, ended_at: datetime) -> None:
         """Write the call record; retried until it lands, because no call record may be lost."""
@@ -494,24 +524,30 @@ class Handlers:
     async def fetch_recording(self, name: str) -> bool:
         """Fetch, store with SHA-256, and only then delete on Asterisk. A failure is retried later."""
         try:
-            data = await self.client.fetch_stored_recording(name)
+            data = repair_wav_header(await self.client.fetch_stored_recording(name))
         except Exception as exc:  # process edge: HTTP error or Asterisk away; the scheduler asks again
             logger.warning("recording fetch failed name=%s: %r", name, exc)
             await self.domain.recording_fetch_failed(name=name, error=repr(exc))
             return False
         try:
-            await self.domain.recording_store(name, data)  # False: stored before (a repeated fetch)
+            stored = await self.domain.recording_store(name, data)  # True: stored now or before
         except Exception as exc:  # process edge: keep it on Asterisk and retry
             logger.exception("recording store failed name=%s", name)
             await self.domain.recording_fetch_failed(name=name, error=repr(exc))
+            return False
+        if not stored:
+            # No call waits for it and none holds it: never delete what we have not stored (D2).
+            logger.warning("recording %s belongs to no call record yet: kept on Asterisk", name)
             return False
         await self.client.delete_stored_recording_quietly(name)
         return True
 
     async def retry_recordings(self) -> None:
         for name in await self.domain.pending_recording_names():
-            if name in self.by_recording:
+            call = self.by_recording.get(name)
+            if call is not None and not call.session.ended:
                 continue  # still being recorded
+            self.by_recording.pop(name, None)
             await self.fetch_recording(name)
 
     # ---- reconnect -------------------------------------------------------------------------------------
@@ -528,7 +564,8 @@ class Handlers:
         for call in list(self.calls.values()):
             s = call.session
             if restarted:
-                transition = s.lost(self.clock())
+                # The calls died with Asterisk, about when its websocket went down, not now (D7).
+                transition = s.lost(self._lost_at())
             else:
                 transition = s.resync({cid: snapshot.channels.get(cid) for cid in s.channel_ids()}, self.clock())
             if transition is None:
@@ -547,6 +584,13 @@ class Handlers:
                 logger.warning("hanging up a channel nobody owns channel_id=%s call_id=-", channel_id)
                 await self.client.hangup_quietly(channel_id)
         self._spawn(self._retry_when_connected())
+
+    def _lost_at(self) -> datetime:
+        down = self.client.disconnected_at
+        now = self.clock()
+        if down is None:
+            return now
+        return min(now, datetime.fromtimestamp(down, tz=UTC))
 
     async def _act_when_connected(self, call: Call, transition: Transition) -> None:
         await asyncio.wait_for(self.client.connected.wait(), timeout=30)

@@ -352,6 +352,9 @@ def build_app(engine: Engine) -> Starlette:
             raise SimError(400, "number is required")
         return _json(engine.set_script(number, data))
 
+    async def sim_quirks(request: Request) -> Response:
+        return _json(engine.set_quirks(await request.json()))
+
     async def sim_phone(request: Request) -> Response:
         data = await request.json() if await request.body() else {}
         return _json(engine.set_phone(request.path_params["ext"], data))
@@ -426,6 +429,7 @@ def build_app(engine: Engine) -> Starlette:
         Route("/ari/applications/{app}/subscription", ari(application_subscription), methods=["POST", "DELETE"]),
         WebSocketRoute("/ari/events", events),
         Route("/_sim/script", control(sim_script), methods=["POST"]),
+        Route("/_sim/quirks", control(sim_quirks), methods=["POST"]),
         Route("/_sim/phones/{ext}", control(sim_phone), methods=["POST"]),
         Route("/_sim/inbound", control(sim_inbound), methods=["POST"]),
         Route("/_sim/channels/{channel_id}/hangup", control(sim_far_hangup), methods=["POST"]),

@@ -82,7 +82,6 @@ async def test_core_restart_now_mid_call_ends_the_call_as_lost_at_the_restart(ru
     asterisk.phone("8001", "--answer-after", "0.3")  # re-register after the restart, in case
 
 
-@pytest.mark.xfail(strict=True, reason="D7: the lost call's end is the reconnect, not the crash")
 async def test_asterisk_killed_mid_call_is_written_as_lost_with_the_right_duration_and_audio(
         running, asterisk, world, published):
     async with running() as run:
