@@ -468,6 +468,19 @@ class AriClient:
             self._stasis_waiters.pop(channel_id, None)
         return channel
 
+    async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        await self._op("channels", "setChannelVar", channelId=channel_id, variable=variable, value=value)
+
+    async def get_variable(self, channel_id: str, variable: str) -> str | None:
+        """A channel variable's value; None when the channel or the variable does not exist."""
+        try:
+            result: JSON = await self._op("channels", "getChannelVar", channelId=channel_id, variable=variable)
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(result.get("value", ""))
+
     async def answer(self, channel_id: str) -> None:
         await self._op("channels", "answer", channelId=channel_id)
 

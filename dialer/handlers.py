@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -29,6 +30,8 @@ from dialer.session import END_CAUSE_LABELS, CallSession, Direction, EndCause, P
 
 logger = logging.getLogger(__name__)
 
+# The channel variable on a call's collector leg that holds what a restarted dialer needs to adopt it (D2).
+CALL_VARIABLE = "CM_CALL"
 # How long after a call's end its RecordingFinished may take before the stored file is looked for (D3).
 RECORDING_FINISH_WAIT_S = 3.0
 
@@ -315,10 +318,24 @@ class Handlers:
         if transition.phase == Phase.ENDED:
             await self._ended(call, transition)
 
+    async def _remember(self, call: Call) -> None:
+        """Write what the call is onto its collector channel (CALL_VARIABLE), so a dialer restarted after a crash
+        can adopt it from Asterisk's own channel list (D2). Best effort: the call goes on without it."""
+        s = call.session
+        facts = {"u": s.call_uuid, "d": s.direction.value, "c": call.collector_id, "k": call.case_id,
+                 "t": call.contact_id, "n": s.number, "x": s.collector_ext,
+                 "s": s.started_at.isoformat() if s.started_at else None,
+                 "a": s.connected_at.isoformat() if s.connected_at else None, "r": call.recording}
+        try:
+            await self.client.set_variable(s.collector_channel_id or "", CALL_VARIABLE, json.dumps(facts))
+        except AriError as exc:
+            logger.warning("could not note the call on its channel call_id=%s: %s", s.call_uuid, exc)
+
     async def _collector_answered(self, call: Call) -> None:
         s = call.session
         await self.client.create_bridge(call.bridge_id)
         await self.client.add_to_bridge(call.bridge_id, s.collector_channel_id or "")
+        await self._remember(call)
         customer = f"{s.call_uuid}-cust"
         s.customer_dialling(customer_channel_id=customer, at=self.clock())
         self.by_channel[customer] = s.call_uuid
@@ -348,6 +365,7 @@ class Handlers:
             call.recording = ""
             call.unrecorded = True
             await self._notify(call, "connected", "通话中（录音未能启动，本次通话没有录音）", sent_at=sent_at)
+        await self._remember(call)
 
     async def _ended(self, call: Call, transition: Transition) -> None:
         s = call.session
@@ -578,12 +596,87 @@ class Handlers:
                 await self._ended(call, transition)
             else:
                 self._spawn(self._act_when_connected(call, transition))
+        if not restarted:
+            await self._adopt(snapshot)
         ours = set(self.by_channel) | {x for li in self.listens.values() for x in (li.snoop_id, li.phone_id)}
         for channel_id in snapshot.channel_ids:
             if channel_id not in ours:
                 logger.warning("hanging up a channel nobody owns channel_id=%s call_id=-", channel_id)
                 await self.client.hangup_quietly(channel_id)
+        # Bridges of calls nobody has any more (a dialer killed mid-call, then the call ended): destroy them.
+        known = {c.bridge_id for c in self.calls.values()} | {li.bridge_id for li in self.listens.values()}
+        for bridge_id in snapshot.bridge_ids:
+            bridge = snapshot.bridges.get(bridge_id) or {}
+            if bridge_id not in known and not [c for c in bridge.get("channels", []) if c in ours]:
+                logger.warning("destroying a bridge nobody owns bridge_id=%s", bridge_id)
+                with contextlib.suppress(AriError):
+                    await self.client.destroy_bridge_quietly(bridge_id)
         self._spawn(self._retry_when_connected())
+
+    async def _adopt(self, snapshot: AppSnapshot) -> None:
+        """Take over the live calls a previous dialer process left in the app (killed mid-call, D2): their facts
+        are on their collector leg (CALL_VARIABLE). Their calls go on; their end is written as usual."""
+        for channel_id in snapshot.channel_ids:
+            if channel_id in self.by_channel or channel_id not in snapshot.channels:
+                continue
+            try:
+                raw = await self.client.get_variable(channel_id, CALL_VARIABLE)
+            except AriError:
+                raw = None
+            if not raw:
+                continue
+            try:
+                facts = json.loads(raw)
+                call = self._adopted_call(channel_id, facts, snapshot)
+            except (ValueError, KeyError, TypeError) as exc:
+                logger.warning("cannot adopt channel_id=%s: %r", channel_id, exc)
+                continue
+            if call.uuid in self.calls:
+                continue
+            self._register(call)
+            if call.recording:
+                self.by_recording[call.recording] = call
+            logger.warning("adopted a live call call_id=%s channel_id=%s", call.uuid,
+                           ",".join(call.session.channel_ids()))
+            if call.session.phase == Phase.COLLECTOR_ANSWERED:  # the customer was never dialled: end it
+                transition = call.session.fail(EndCause.FAILED, self.clock())
+            else:
+                transition = call.session.resync(
+                    {c: snapshot.channels.get(c) for c in call.session.channel_ids()}, self.clock())
+            if transition is not None and transition.phase == Phase.ENDED:
+                await self._ended(call, transition)
+        self.changed()
+
+    def _adopted_call(self, channel_id: str, facts: dict[str, Any], snapshot: AppSnapshot) -> Call:
+        call_uuid = str(facts["u"])
+        started = datetime.fromisoformat(facts["s"]) if facts.get("s") else self.clock()
+        connected = datetime.fromisoformat(facts["a"]) if facts.get("a") else None
+        if facts.get("d") == Direction.INBOUND.value:
+            session = CallSession.inbound(call_uuid=call_uuid, customer_channel_id=call_uuid, number=str(facts["n"]),
+                                          exten="", started_at=started)
+            session.collector_channel_id = channel_id
+            session.collector_ext = str(facts.get("x") or "")
+        else:
+            session = CallSession.outbound(call_uuid=call_uuid, collector_channel_id=channel_id,
+                                           collector_ext=str(facts.get("x") or ""), number=str(facts["n"]),
+                                           started_at=started)
+            customer = f"{call_uuid}-cust"
+            if customer in snapshot.channels or connected is not None:
+                session.customer_channel_id = customer
+        if connected is not None:
+            session.phase = Phase.CONNECTED
+            session.connected_at = connected
+        elif session.direction == Direction.OUTBOUND and session.customer_channel_id:
+            session.phase = Phase.CUSTOMER_DIALLING
+        elif session.direction == Direction.OUTBOUND:
+            session.phase = Phase.COLLECTOR_ANSWERED
+        else:
+            session.phase = Phase.ROUTED
+        call = Call(session=session, collector_id=facts.get("c"), case_id=facts.get("k"), contact_id=facts.get("t"),
+                    recording=str(facts.get("r") or ""))
+        if connected is not None:
+            call.connected_local = connected.timestamp()
+        return call
 
     def _lost_at(self) -> datetime:
         down = self.client.disconnected_at

@@ -163,6 +163,13 @@ def build_app(engine: Engine) -> Starlette:
         engine.answer(request.path_params["channel_id"])
         return Response(status_code=204)
 
+    async def channel_variable(request: Request) -> Response:
+        channel_id, variable = request.path_params["channel_id"], q(request, "variable") or ""
+        if request.method == "GET":
+            return _json({"value": engine.get_variable(channel_id, variable)})
+        engine.set_variable(channel_id, variable, q(request, "value") or "")
+        return Response(status_code=204)
+
     async def channel_ring(request: Request) -> Response:
         engine.ring(request.path_params["channel_id"])
         return Response(status_code=204)
@@ -405,6 +412,7 @@ def build_app(engine: Engine) -> Starlette:
         Route("/ari/channels/{channel_id}", ari(channel_item), methods=["GET", "POST", "DELETE"]),
         Route("/ari/channels/{channel_id}/answer", ari(channel_answer), methods=["POST"]),
         Route("/ari/channels/{channel_id}/ring", ari(channel_ring), methods=["POST"]),
+        Route("/ari/channels/{channel_id}/variable", ari(channel_variable), methods=["GET", "POST"]),
         Route("/ari/channels/{channel_id}/dial", ari(channel_dial), methods=["POST"]),
         Route("/ari/channels/{channel_id}/dtmf", ari(channel_dtmf), methods=["POST"]),
         Route("/ari/channels/{channel_id}/snoop", ari(channel_snoop), methods=["POST"]),

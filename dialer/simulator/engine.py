@@ -171,6 +171,7 @@ class Channel:
     dial_caller_id: str | None = None
     answered_at: datetime | None = None
     far_end: FarEnd | None = None
+    variables: dict[str, str] = field(default_factory=dict)
     snoop_of: str | None = None
     gone: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -768,6 +769,20 @@ class Engine:
         if channel.state != "Up":
             channel.answered_at = self.clock.now()
             self._set_state(channel, "Up")
+
+    def get_variable(self, channel_id: str, variable: str) -> str:
+        if not variable:
+            raise SimError(400, "Variable name is required")
+        channel = self.get_channel(channel_id, message="Channel or variable not found")
+        if variable not in channel.variables:
+            raise SimError(404, "Provided variable was not found")
+        return channel.variables[variable]
+
+    def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        if not variable:
+            raise SimError(400, "Variable name is required")
+        channel = self.get_channel(channel_id)
+        channel.variables[variable] = value
 
     def ring(self, channel_id: str) -> None:
         channel = self.get_channel(channel_id)

@@ -209,7 +209,6 @@ async def test_run_dialer_sigterm_mid_call_lets_the_call_finish_and_writes_it(as
     assert 2 <= record.duration_s <= 5
 
 
-@pytest.mark.xfail(strict=True, reason="D2: a restarted dialer hangs up calls it does not know")
 async def test_run_dialer_killed_mid_call_and_restarted_adopts_the_call(asterisk, world, dialer_process):
     process = await connected_dialer(dialer_process)
     # given: a call that talks on until someone hangs up

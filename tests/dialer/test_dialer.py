@@ -551,3 +551,29 @@ async def test_collector_missing_an_inbound_call_stops_ringing(running, sim, wor
     # then
     assert statuses(published, world.collector) == ["ringing", "ended"]
     assert "未接" in last_message(published, world.collector)["message"]
+
+
+async def test_a_dialer_killed_mid_call_is_replaced_by_one_that_adopts_the_call(running, sim, world, published):
+    """D2: the new process neither hangs the live call up nor loses its record or recording."""
+    # given: a call talking on the first dialer
+    await sim.script("13800138000", answer_after=0.5)
+    first = running()
+    await first.__aenter__()
+    call_uuid = await dial(world)
+    await until(lambda: "connected" in statuses(published, world.collector), 10)
+    await asyncio.sleep(0.5)
+    # when: the first one dies without draining (its task cancelled: no hang-ups) and another starts
+    first.task.cancel()
+    await asyncio.wait({first.task}, timeout=10)
+    async with running() as second:
+        await until(lambda: second.handlers.live_calls(), 10)
+        state = await sim.state()
+        assert {c["id"] for c in state["channels"]} >= {f"{call_uuid}-coll", f"{call_uuid}-cust"}
+        # the customer hangs up
+        await sim.far_hangup(f"{call_uuid}-cust")
+        record = await until_db(lambda: (r := _record(call_uuid)) is not None and r.recording_id and r, 15)
+    # then: one record, the whole call, on its case, with the recording; nothing left on "Asterisk"
+    assert (record.case_id, record.collector_id, record.hangup_cause) == (world.case.pk, world.collector.pk, "通话结束")
+    assert record.answered_at is not None and record.duration_s >= 1
+    state = await sim.state()
+    assert state["stored_recordings"] == [] and state["bridges"] == [] and state["channels"] == []
