@@ -432,6 +432,7 @@ class Handlers:
         match = await self.domain.case_for_caller(session.number)
         if match is not None:
             call.case_id = match.case_id
+            call.contact_id = match.contact_id
             call.preferred = match.extension
         try:
             await self.client.ring(channel["id"])
@@ -466,7 +467,8 @@ class Handlers:
         if s.ended:
             return
         if ext is None:
-            transition = s.fail(EndCause.FAILED, self.clock())
+            # Nobody free (or no fallback group): a missed call the 未接来电 list shows, not a failure.
+            transition = s.fail(EndCause.MISSED, self.clock())
             if transition is not None:
                 await self._ended(call, transition)
             return

@@ -57,6 +57,7 @@ class EndCause(StrEnum):
     ABANDONED = "abandoned"
     FAILED = "failed"
     LOST = "lost"
+    MISSED = "missed"
 
 
 END_CAUSE_LABELS: dict[EndCause, str] = {
@@ -72,6 +73,7 @@ END_CAUSE_LABELS: dict[EndCause, str] = {
     EndCause.ABANDONED: "来电方接通前挂断",
     EndCause.FAILED: "呼叫失败",
     EndCause.LOST: "呼叫系统重启或中断，通话已断开",
+    EndCause.MISSED: "未接来电（无空闲业务员接听）",
 }
 
 _OUTBOUND_ORDER = {

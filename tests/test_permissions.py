@@ -307,6 +307,8 @@ MATRIX += (
     Route("cases:number-suggestion-decide", on_case(FORBIDDEN, clerk=REDIRECT), method="post",
           kwargs=lambda w: {"case_id": w.case_id, "suggestion_id": _suggestion_id(w)}),
     Route("cases:recording-unmatched", RECORDINGS),
+    Route("cases:missed-calls", everyone(OK)),
+    Route("cases:missed-calls", everyone(NOT_ALLOWED), method="post"),
     Route("cases:recording-unmatched", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
           method="post"),
     Route("cases:recording-unmatched-file", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),

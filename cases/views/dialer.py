@@ -39,6 +39,7 @@ from cases.selectors.dashboards import can_view_dashboard
 from cases.selectors.dialer import (
     calls_today_by_collector,
     dial_number_list,
+    missed_calls,
     pending_number_suggestions,
     recent_refusals,
     refusals_today_by_collector,
@@ -182,6 +183,28 @@ def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResp
                                  headers=file_headers(stored, download=download))
     response["Content-Length"] = str(stored.size)
     return response
+
+
+def _can_see_missed(user: User) -> bool:
+    return bool(user.is_active and (user.is_collector or user.is_clerk or user.is_manager or user.is_sysadmin))
+
+
+@login_required
+@require_GET
+def missed_calls_view(request: AppRequest) -> HttpResponse:
+    """未接来电: inbound calls nobody took (last 7 days), on the caller's case when matched; the case's collector
+    calls back from the case page, where the number is on the dial list."""
+    if not _can_see_missed(request.user):
+        raise PermissionDenied
+    rows = []
+    for call in missed_calls(user=request.user)[:300]:
+        case = call.case
+        rows.append({
+            "call": call, "number": _number_for(request.user, call.number), "case": case,
+            "party": call.party_label if case is not None else "",
+            "can_call_back": case is not None and can_record_work(user=request.user, case=case),
+        })
+    return render(request, "dialer/missed_calls.html", {"rows": rows, "nav_active": "missed-calls"})
 
 
 def _lines_context(user: User) -> dict[str, object]:
