@@ -167,6 +167,7 @@ class CallSession:
     hangup_by: str | None = None
     call_id: int | None = None  # the domain's call record, set by the dialer once created
     missed_collectors: list[str] = field(default_factory=list)  # inbound: extensions that did not answer
+    hangup_requested: set[str] = field(default_factory=set)  # legs with a soft (ARI) hangup request seen
 
     # ---- construction ----------------------------------------------------------------------------------
 
@@ -328,6 +329,9 @@ class CallSession:
         if leg == CUSTOMER and status in _CUSTOMER_DIAL_FAILURES:
             return self._end(_CUSTOMER_DIAL_FAILURES[status], at, hangup=self._other(leg), leg=leg)
         if leg == COLLECTOR and status in _COLLECTOR_DIAL_FAILURES:
+            if COLLECTOR in self.hangup_requested and self.direction == Direction.OUTBOUND:
+                # Real Asterisk ends the dial of a ringing leg we hung up with NOANSWER (never CANCEL).
+                return self._end(EndCause.CANCELLED, at, hangup=self._other(leg), leg=leg)
             return self._collector_missed(_COLLECTOR_DIAL_FAILURES[status], at)
         return None  # "" (dial started), CANCEL (our own hangup; ChannelDestroyed follows), PROGRESS...
 
@@ -380,7 +384,10 @@ class CallSession:
             return self._end(EndCause.COMPLETED, at, hangup=self._other(leg), leg=leg)
         # Before connect we need the real cause: ChannelDestroyed carries it, and so does a hangup request
         # from the far end; an ARI hangup request (soft, cause 32) is ours and its Destroyed follows.
-        if event_type == "StasisEnd" or (event_type == "ChannelHangupRequest" and event.get("soft")):
+        if event_type == "ChannelHangupRequest" and event.get("soft"):
+            self.hangup_requested.add(leg)
+            return None
+        if event_type == "StasisEnd":
             return None
         if self.direction == Direction.OUTBOUND:
             if leg == COLLECTOR:

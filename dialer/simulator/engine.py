@@ -828,7 +828,10 @@ class Engine:
             # An ARI DELETE is a soft hangup request (cause 32 in the request event, the reason in Destroyed).
             extra: JSON = {"cause": 32, "soft": True} if by_ari else {"cause": cause}
             self._channel_event("ChannelHangupRequest", channel, **extra)
-        channel.dialing = False  # hanging up a ringing leg sends no Dial CANCEL (real Asterisk)
+        if channel.dialing and by_ari and channel.pending_app:
+            # Hanging up a ringing originated leg ends its Dial NOANSWER on real Asterisk, never CANCEL.
+            self._finish_dial(channel, "NOANSWER")
+        channel.dialing = False
         if channel.bridge_id is not None:
             self._leave_bridge(channel)
         for snoop in [c for c in self.channels.values() if c.snoop_of == channel.id and not c.gone]:

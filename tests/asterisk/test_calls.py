@@ -174,7 +174,7 @@ async def test_hang_up_from_the_panel(running, asterisk, world, published, when)
     if when == "connected":
         assert record.answered_at is not None and record.hangup_cause == "通话结束"
     else:
-        assert record.answered_at is None
+        assert record.answered_at is None and record.hangup_cause == "接通前已挂断"
     assert await until(lambda: not [c for c in asterisk.channels() if c["id"].startswith(call_uuid)], 5)
     assert not [b for b in asterisk.bridges() if b["id"] == f"br-{call_uuid}"]
 
@@ -257,3 +257,67 @@ async def test_manager_listens_in_on_a_live_call(running, asterisk, world, publi
         await until_db(lambda: record_of(call_uuid), 15)
         # the listener goes when the call goes
         assert await until(lambda: not [b for b in asterisk.bridges() if b["id"].startswith("lb-")], 10)
+
+
+@pytest.mark.parametrize("caller", ["+8613800138000", "8613800138000", "013800138000", "+862412345678",
+                                    "02412345678"])
+async def test_inbound_caller_is_matched_in_every_number_form(running, asterisk, world, published, caller):
+    # given: the case has a landline contact written with its hyphen
+    await sync_to_async(f.CaseContactFactory)(case=world.case, phone="024-12345678", relation="单位", name="某公司")
+    async with running():
+        # when
+        asterisk.call(caller, "95555", "--hangup-after", "1")
+        await until(lambda: "connected" in statuses(published, world.collector), 15)
+        call_uuid = last_message(published, world.collector)["call_uuid"]
+        record = await until_db(lambda: record_of(call_uuid), 20)
+    # then: the debtor's own collector took it, on the case, with who called
+    assert (record.case_id, record.collector_id) == (world.case.pk, world.collector.pk)
+    party = await sync_to_async(lambda: record.party_label)()
+    assert party == ("单位" if "2412345678" in caller else "本人")
+    assert record.source_label == "系统来电"
+
+
+async def test_inbound_hang_up_from_the_panel(running, asterisk, world, published):
+    """D5: the inbound call's id is Asterisk's channel id; the panel's 挂断 reaches the dialer."""
+    async with running():
+        asterisk.call("13800138000", "95555", "--hangup-after", "0")
+        await until(lambda: "connected" in statuses(published, world.collector), 15)
+        call_uuid = last_message(published, world.collector)["call_uuid"]
+        assert "." in call_uuid
+        response = await post_as(world.collector, reverse("cases:call-hangup"), {"call_uuid": call_uuid})
+        assert response.status_code == 200
+        record = await until_db(lambda: record_of(call_uuid), 10)
+    assert record.answered_at is not None and record.hangup_cause == "通话结束"
+
+
+async def test_inbound_missed_by_its_collector_goes_to_the_fallback_and_the_panel_stops_ringing(
+        running, asterisk, world, published):
+    """D6 on real Asterisk: 8001 rings out, 8002 (fallback) answers; 8001's panel hears 未接来电."""
+    asterisk.phone("8001", "--no-answer")
+    async with running(collector_ring_s=3):
+        asterisk.call("13800138000", "95555", "--hangup-after", "1")
+        await until(lambda: "connected" in statuses(published, world.other), 20)
+        await until(lambda: statuses(published, world.collector)[-1:] == ["ended"], 10)
+    assert statuses(published, world.collector) == ["ringing", "ended"]
+    assert "未接" in last_message(published, world.collector)["message"]
+
+
+async def test_inbound_nobody_free_is_a_missed_call_on_the_list(running, asterisk, world, published):
+    # given: no fallback group (the embedded default) and the case's collector not answering
+    asterisk.phone("8001", "--no-answer")
+    async with running(collector_ring_s=2, fallback_extensions=()):
+        # when: an unknown caller and the debtor call
+        asterisk.call("13612345678", "95555", "--hangup-after", "1")
+        asterisk.call("13800138000", "95555", "--hangup-after", "1")
+
+        def both():
+            found = list(CallRecord.objects.filter(direction=CallDirection.INBOUND))
+            return found if len(found) == 2 else None
+        calls = await until_db(both, 20)
+    # then: both are on the 未接来电 list, the debtor's with its case and a 回拨 for its collector
+    assert {c.answered_at for c in calls} == {None}
+
+    def page(user):
+        return client_for(user).get(reverse("cases:missed-calls")).content.decode()
+    html = await sync_to_async(page)(world.collector)
+    assert world.case.case_no in html and "回拨</a>" in html and "136****5678" in html
