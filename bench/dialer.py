@@ -151,6 +151,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 by_status: dict[str, list[float]] = {}
+rescued: list[str] = []  # calls whose far end never hung up, ended from the call panel
 
 
 async def collector_loop(http, url: str, slot: dict, until: float, latencies: list[float], done: list[str],
@@ -176,8 +177,21 @@ async def collector_loop(http, url: str, slot: dict, until: float, latencies: li
                 await asyncio.sleep(0.5)
                 continue
             call_uuid = body["call_uuid"]
+            talk_until: float | None = None
             while True:
-                message = await ws.receive(timeout=60)
+                wait = 60.0 if talk_until is None else max(0.5, talk_until - time.monotonic())
+                try:
+                    message = await ws.receive(timeout=wait)
+                except TimeoutError:
+                    if talk_until is None:
+                        raise
+                    # The far end never hung up (SIPp sometimes loses a call's BYE): the collector hangs up.
+                    talk_until = time.monotonic() + 60
+                    rescued.append(call_uuid)
+                    async with http.post(f"{url}/cases/calls/hangup/", data={"call_uuid": call_uuid},
+                                         headers={**headers, "X-CSRFToken": token, "Referer": url}) as resp:
+                        await resp.read()
+                    continue
                 if message.type != aiohttp.WSMsgType.TEXT:
                     raise SystemExit(f"websocket closed: {message}")
                 now = time.time()
@@ -187,6 +201,8 @@ async def collector_loop(http, url: str, slot: dict, until: float, latencies: li
                 if data["status"] in ("dialling", "connected", "ended") and data.get("sent_at"):
                     latencies.append((now - data["sent_at"]) * 1000)
                     by_status.setdefault(data["status"], []).append((now - data["sent_at"]) * 1000)
+                if data["status"] == "connected" and talk_until is None:
+                    talk_until = time.monotonic() + ARGS.talk + 15
                 if data["status"] in ("ended", "refused"):
                     (done if data["status"] == "ended" else refused).append(data.get("message", ""))
                     break
@@ -285,6 +301,7 @@ async def main(slots: list[dict[str, object]]) -> None:
                 set(CallRecord.objects.values_list("hangup_cause", flat=True))))()
             failed = await sync_to_async(CallRecord.objects.exclude(hangup_cause="通话结束").count)()
             left = kit.stored_recordings()
+            print(f"calls the carrier (SIPp) never hung up, ended from the call panel: {len(rescued)}")
             print(f"real Asterisk: {failed} calls not ended normally (causes seen: {causes}); "
                   f"{len(left)} recordings left on Asterisk; {stored} stored and hashed here")
     finally:
