@@ -45,6 +45,7 @@ from cases.selectors.dialer import (
     refusals_today_by_collector,
     unmatched_recordings,
 )
+from cases.validators import phone_key
 from cases.views.cases import AppRequest
 from cases.views.streaming import streamed_response
 
@@ -200,7 +201,7 @@ def missed_calls_view(request: AppRequest) -> HttpResponse:
     for call in missed_calls(user=request.user)[:300]:
         case = call.case
         rows.append({
-            "call": call, "number": _number_for(request.user, call.number), "case": case,
+            "call": call, "number": _number_for(request.user, phone_key(call.number) or call.number), "case": case,
             "party": call.party_label if case is not None else "",
             "can_call_back": case is not None and can_record_work(user=request.user, case=case),
         })

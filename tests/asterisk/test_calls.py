@@ -259,8 +259,8 @@ async def test_manager_listens_in_on_a_live_call(running, asterisk, world, publi
         assert await until(lambda: not [b for b in asterisk.bridges() if b["id"].startswith("lb-")], 10)
 
 
-@pytest.mark.parametrize("caller", ["+8613800138000", "8613800138000", "013800138000", "+862412345678",
-                                    "02412345678"])
+# The other forms (86…, a bare landline) are covered against the database in tests/dialer/test_inbound_numbers.py.
+@pytest.mark.parametrize("caller", ["+8613800138000", "013800138000", "+862412345678"])
 async def test_inbound_caller_is_matched_in_every_number_form(running, asterisk, world, published, caller):
     # given: the case has a landline contact written with its hyphen
     await sync_to_async(f.CaseContactFactory)(case=world.case, phone="024-12345678", relation="单位", name="某公司")

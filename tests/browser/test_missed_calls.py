@@ -38,6 +38,7 @@ def test_collector_sees_missed_calls_and_calls_back_from_the_case(browser_page):
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text(case.case_no)
     expect(rows.nth(0)).to_contain_text("本人")
+    expect(rows.nth(0)).to_contain_text("138****5678")  # +86 dropped before masking
     expect(rows.nth(1)).to_contain_text("未匹配")
     expect(rows.nth(1)).to_contain_text("136****5678")
     if SHOTS:
