@@ -260,6 +260,7 @@ class Handlers:
         call = self.calls.get(call_uuid)
         if call is None or call.session.ended or call.collector_id != user_id:
             return
+        call.session.cancel()
         for channel_id in call.session.channel_ids():
             await self.client.hangup_quietly(channel_id)
 
@@ -698,6 +699,7 @@ class Handlers:
     async def end_all(self) -> None:
         """Drain timeout passed: hang up every live call (its record is written as the events arrive)."""
         for call in self.live_calls():
+            call.session.cancel()
             for channel_id in call.session.channel_ids():
                 with contextlib.suppress(AriError):
                     await self.client.hangup_quietly(channel_id)

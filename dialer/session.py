@@ -167,7 +167,7 @@ class CallSession:
     hangup_by: str | None = None
     call_id: int | None = None  # the domain's call record, set by the dialer once created
     missed_collectors: list[str] = field(default_factory=list)  # inbound: extensions that did not answer
-    hangup_requested: set[str] = field(default_factory=set)  # legs with a soft (ARI) hangup request seen
+    cancel_requested: bool = False  # the collector (or a drain) hung the call up from our side
 
     # ---- construction ----------------------------------------------------------------------------------
 
@@ -258,6 +258,10 @@ class CallSession:
         self.collector_ext = collector_ext
         return self._move(Phase.ROUTED, at)
 
+    def cancel(self) -> None:
+        """The dialer is about to hang the call up at the collector's request (call before the requests)."""
+        self.cancel_requested = True
+
     def fail(self, cause: EndCause, at: datetime | None = None) -> Transition | None:
         """End the call for a reason found outside ARI events (ARI error, lines busy, no collector free)."""
         if self.ended:
@@ -329,7 +333,7 @@ class CallSession:
         if leg == CUSTOMER and status in _CUSTOMER_DIAL_FAILURES:
             return self._end(_CUSTOMER_DIAL_FAILURES[status], at, hangup=self._other(leg), leg=leg)
         if leg == COLLECTOR and status in _COLLECTOR_DIAL_FAILURES:
-            if COLLECTOR in self.hangup_requested and self.direction == Direction.OUTBOUND:
+            if self.cancel_requested and self.direction == Direction.OUTBOUND:
                 # Real Asterisk ends the dial of a ringing leg we hung up with NOANSWER (never CANCEL).
                 return self._end(EndCause.CANCELLED, at, hangup=self._other(leg), leg=leg)
             return self._collector_missed(_COLLECTOR_DIAL_FAILURES[status], at)
@@ -384,13 +388,14 @@ class CallSession:
             return self._end(EndCause.COMPLETED, at, hangup=self._other(leg), leg=leg)
         # Before connect we need the real cause: ChannelDestroyed carries it, and so does a hangup request
         # from the far end; an ARI hangup request (soft, cause 32) is ours and its Destroyed follows.
-        if event_type == "ChannelHangupRequest" and event.get("soft"):
-            self.hangup_requested.add(leg)
-            return None
-        if event_type == "StasisEnd":
+        if event_type == "StasisEnd" or (event_type == "ChannelHangupRequest" and event.get("soft")):
             return None
         if self.direction == Direction.OUTBOUND:
-            if leg == COLLECTOR:
+            if self.cancel_requested:
+                # We hung it up before the answer: whichever leg's end arrives first, the call was cancelled
+                # (the ringing customer's leg would otherwise read as no answer).
+                cause = EndCause.CANCELLED
+            elif leg == COLLECTOR:
                 cause = collector_cause(code) if self.phase == Phase.COLLECTOR_RINGING else EndCause.CANCELLED
             else:
                 cause = customer_cause(code)
