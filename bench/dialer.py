@@ -316,6 +316,10 @@ async def main(slots: list[dict[str, object]]) -> None:
             sim.stop()
         if kit is not None:
             kit.stop()
+            if not ARGS.keep:
+                import shutil
+
+                shutil.rmtree(kit.run, ignore_errors=True)
         if not ARGS.keep:
             admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
