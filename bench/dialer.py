@@ -1,6 +1,12 @@
 """Benchmark: 10 simultaneous click-to-call calls through the ARI simulator, in the production shape.
 
     .venv/bin/python bench/dialer.py [--calls 10] [--seconds 60] [--talk 2] [--redis redis://127.0.0.1:6379/14] [--keep]
+    .venv/bin/python bench/dialer.py --asterisk [--total 200] [--talk 2]
+
+--asterisk runs the same against a real Asterisk from the kit (../shared/asterisk, built by its `build`; see
+tests/asterisk/conftest.py) with SIPp as 6 collector phones (8001–8006) and the carrier, 6 lines: `--total`
+consecutive calls across the 6 collectors, then checks that every call ended normally and that every
+recording was stored here with its SHA-256 and deleted on Asterisk.
 
 Runs the ARI simulator (speed 1, 10 lines, one phone per collector) in this process, daphne (the web:
 dial endpoint and /ws/live/) and `manage.py run_dialer` (the dialer, its own process) against PostgreSQL
@@ -44,7 +50,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--talk", type=float, default=2)
     p.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     p.add_argument("--keep", action="store_true")
-    return p.parse_args()
+    p.add_argument("--asterisk", action="store_true", help="a real Asterisk from the kit instead of the simulator")
+    p.add_argument("--total", type=int, default=200, help="--asterisk: calls to place in all")
+    args = p.parse_args()
+    if args.asterisk:
+        args.calls = 6
+    return args
 
 
 ARGS = parse_args()
@@ -62,7 +73,7 @@ os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["SECURE_COOKIES"] = "0"
 os.environ["DIALER_ARI_USER"] = "asterisk"
 os.environ["DIALER_ARI_PASSWORD"] = "bench-secret"
-os.environ["DIALER_LINES"] = "10"
+os.environ["DIALER_LINES"] = "6" if ARGS.asterisk else "10"
 
 
 def admin_sql(sql: str) -> None:
@@ -105,7 +116,7 @@ def prepare(calls: int) -> list[dict[str, object]]:
     CallPolicy.objects.create(bank=bank, max_answered_per_debtor=10000, max_unanswered_per_number=10000)
     slots = []
     for i in range(calls):
-        ext = f"81{i:02d}"
+        ext = f"800{i + 1}" if ARGS.asterisk else f"81{i:02d}"
         user = User.objects.filter(username=f"bench_dialer_{i}").first() or f.CollectorFactory(
             username=f"bench_dialer_{i}")
         user.sip_endpoint = ext
@@ -140,10 +151,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 by_status: dict[str, list[float]] = {}
+rescued: list[str] = []  # calls whose far end never hung up, ended from the call panel
 
 
 async def collector_loop(http, url: str, slot: dict, until: float, latencies: list[float], done: list[str],
-                         refused: list[str]) -> None:
+                         refused: list[str], budget: list[int] | None = None) -> None:
     import aiohttp
 
     headers = {"Cookie": slot["cookie"]}
@@ -153,6 +165,10 @@ async def collector_loop(http, url: str, slot: dict, until: float, latencies: li
             page = await resp.text()
         token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]  # the page's hx-headers
         while time.monotonic() < until:
+            if budget is not None:
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
             async with http.post(f"{url}/cases/{slot['case_id']}/dial/call/", data={"contact": ""},
                                  headers={**headers, "X-CSRFToken": token, "Referer": url}) as resp:
                 body = await resp.json()
@@ -161,8 +177,21 @@ async def collector_loop(http, url: str, slot: dict, until: float, latencies: li
                 await asyncio.sleep(0.5)
                 continue
             call_uuid = body["call_uuid"]
+            talk_until: float | None = None
             while True:
-                message = await ws.receive(timeout=60)
+                wait = 60.0 if talk_until is None else max(0.5, talk_until - time.monotonic())
+                try:
+                    message = await ws.receive(timeout=wait)
+                except TimeoutError:
+                    if talk_until is None:
+                        raise
+                    # The far end never hung up (SIPp sometimes loses a call's BYE): the collector hangs up.
+                    talk_until = time.monotonic() + 60
+                    rescued.append(call_uuid)
+                    async with http.post(f"{url}/cases/calls/hangup/", data={"call_uuid": call_uuid},
+                                         headers={**headers, "X-CSRFToken": token, "Referer": url}) as resp:
+                        await resp.read()
+                    continue
                 if message.type != aiohttp.WSMsgType.TEXT:
                     raise SystemExit(f"websocket closed: {message}")
                 now = time.time()
@@ -172,30 +201,55 @@ async def collector_loop(http, url: str, slot: dict, until: float, latencies: li
                 if data["status"] in ("dialling", "connected", "ended") and data.get("sent_at"):
                     latencies.append((now - data["sent_at"]) * 1000)
                     by_status.setdefault(data["status"], []).append((now - data["sent_at"]) * 1000)
+                if data["status"] == "connected" and talk_until is None:
+                    talk_until = time.monotonic() + ARGS.talk + 15
                 if data["status"] in ("ended", "refused"):
                     (done if data["status"] == "ended" else refused).append(data.get("message", ""))
                     break
 
 
+def start_asterisk():
+    """The kit's Asterisk in a fresh run dir, the carrier answering after 1 s and talking --talk s, 6 phones."""
+    import tempfile
+
+    from tests.asterisk.conftest import Kit, kit_dir, missing_reason
+
+    reason = missing_reason()
+    if reason is not None:
+        raise SystemExit(f"--asterisk: {reason}")
+    kit = Kit(kit_dir(), Path(tempfile.mkdtemp(prefix="cm-ast-bench-", dir="/tmp")))
+    kit.start()
+    kit.trunk("--answer-after", "1", "--hangup-after", f"{ARGS.talk:g}")
+    for n in range(1, 7):
+        kit.phone(f"800{n}", "--answer-after", "0.3")
+    os.environ["DIALER_ARI_URL"] = kit.ari_url
+    os.environ["DIALER_ARI_USER"] = kit.env["ASTERISK_ARI_USER"]
+    os.environ["DIALER_ARI_PASSWORD"] = kit.env["ASTERISK_ARI_PASSWORD"]
+    return kit
+
+
 async def main(slots: list[dict[str, object]]) -> None:
+    import aiohttp
     from django.core.cache import cache
 
     from cases.models import CallRecord
     from dialer.simulator.engine import Engine
     from dialer.simulator.server import SimulatorServer
 
-    engine = Engine(phones=[s["ext"] for s in slots], lines=10, trunk="trunk", speed=1.0, user="asterisk",
-                    password="bench-secret")
-    sim = SimulatorServer(engine)
-    sim.start()
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http:
-        for slot in slots:
-            async with http.post(sim.url + "_sim/script", json={"number": slot["number"], "answer_after": 1,
-                                                               "hangup_after": ARGS.talk}) as resp:
-                assert resp.status < 400, await resp.text()
-    os.environ["DIALER_ARI_URL"] = sim.url
+    kit = sim = None
+    if ARGS.asterisk:
+        kit = start_asterisk()
+    else:
+        engine = Engine(phones=[s["ext"] for s in slots], lines=10, trunk="trunk", speed=1.0, user="asterisk",
+                        password="bench-secret")
+        sim = SimulatorServer(engine)
+        sim.start()
+        async with aiohttp.ClientSession() as http:
+            for slot in slots:
+                async with http.post(sim.url + "_sim/script", json={"number": slot["number"], "answer_after": 1,
+                                                                   "hangup_after": ARGS.talk}) as resp:
+                    assert resp.status < 400, await resp.text()
+        os.environ["DIALER_ARI_URL"] = sim.url
     port = free_port()
     web = start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "asgi:application"], port)
     dialer = start([sys.executable, "manage.py", "run_dialer"])
@@ -210,21 +264,26 @@ async def main(slots: list[dict[str, object]]) -> None:
         done: list[str] = []
         refused: list[str] = []
         cpu0, t0 = cpu_seconds(dialer.pid), time.monotonic()
-        until = t0 + ARGS.seconds
+        until = t0 + (3600 if ARGS.asterisk else ARGS.seconds)
+        budget = [ARGS.total] if ARGS.asterisk else None
         sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in slots]
         try:
-            await asyncio.gather(*(collector_loop(s, url, slot, until, latencies, done, refused)
+            await asyncio.gather(*(collector_loop(s, url, slot, until, latencies, done, refused, budget)
                                    for s, slot in zip(sessions, slots, strict=True)))
         finally:
             for s in sessions:
                 await s.close()
         wall = time.monotonic() - t0
         cpu = cpu_seconds(dialer.pid) - cpu0
-        await asyncio.sleep(2)  # the last recordings
         from asgiref.sync import sync_to_async
 
-        stored = await sync_to_async(CallRecord.objects.filter(recording__isnull=False).count)()
+        def stored_count() -> int:
+            return CallRecord.objects.filter(recording__isnull=False, recording__sha256__gt="").count()
         records = await sync_to_async(CallRecord.objects.count)()
+        deadline = time.monotonic() + 30  # the last recordings
+        while await sync_to_async(stored_count)() < records and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        stored = await sync_to_async(stored_count)()
         qs = statistics.quantiles(latencies, n=100, method="inclusive")
         print(f"calls: {len(done)} ended in {wall:.1f} s with {ARGS.calls} collectors dialling at once "
               f"(talk {ARGS.talk:g} s); refused {len(refused)} {sorted(set(refused))[:3]}")
@@ -237,6 +296,14 @@ async def main(slots: list[dict[str, object]]) -> None:
             print(f"  {status}: p50 {statistics.median(values):.1f} ms, max {max(values):.1f} ms ({len(values)})")
         print(f"machine load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         print(f"dialer process CPU: {cpu:.2f} s over {wall:.1f} s = {cpu / wall * 100:.1f}% of one core")
+        if kit is not None:
+            causes = await sync_to_async(lambda: sorted(
+                set(CallRecord.objects.values_list("hangup_cause", flat=True))))()
+            failed = await sync_to_async(CallRecord.objects.exclude(hangup_cause="通话结束").count)()
+            left = kit.stored_recordings()
+            print(f"calls the carrier (SIPp) never hung up, ended from the call panel: {len(rescued)}")
+            print(f"real Asterisk: {failed} calls not ended normally (causes seen: {causes}); "
+                  f"{len(left)} recordings left on Asterisk; {stored} stored and hashed here")
     finally:
         dialer.terminate()
         web.terminate()
@@ -245,7 +312,14 @@ async def main(slots: list[dict[str, object]]) -> None:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        sim.stop()
+        if sim is not None:
+            sim.stop()
+        if kit is not None:
+            kit.stop()
+            if not ARGS.keep:
+                import shutil
+
+                shutil.rmtree(kit.run, ignore_errors=True)
         if not ARGS.keep:
             admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 

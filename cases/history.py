@@ -76,7 +76,7 @@ def call_recorded(*, call: CallRecord, actor: User | None) -> CaseEvent:
     if call.duration_s:
         parts.append(f"通话 {call.duration_s // 60}分{call.duration_s % 60:02d}秒")
     if call.source == CallSource.DIALER:
-        parts.append("系统拨号")
+        parts.append(call.source_label)
     return CaseEvent.objects.create(
         case=call.case, type=CaseEventType.CALL, actor=actor, summary=" · ".join(parts)[:500],
         data={"call_id": call.pk},

@@ -81,6 +81,7 @@ urlpatterns = [
     path("<int:case_id>/numbers/<int:suggestion_id>/", dialer_views.number_suggestion_decide_view,
          name="number-suggestion-decide"),
     path("recordings/unmatched/", dialer_views.recording_unmatched_view, name="recording-unmatched"),
+    path("calls/missed/", dialer_views.missed_calls_view, name="missed-calls"),
     path("recordings/unmatched/<int:call_id>/", dialer_views.recording_unmatched_file_view,
          name="recording-unmatched-file"),
     path("lines/", dialer_views.lines_board_view, name="lines-board"),

@@ -50,9 +50,42 @@ def normalize_phone(value: str) -> str:
     text = normalize_width(value).replace(" ", "").replace("(", "").replace(")", "-")
     if text.startswith("+86"):
         text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
     elif text.startswith("86") and len(text) == 13:
         text = text[2:]
-    return text.strip("-")
+    text = text.strip("-")
+    if len(text) == 12 and text.startswith("0") and MOBILE_RE.match(text[1:]):
+        text = text[1:]  # a mobile dialled with the trunk 0 in front
+    return text
+
+
+def phone_key(value: str) -> str:
+    """The number as the exchange sees it, for comparing numbers written differently (one rule for the dial
+    list, inbound matching and the import's duplicates): digits only, the country code (+86, 0086, 86 before a
+    full national number) dropped, a mobile's stray trunk 0 (013812345678) dropped, a landline's area code
+    keeping its 0. '+86 138-1234-5678', '8613812345678', '013812345678' → '13812345678';
+    '024-12345678', '+86 24 1234 5678' → '02412345678'."""
+    raw = re.sub(r"[^\d+]", "", normalize_width(value or ""))
+    international = raw.startswith(("+86", "0086")) or (raw.startswith("86") and len(raw) >= 12)
+    if raw.startswith("86") and len(raw) >= 12:
+        raw = raw[2:]
+    digits = re.sub(r"\D", "", normalize_phone(raw))
+    if international and digits and not MOBILE_RE.match(digits) and not digits.startswith("0"):
+        digits = "0" + digits  # +86 24 1234 5678: the area code's 0
+    return digits
+
+
+def phone_forms(value: str) -> list[str]:
+    """The ways `phone_key(value)` may be stored (normalize_phone's output): the bare key and, for a landline,
+    the key with its area-code hyphen after a 3- or 4-digit area code."""
+    key = phone_key(value)
+    if not key:
+        return []
+    forms = [key]
+    if key.startswith("0") and len(key) >= 10:
+        forms += [f"{key[:3]}-{key[3:]}", f"{key[:4]}-{key[4:]}"]
+    return forms
 
 
 def is_mobile(value: str) -> bool:

@@ -22,6 +22,8 @@ import contextlib
 import json
 import logging
 import random
+import struct
+import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -97,6 +99,8 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
 # Asterisk answers ARI requests in milliseconds; one that hangs must fail the call step, not stall it for
 # aiohttp's default five minutes. sock_read (not total) bounds a stalled read but lets a long recording's
 # download run as long as bytes keep arriving.
+# How long a created channel may take to enter the app before its dial is given up (D1).
+STASIS_WAIT_S = 3.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=5, sock_connect=5, sock_read=30)
 # On close, wait this long for Asterisk's close frame (aiohttp's default is 10 s), so a stop stays prompt.
 WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_close=3)
@@ -128,6 +132,29 @@ def events_url(base_url: str, *, app: str, user: str, password: str, subscribe_a
         safe="",
     )
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, query, ""))
+
+
+def repair_wav_header(data: bytes) -> bytes:
+    """A WAV whose sizes were never written (Asterisk killed while recording: RIFF and data sizes 0) gets the
+    sizes of the bytes actually there, so players and our own checks read the whole partial recording (D7).
+    Anything that is not a RIFF/WAVE file, or is already consistent, is returned unchanged."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk == b"data":
+            actual = len(data) - pos - 8
+            if size == actual and struct.unpack_from("<I", data, 4)[0] == len(data) - 8:
+                return data
+            if size == 0 or size > actual or struct.unpack_from("<I", data, 4)[0] in (0, 0xFFFFFFFF):
+                fixed = bytearray(data)
+                struct.pack_into("<I", fixed, pos + 4, actual)
+                struct.pack_into("<I", fixed, 4, len(data) - 8)
+                return bytes(fixed)
+            return data
+        pos += 8 + size + (size & 1)
+    return data
 
 
 class AriClient:
@@ -162,6 +189,8 @@ class AriClient:
         self.backoff_max_s = backoff_max_s
         self.connected = asyncio.Event()
         self.connects = 0  # completed websocket connections, for health and tests
+        # When the events websocket last went down (epoch s): a crashed Asterisk's calls ended about then (D7).
+        self.disconnected_at: float | None = None
         self._client: Any = None
         self._http: Any = None
         self._subscriptions: set[str] = set()
@@ -170,6 +199,8 @@ class AriClient:
         self._dedupe_window = dedupe_window
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
+        # channels/create answers before the channel is in the app: dial waits for its StasisStart (D1)
+        self._stasis_waiters: dict[str, asyncio.Future[None]] = {}
 
     # ---- connection ------------------------------------------------------------------------------------
 
@@ -242,6 +273,8 @@ class AriClient:
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
                 logger.warning("ARI events connection failed app=%s: %r", self.app, exc)
             finally:
+                if self.connected.is_set():
+                    self.disconnected_at = time.time()
                 self._ws = None
                 self.connected.clear()
             if self._stopping.is_set():
@@ -273,6 +306,10 @@ class AriClient:
             if event["type"] == "ApplicationReplaced":
                 logger.error("ARI app %s was taken over by another connection", self.app)
                 return True
+            if event["type"] == "StasisStart":
+                waiter = self._stasis_waiters.get(str((event.get("channel") or {}).get("id", "")))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
             self._dispatch(event)
         return False
 
@@ -399,17 +436,50 @@ class AriClient:
         timeout_s: int = 30,
         caller_channel_id: str | None = None,
     ) -> JSON:
-        """POST /channels/create then /dial (NOTES fact 3): StasisStart at once, then Dial progress events."""
+        """POST /channels/create, wait for the channel's StasisStart, then /dial (NOTES fact 3).
+
+        Real Asterisk answers `create` before the channel has entered the app, and a dial sent then gets 409
+        "Channel not in Stasis application" (D1: 3 of 39 calls). So the dial waits for StasisStart (up to
+        STASIS_WAIT_S) and a 409 is retried within the same bound.
+        """
         self._require_connected()
-        channel: JSON = await self._op(
-            "channels", "create", endpoint=endpoint, app=self.app, appArgs=",".join(app_args), channelId=channel_id
-        )
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stasis_waiters[channel_id] = waiter
         try:
-            await self._op("channels", "dial", channelId=channel_id, caller=caller_channel_id, timeout=timeout_s)
-        except AriError:
-            await self.hangup_quietly(channel_id)
-            raise
+            channel: JSON = await self._op(
+                "channels", "create", endpoint=endpoint, app=self.app, appArgs=",".join(app_args),
+                channelId=channel_id)
+            deadline = asyncio.get_running_loop().time() + STASIS_WAIT_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), timeout=STASIS_WAIT_S)
+            while True:
+                try:
+                    await self._op("channels", "dial", channelId=channel_id, caller=caller_channel_id,
+                                   timeout=timeout_s)
+                    break
+                except AriError as exc:
+                    if exc.status == 409 and asyncio.get_running_loop().time() < deadline:
+                        logger.info("dial before StasisStart, retrying channel_id=%s", channel_id)
+                        await asyncio.sleep(0.05)
+                        continue
+                    await self.hangup_quietly(channel_id)
+                    raise
+        finally:
+            self._stasis_waiters.pop(channel_id, None)
         return channel
+
+    async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        await self._op("channels", "setChannelVar", channelId=channel_id, variable=variable, value=value)
+
+    async def get_variable(self, channel_id: str, variable: str) -> str | None:
+        """A channel variable's value; None when the channel or the variable does not exist."""
+        try:
+            result: JSON = await self._op("channels", "getChannelVar", channelId=channel_id, variable=variable)
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(result.get("value", ""))
 
     async def answer(self, channel_id: str) -> None:
         await self._op("channels", "answer", channelId=channel_id)

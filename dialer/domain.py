@@ -46,6 +46,7 @@ class CallerMatch:
     collector_id: int
     extension: str
     label: str
+    contact_id: int | None = None
 
 
 def _compliance_facts(case_id: int | None, number: str, now: dt.datetime) -> ComplianceFacts:
@@ -63,15 +64,19 @@ def _notify(*, collector_id: int, case_id: int | None, **kwargs: object) -> None
 
 
 def _case_for_caller(number: str) -> CallerMatch | None:
-    case = selectors.case_for_caller(number)
-    if case is None or case.collector is None:
+    found = selectors.case_for_caller(number)
+    if found is None or found.case.collector is None:
         return None
+    case = found.case
     return CallerMatch(case_id=case.pk, collector_id=case.collector.pk, extension=case.collector.sip_endpoint,
-                       label=actions.case_label(case))
+                       label=actions.case_label(case), contact_id=found.contact.pk if found.contact else None)
 
 
 def _recording_store(name: str, data: bytes) -> bool:
-    return actions.recording_store(name=name, data=data) is not None
+    """True when the recording is stored here, now or before (only then may it be deleted on Asterisk)."""
+    if actions.recording_store(name=name, data=data) is not None:
+        return True
+    return actions.recording_is_stored(name=name)
 
 
 def _call_write(**kwargs: object) -> int:

@@ -11,23 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from dialer import compliance
 from dialer import domain as default_domain
-from dialer.ari import AppSnapshot, AriClient, AriError, AriNotConnectedError, event_channels
+from dialer.ari import AppSnapshot, AriClient, AriError, AriNotConnectedError, event_channels, repair_wav_header
 from dialer.config import DialerConfig
 from dialer.session import END_CAUSE_LABELS, CallSession, Direction, EndCause, Phase, Transition
 
 logger = logging.getLogger(__name__)
+
+# The channel variable on a call's collector leg that holds what a restarted dialer needs to adopt it (D2).
+CALL_VARIABLE = "CM_CALL"
+# How long after a call's end its RecordingFinished may take before the stored file is looked for (D3).
+RECORDING_FINISH_WAIT_S = 3.0
 
 JSON = dict[str, Any]
 
@@ -53,6 +59,7 @@ class Call:
     written: asyncio.Event = field(default_factory=asyncio.Event)
     since: float = field(default_factory=time.time)
     connected_local: float | None = None  # our clock (Asterisk's may differ): the lines board's duration
+    unrecorded: bool = False  # the recording could not be started (the record says so)
 
     @property
     def uuid(self) -> str:
@@ -253,6 +260,7 @@ class Handlers:
         call = self.calls.get(call_uuid)
         if call is None or call.session.ended or call.collector_id != user_id:
             return
+        call.session.cancel()
         for channel_id in call.session.channel_ids():
             await self.client.hangup_quietly(channel_id)
 
@@ -296,6 +304,10 @@ class Handlers:
             elif transition.phase == Phase.CONNECTED:
                 await self._connected(call, _event_time(transition))
             elif transition.phase == Phase.INBOUND_RINGING:
+                if transition.previous == Phase.ROUTED:
+                    # The collector who did not pick up: their panel stops ringing (D6).
+                    await self._notify(call, "ended", "未接来电（已转给其他业务员或结束）", cause="missed",
+                                       sent_at=_event_time(transition))
                 await self.route(call)
             elif transition.phase == Phase.ROUTED:
                 pass
@@ -307,10 +319,24 @@ class Handlers:
         if transition.phase == Phase.ENDED:
             await self._ended(call, transition)
 
+    async def _remember(self, call: Call) -> None:
+        """Write what the call is onto its collector channel (CALL_VARIABLE), so a dialer restarted after a crash
+        can adopt it from Asterisk's own channel list (D2). Best effort: the call goes on without it."""
+        s = call.session
+        facts = {"u": s.call_uuid, "d": s.direction.value, "c": call.collector_id, "k": call.case_id,
+                 "t": call.contact_id, "n": s.number, "x": s.collector_ext,
+                 "s": s.started_at.isoformat() if s.started_at else None,
+                 "a": s.connected_at.isoformat() if s.connected_at else None, "r": call.recording}
+        try:
+            await self.client.set_variable(s.collector_channel_id or "", CALL_VARIABLE, json.dumps(facts))
+        except AriError as exc:
+            logger.warning("could not note the call on its channel call_id=%s: %s", s.call_uuid, exc)
+
     async def _collector_answered(self, call: Call) -> None:
         s = call.session
         await self.client.create_bridge(call.bridge_id)
         await self.client.add_to_bridge(call.bridge_id, s.collector_channel_id or "")
+        await self._remember(call)
         customer = f"{s.call_uuid}-cust"
         s.customer_dialling(customer_channel_id=customer, at=self.clock())
         self.by_channel[customer] = s.call_uuid
@@ -327,15 +353,25 @@ class Handlers:
             await self.client.add_to_bridge(call.bridge_id, s.collector_channel_id or "")
         else:
             await self.client.add_to_bridge(call.bridge_id, s.customer_channel_id or "")
-        call.recording = f"call-{s.call_uuid}"
-        self.by_recording[call.recording] = call
         await self._notify(call, "connected", "通话中", sent_at=sent_at)
-        await self.client.record_bridge(call.bridge_id, name=call.recording)
+        name = f"call-{s.call_uuid}"
+        call.recording = name
+        self.by_recording[name] = call
+        try:
+            await self.client.record_bridge(call.bridge_id, name=name)
+        except AriError as exc:
+            # The customer has answered: keep talking, unrecorded, and never look for a file that was not made (D4).
+            logger.error("recording start failed call_id=%s: %s", s.call_uuid, exc)
+            self.by_recording.pop(name, None)
+            call.recording = ""
+            call.unrecorded = True
+            await self._notify(call, "connected", "通话中（录音未能启动，本次通话没有录音）", sent_at=sent_at)
+        await self._remember(call)
 
     async def _ended(self, call: Call, transition: Transition) -> None:
         s = call.session
         cause = s.cause or EndCause.FAILED
-        label = END_CAUSE_LABELS[cause]
+        label = END_CAUSE_LABELS[cause] + ("（录音失败）" if call.unrecorded else "")
         ended_at = s.ended_at or self.clock()
         # The panel first (the collector is waiting), then the clean-up, then the record (retried until it lands).
         await self._notify(call, "ended", label, cause=cause.value, sent_at=_event_time(transition))
@@ -350,6 +386,19 @@ class Handlers:
             logger.warning("bridge destroy failed call_id=%s: %s", s.call_uuid, exc)
         await self._write(call, cause=cause, label=label, ended_at=ended_at)
         self._forget(call)
+        if call.recording and call.recording in self.by_recording:
+            self._spawn(self._recording_watchdog(call.recording))
+
+    async def _recording_watchdog(self, name: str) -> None:
+        """Real Asterisk sometimes sends no RecordingFinished when a bridge is destroyed (D3): once the bridge is
+        gone, look for the stored file ourselves."""
+        deadline = time.monotonic() + RECORDING_FINISH_WAIT_S
+        while name in self.by_recording and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        if self.by_recording.pop(name, None) is None:
+            return  # RecordingFinished came and took it
+        logger.warning("no RecordingFinished for %s: fetching the stored file", name)
+        await self.fetch_recording(name)
 
     async def _write(self, call: Call, *, cause: EndCause, label: str, ended_at: datetime) -> None:
         """Write the call record; retried until it lands, because no call record may be lost."""
@@ -384,6 +433,7 @@ class Handlers:
         match = await self.domain.case_for_caller(session.number)
         if match is not None:
             call.case_id = match.case_id
+            call.contact_id = match.contact_id
             call.preferred = match.extension
         try:
             await self.client.ring(channel["id"])
@@ -418,7 +468,8 @@ class Handlers:
         if s.ended:
             return
         if ext is None:
-            transition = s.fail(EndCause.FAILED, self.clock())
+            # Nobody free (or no fallback group): a missed call the 未接来电 list shows, not a failure.
+            transition = s.fail(EndCause.MISSED, self.clock())
             if transition is not None:
                 await self._ended(call, transition)
             return
@@ -494,24 +545,30 @@ class Handlers:
     async def fetch_recording(self, name: str) -> bool:
         """Fetch, store with SHA-256, and only then delete on Asterisk. A failure is retried later."""
         try:
-            data = await self.client.fetch_stored_recording(name)
+            data = repair_wav_header(await self.client.fetch_stored_recording(name))
         except Exception as exc:  # process edge: HTTP error or Asterisk away; the scheduler asks again
             logger.warning("recording fetch failed name=%s: %r", name, exc)
             await self.domain.recording_fetch_failed(name=name, error=repr(exc))
             return False
         try:
-            await self.domain.recording_store(name, data)  # False: stored before (a repeated fetch)
+            stored = await self.domain.recording_store(name, data)  # True: stored now or before
         except Exception as exc:  # process edge: keep it on Asterisk and retry
             logger.exception("recording store failed name=%s", name)
             await self.domain.recording_fetch_failed(name=name, error=repr(exc))
+            return False
+        if not stored:
+            # No call waits for it and none holds it: never delete what we have not stored (D2).
+            logger.warning("recording %s belongs to no call record yet: kept on Asterisk", name)
             return False
         await self.client.delete_stored_recording_quietly(name)
         return True
 
     async def retry_recordings(self) -> None:
         for name in await self.domain.pending_recording_names():
-            if name in self.by_recording:
+            call = self.by_recording.get(name)
+            if call is not None and not call.session.ended:
                 continue  # still being recorded
+            self.by_recording.pop(name, None)
             await self.fetch_recording(name)
 
     # ---- reconnect -------------------------------------------------------------------------------------
@@ -528,7 +585,8 @@ class Handlers:
         for call in list(self.calls.values()):
             s = call.session
             if restarted:
-                transition = s.lost(self.clock())
+                # The calls died with Asterisk, about when its websocket went down, not now (D7).
+                transition = s.lost(self._lost_at())
             else:
                 transition = s.resync({cid: snapshot.channels.get(cid) for cid in s.channel_ids()}, self.clock())
             if transition is None:
@@ -541,12 +599,94 @@ class Handlers:
                 await self._ended(call, transition)
             else:
                 self._spawn(self._act_when_connected(call, transition))
+        if not restarted:
+            await self._adopt(snapshot)
         ours = set(self.by_channel) | {x for li in self.listens.values() for x in (li.snoop_id, li.phone_id)}
         for channel_id in snapshot.channel_ids:
             if channel_id not in ours:
                 logger.warning("hanging up a channel nobody owns channel_id=%s call_id=-", channel_id)
                 await self.client.hangup_quietly(channel_id)
+        # Bridges of calls nobody has any more (a dialer killed mid-call, then the call ended): destroy them.
+        known = {c.bridge_id for c in self.calls.values()} | {li.bridge_id for li in self.listens.values()}
+        for bridge_id in snapshot.bridge_ids:
+            bridge = snapshot.bridges.get(bridge_id) or {}
+            if bridge_id not in known and not [c for c in bridge.get("channels", []) if c in ours]:
+                logger.warning("destroying a bridge nobody owns bridge_id=%s", bridge_id)
+                with contextlib.suppress(AriError):
+                    await self.client.destroy_bridge_quietly(bridge_id)
         self._spawn(self._retry_when_connected())
+
+    async def _adopt(self, snapshot: AppSnapshot) -> None:
+        """Take over the live calls a previous dialer process left in the app (killed mid-call, D2): their facts
+        are on their collector leg (CALL_VARIABLE). Their calls go on; their end is written as usual."""
+        for channel_id in snapshot.channel_ids:
+            if channel_id in self.by_channel or channel_id not in snapshot.channels:
+                continue
+            try:
+                raw = await self.client.get_variable(channel_id, CALL_VARIABLE)
+            except AriError:
+                raw = None
+            if not raw:
+                continue
+            try:
+                facts = json.loads(raw)
+                call = self._adopted_call(channel_id, facts, snapshot)
+            except (ValueError, KeyError, TypeError) as exc:
+                logger.warning("cannot adopt channel_id=%s: %r", channel_id, exc)
+                continue
+            if call.uuid in self.calls:
+                continue
+            self._register(call)
+            if call.recording:
+                self.by_recording[call.recording] = call
+            logger.warning("adopted a live call call_id=%s channel_id=%s", call.uuid,
+                           ",".join(call.session.channel_ids()))
+            if call.session.phase == Phase.COLLECTOR_ANSWERED:  # the customer was never dialled: end it
+                transition = call.session.fail(EndCause.FAILED, self.clock())
+            else:
+                transition = call.session.resync(
+                    {c: snapshot.channels.get(c) for c in call.session.channel_ids()}, self.clock())
+            if transition is not None and transition.phase == Phase.ENDED:
+                await self._ended(call, transition)
+        self.changed()
+
+    def _adopted_call(self, channel_id: str, facts: dict[str, Any], snapshot: AppSnapshot) -> Call:
+        call_uuid = str(facts["u"])
+        started = datetime.fromisoformat(facts["s"]) if facts.get("s") else self.clock()
+        connected = datetime.fromisoformat(facts["a"]) if facts.get("a") else None
+        if facts.get("d") == Direction.INBOUND.value:
+            session = CallSession.inbound(call_uuid=call_uuid, customer_channel_id=call_uuid, number=str(facts["n"]),
+                                          exten="", started_at=started)
+            session.collector_channel_id = channel_id
+            session.collector_ext = str(facts.get("x") or "")
+        else:
+            session = CallSession.outbound(call_uuid=call_uuid, collector_channel_id=channel_id,
+                                           collector_ext=str(facts.get("x") or ""), number=str(facts["n"]),
+                                           started_at=started)
+            customer = f"{call_uuid}-cust"
+            if customer in snapshot.channels or connected is not None:
+                session.customer_channel_id = customer
+        if connected is not None:
+            session.phase = Phase.CONNECTED
+            session.connected_at = connected
+        elif session.direction == Direction.OUTBOUND and session.customer_channel_id:
+            session.phase = Phase.CUSTOMER_DIALLING
+        elif session.direction == Direction.OUTBOUND:
+            session.phase = Phase.COLLECTOR_ANSWERED
+        else:
+            session.phase = Phase.ROUTED
+        call = Call(session=session, collector_id=facts.get("c"), case_id=facts.get("k"), contact_id=facts.get("t"),
+                    recording=str(facts.get("r") or ""))
+        if connected is not None:
+            call.connected_local = connected.timestamp()
+        return call
+
+    def _lost_at(self) -> datetime:
+        down = self.client.disconnected_at
+        now = self.clock()
+        if down is None:
+            return now
+        return min(now, datetime.fromtimestamp(down, tz=UTC))
 
     async def _act_when_connected(self, call: Call, transition: Transition) -> None:
         await asyncio.wait_for(self.client.connected.wait(), timeout=30)
@@ -559,6 +699,7 @@ class Handlers:
     async def end_all(self) -> None:
         """Drain timeout passed: hang up every live call (its record is written as the events arrive)."""
         for call in self.live_calls():
+            call.session.cancel()
             for channel_id in call.session.channel_ids():
                 with contextlib.suppress(AriError):
                     await self.client.hangup_quietly(channel_id)

@@ -57,6 +57,7 @@ class EndCause(StrEnum):
     ABANDONED = "abandoned"
     FAILED = "failed"
     LOST = "lost"
+    MISSED = "missed"
 
 
 END_CAUSE_LABELS: dict[EndCause, str] = {
@@ -72,6 +73,7 @@ END_CAUSE_LABELS: dict[EndCause, str] = {
     EndCause.ABANDONED: "来电方接通前挂断",
     EndCause.FAILED: "呼叫失败",
     EndCause.LOST: "呼叫系统重启或中断，通话已断开",
+    EndCause.MISSED: "未接来电（无空闲业务员接听）",
 }
 
 _OUTBOUND_ORDER = {
@@ -165,6 +167,7 @@ class CallSession:
     hangup_by: str | None = None
     call_id: int | None = None  # the domain's call record, set by the dialer once created
     missed_collectors: list[str] = field(default_factory=list)  # inbound: extensions that did not answer
+    cancel_requested: bool = False  # the collector (or a drain) hung the call up from our side
 
     # ---- construction ----------------------------------------------------------------------------------
 
@@ -255,6 +258,10 @@ class CallSession:
         self.collector_ext = collector_ext
         return self._move(Phase.ROUTED, at)
 
+    def cancel(self) -> None:
+        """The dialer is about to hang the call up at the collector's request (call before the requests)."""
+        self.cancel_requested = True
+
     def fail(self, cause: EndCause, at: datetime | None = None) -> Transition | None:
         """End the call for a reason found outside ARI events (ARI error, lines busy, no collector free)."""
         if self.ended:
@@ -326,6 +333,9 @@ class CallSession:
         if leg == CUSTOMER and status in _CUSTOMER_DIAL_FAILURES:
             return self._end(_CUSTOMER_DIAL_FAILURES[status], at, hangup=self._other(leg), leg=leg)
         if leg == COLLECTOR and status in _COLLECTOR_DIAL_FAILURES:
+            if self.cancel_requested and self.direction == Direction.OUTBOUND:
+                # Real Asterisk ends the dial of a ringing leg we hung up with NOANSWER (never CANCEL).
+                return self._end(EndCause.CANCELLED, at, hangup=self._other(leg), leg=leg)
             return self._collector_missed(_COLLECTOR_DIAL_FAILURES[status], at)
         return None  # "" (dial started), CANCEL (our own hangup; ChannelDestroyed follows), PROGRESS...
 
@@ -381,7 +391,11 @@ class CallSession:
         if event_type == "StasisEnd" or (event_type == "ChannelHangupRequest" and event.get("soft")):
             return None
         if self.direction == Direction.OUTBOUND:
-            if leg == COLLECTOR:
+            if self.cancel_requested:
+                # We hung it up before the answer: whichever leg's end arrives first, the call was cancelled
+                # (the ringing customer's leg would otherwise read as no answer).
+                cause = EndCause.CANCELLED
+            elif leg == COLLECTOR:
                 cause = collector_cause(code) if self.phase == Phase.COLLECTOR_RINGING else EndCause.CANCELLED
             else:
                 cause = customer_cause(code)

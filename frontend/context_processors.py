@@ -29,6 +29,8 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
     ("线路", "cases:lines-board", "lines", ("is_manager", "is_sysadmin")),
     ("拨打规则", "cases:call-rules", "call-rules", ("is_manager",)),
+    ("未接来电", "cases:missed-calls", "missed-calls",
+     ("is_phone_collector", "is_field_collector", "is_clerk", "is_manager")),
     ("未匹配录音", "cases:recording-unmatched", "recordings",
      ("is_phone_collector", "is_field_collector", "is_manager")),
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),

@@ -384,6 +384,8 @@ MATRIX += (
     Route("cases:number-unblock", everyone(NOT_ALLOWED),
           kwargs=lambda w: {"case_id": w.case_id, "blocked_id": _blocked_id(w)}),
     Route("cases:recording-unmatched", RECORDINGS),
+    Route("cases:missed-calls", everyone(OK)),
+    Route("cases:missed-calls", everyone(NOT_ALLOWED), method="post"),
     Route("cases:recording-unmatched", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),
           method="post"),
     Route("cases:recording-unmatched-file", only(NOT_FOUND, *[r for r in RECORDINGS if RECORDINGS[r] == OK]),

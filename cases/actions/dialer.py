@@ -306,6 +306,12 @@ def recording_store(*, name: str, data: bytes) -> StoredFile | None:
         return stored
 
 
+def recording_is_stored(*, name: str) -> bool:
+    """Whether the dialer's recording `name` ("call-<call uuid>") is already stored on its call."""
+    call_uuid = name.removeprefix("call-")
+    return CallRecord.objects.filter(call_uuid=call_uuid, recording__isnull=False).exists()
+
+
 def recording_fetch_failed(*, name: str, error: str) -> None:
     """Count a failed download; the scheduler's next round asks the dialer again. Emits/Raises: nothing."""
     pending = PendingRecording.objects.filter(name=name).first()

@@ -63,3 +63,23 @@ class CallRecord(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def source_label(self) -> str:
+        """How the call came about: 系统拨号 (placed by the dialer), 系统来电 (taken by it), 手工记录."""
+        if self.source == CallSource.DIALER and self.direction == CallDirection.INBOUND:
+            return "系统来电"
+        return self.get_source_display()
+
+    @property
+    def party_label(self) -> str:
+        """Who was on the other end: the contact's relation, 本人 for the debtor's own mobile, else "—"."""
+        if self.contact_id and self.contact is not None:
+            return self.contact.relation or "联系人"
+        case = self.case if self.case_id else None
+        if case is not None and case.mobile and self.number:
+            from cases.validators import phone_key
+
+            if phone_key(case.mobile) == phone_key(self.number):
+                return "本人"
+        return "—"

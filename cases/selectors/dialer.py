@@ -6,7 +6,6 @@ Must not import views, `realtime.consumers` or `dialer`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
@@ -22,7 +21,7 @@ from cases.models.compliance import (
     DEFAULT_WINDOW_START,
     NumberSuggestionStatus,
 )
-from cases.validators import normalize_phone
+from cases.validators import phone_forms, phone_key
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,8 @@ def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> Pol
     answered = 0
     if case is not None:
         debtor = Q(case__id_number=case.id_number) if case.id_number else Q(case=case)
-        answered = today.filter(debtor).filter(_answered_q()).count()
+        # Only calls we placed count: a debtor calling in must not use up the calls back (issue 14).
+        answered = today.filter(debtor, direction=CallDirection.OUTBOUND).filter(_answered_q()).count()
     unanswered = (today.filter(number=number, direction=CallDirection.OUTBOUND).exclude(_answered_q()).count())
     blocked = blocked_reason(number=number)
     return PolicyFacts(
@@ -95,9 +95,9 @@ class DialNumber:
 
 
 def dial_key(number: str) -> str:
-    """The number as the exchange sees it: '138 1234 5678', '+86 13812345678' and '024-1234 5678' compare equal
-    to their bare digits."""
-    return re.sub(r"\D", "", normalize_phone(number))
+    """The number as the exchange sees it (cases.validators.phone_key, the one rule for the dial list, blocked
+    numbers and inbound matching): '138 1234 5678', '+86 13812345678' and '024-1234 5678' compare equal."""
+    return phone_key(number)
 
 
 def dial_number_list(*, case: Case) -> list[DialNumber]:
@@ -136,14 +136,26 @@ def dial_number_list(*, case: Case) -> list[DialNumber]:
     return rows
 
 
-def case_for_caller(number: str) -> Case | None:
-    """Inbound matching: the open, assigned case whose debtor or contact has this number (newest first)."""
-    number = number.strip()
-    if not number:
+@dataclass(frozen=True)
+class CallerCase:
+    case: Case
+    contact: CaseContact | None  # the contact whose number called (the debtor's own 本人 contact for their mobile)
+
+
+def case_for_caller(number: str) -> CallerCase | None:
+    """Inbound matching: the open, assigned case whose debtor or contact has this number (newest first), the number
+    compared as the exchange sees it (+86…, 86…, a 0 before a mobile, a landline with or without its hyphen)."""
+    forms = phone_forms(number)
+    if not forms:
         return None
-    return (Case.objects.filter(status__in=OPEN_STATUSES, collector__isnull=False)
-            .filter(Q(mobile=number) | Q(contacts__phone=number))
+    case = (Case.objects.filter(status__in=OPEN_STATUSES, collector__isnull=False)
+            .filter(Q(mobile__in=forms) | Q(contacts__phone__in=forms))
             .select_related("collector").order_by("-id").first())
+    if case is None:
+        return None
+    contacts = list(CaseContact.objects.filter(case=case, phone__in=forms).order_by("id"))
+    contact = next((c for c in contacts if c.is_debtor), None) if case.mobile in forms else None
+    return CallerCase(case=case, contact=contact or (contacts[0] if contacts else None))
 
 
 def collector_extensions() -> dict[str, int]:
@@ -152,6 +164,20 @@ def collector_extensions() -> dict[str, int]:
             .filter(Q(is_phone_collector=True) | Q(is_field_collector=True))
             .values_list("sip_endpoint", "pk"))
     return dict(rows)
+
+
+def missed_calls(*, user: User, days: int = 7) -> QuerySet[CallRecord]:
+    """Inbound calls nobody took in the last `days` days (no answer, or the caller gave up), newest first: on the
+    cases `user` may see, and unmatched ones (no case) for every role that handles calls."""
+    from cases.selectors.cases import case_visible_to
+
+    since = timezone.now() - dt.timedelta(days=days)
+    base = CallRecord.objects.filter(direction=CallDirection.INBOUND, answered_at__isnull=True, deleted_at__isnull=True,
+                                     started_at__gte=since)
+    scope = Q(case__in=case_visible_to(user))
+    if user.is_active and (user.is_collector or user.is_clerk or user.is_manager or user.is_sysadmin):
+        scope |= Q(case__isnull=True)
+    return base.filter(scope).select_related("case", "contact", "collector").order_by("-started_at")
 
 
 def unmatched_recordings() -> QuerySet[CallRecord]:

@@ -6,6 +6,8 @@ Collectors never receive a full number: they dial by contact id and the server r
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -47,13 +49,17 @@ from cases.selectors.dialer import (
     blocked_list_for_case,
     calls_today_by_collector,
     dial_number_list,
+    missed_calls,
     pending_number_suggestions,
     recent_refusals,
     refusals_today_by_collector,
     unmatched_recordings,
 )
+from cases.validators import phone_key
 from cases.views.cases import AppRequest
 from cases.views.streaming import streamed_response
+
+_CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 PHASE_LABELS = {
     "collector_ringing": "振铃（业务员）", "collector_answered": "外呼中", "customer_dialling": "外呼中",
@@ -154,7 +160,8 @@ def dial_view(request: AppRequest, case_id: int) -> JsonResponse:
 @require_POST
 def hangup_view(request: AppRequest) -> JsonResponse:
     call_uuid = request.POST.get("call_uuid", "")
-    if not call_uuid.isalnum() or len(call_uuid) > 64:
+    # An outbound call's id is our uuid hex; an inbound call's is Asterisk's channel id (1796524263.50).
+    if not _CALL_ID.fullmatch(call_uuid):
         return JsonResponse({"error": "呼叫标识不正确"}, status=400)
     call_hangup_request(call_uuid=call_uuid, by=request.user)
     return JsonResponse({"ok": True})
@@ -237,6 +244,28 @@ def recording_unmatched_file_view(request: AppRequest, call_id: int) -> HttpResp
                                  headers=file_headers(stored, download=download))
     response["Content-Length"] = str(stored.size)
     return response
+
+
+def _can_see_missed(user: User) -> bool:
+    return bool(user.is_active and (user.is_collector or user.is_clerk or user.is_manager or user.is_sysadmin))
+
+
+@login_required
+@require_GET
+def missed_calls_view(request: AppRequest) -> HttpResponse:
+    """未接来电: inbound calls nobody took (last 7 days), on the caller's case when matched; the case's collector
+    calls back from the case page, where the number is on the dial list."""
+    if not _can_see_missed(request.user):
+        raise PermissionDenied
+    rows = []
+    for call in missed_calls(user=request.user)[:300]:
+        case = call.case
+        rows.append({
+            "call": call, "number": _number_for(request.user, phone_key(call.number) or call.number), "case": case,
+            "party": call.party_label if case is not None else "",
+            "can_call_back": case is not None and can_record_work(user=request.user, case=case),
+        })
+    return render(request, "dialer/missed_calls.html", {"rows": rows, "nav_active": "missed-calls"})
 
 
 def _lines_context(user: User) -> dict[str, object]:

@@ -163,6 +163,13 @@ def build_app(engine: Engine) -> Starlette:
         engine.answer(request.path_params["channel_id"])
         return Response(status_code=204)
 
+    async def channel_variable(request: Request) -> Response:
+        channel_id, variable = request.path_params["channel_id"], q(request, "variable") or ""
+        if request.method == "GET":
+            return _json({"value": engine.get_variable(channel_id, variable)})
+        engine.set_variable(channel_id, variable, q(request, "value") or "")
+        return Response(status_code=204)
+
     async def channel_ring(request: Request) -> Response:
         engine.ring(request.path_params["channel_id"])
         return Response(status_code=204)
@@ -352,6 +359,9 @@ def build_app(engine: Engine) -> Starlette:
             raise SimError(400, "number is required")
         return _json(engine.set_script(number, data))
 
+    async def sim_quirks(request: Request) -> Response:
+        return _json(engine.set_quirks(await request.json()))
+
     async def sim_phone(request: Request) -> Response:
         data = await request.json() if await request.body() else {}
         return _json(engine.set_phone(request.path_params["ext"], data))
@@ -402,6 +412,7 @@ def build_app(engine: Engine) -> Starlette:
         Route("/ari/channels/{channel_id}", ari(channel_item), methods=["GET", "POST", "DELETE"]),
         Route("/ari/channels/{channel_id}/answer", ari(channel_answer), methods=["POST"]),
         Route("/ari/channels/{channel_id}/ring", ari(channel_ring), methods=["POST"]),
+        Route("/ari/channels/{channel_id}/variable", ari(channel_variable), methods=["GET", "POST"]),
         Route("/ari/channels/{channel_id}/dial", ari(channel_dial), methods=["POST"]),
         Route("/ari/channels/{channel_id}/dtmf", ari(channel_dtmf), methods=["POST"]),
         Route("/ari/channels/{channel_id}/snoop", ari(channel_snoop), methods=["POST"]),
@@ -426,6 +437,7 @@ def build_app(engine: Engine) -> Starlette:
         Route("/ari/applications/{app}/subscription", ari(application_subscription), methods=["POST", "DELETE"]),
         WebSocketRoute("/ari/events", events),
         Route("/_sim/script", control(sim_script), methods=["POST"]),
+        Route("/_sim/quirks", control(sim_quirks), methods=["POST"]),
         Route("/_sim/phones/{ext}", control(sim_phone), methods=["POST"]),
         Route("/_sim/inbound", control(sim_inbound), methods=["POST"]),
         Route("/_sim/channels/{channel_id}/hangup", control(sim_far_hangup), methods=["POST"]),

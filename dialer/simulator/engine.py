@@ -59,6 +59,7 @@ CAUSE_TEXT: dict[int, str] = {
     58: "Bearer capability not available",
     127: "Interworking, unspecified",
 }
+CREATE_STASIS_DELAY = 0.05  # simulated seconds between channels/create's answer and the channel's StasisStart
 DIAL_FAILURE_CAUSE = {"BUSY": 17, "NOANSWER": 19, "CHANUNAVAIL": 20, "CONGESTION": 34, "CANCEL": 16}
 
 
@@ -113,7 +114,7 @@ class FarEnd:
     def from_json(cls, data: JSON, base: FarEnd | None = None) -> FarEnd:
         current = base or cls()
         behaviour = str(data.get("behaviour", current.behaviour))
-        if behaviour not in {"answer", "busy", "no_answer", "unreachable"}:
+        if behaviour not in {"answer", "busy", "no_answer", "unreachable", "unavailable"}:
             raise SimError(400, f"unknown behaviour {behaviour!r}")
         hangup_after = data.get("hangup_after", current.hangup_after)
         return cls(
@@ -170,6 +171,7 @@ class Channel:
     dial_caller_id: str | None = None
     answered_at: datetime | None = None
     far_end: FarEnd | None = None
+    variables: dict[str, str] = field(default_factory=dict)
     snoop_of: str | None = None
     gone: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -263,6 +265,11 @@ class Engine:
         self.phones: dict[str, Phone] = {}
         self.scripts: dict[str, FarEnd] = {}
         self.stored: dict[str, StoredRecording] = {}
+        # Real Asterisk (shared/asterisk/README.md, "Real Asterisk behaviour ..."): channels/create answers
+        # before StasisStart, which follows this many simulated seconds later.
+        self.create_stasis_delay = CREATE_STASIS_DELAY
+        # RecordingFinished is sometimes missing when a bridge is destroyed: the next N such finishes send none.
+        self.drop_recording_finished = 0
         self._reset_calls()
         self.reset_config()
 
@@ -300,6 +307,17 @@ class Engine:
     def reset_config(self) -> None:
         self.phones = {ext: Phone(ext=ext, name=f"Collector {ext}") for ext in self.initial_phones}
         self.scripts = {}
+        self.create_stasis_delay = CREATE_STASIS_DELAY
+        self.drop_recording_finished = 0
+
+    def set_quirks(self, data: JSON) -> JSON:
+        """Tests: how closely to follow real Asterisk's timing quirks."""
+        if "create_stasis_delay" in data:
+            self.create_stasis_delay = max(0.0, float(data["create_stasis_delay"]))
+        if "drop_recording_finished" in data:
+            self.drop_recording_finished = max(0, int(data["drop_recording_finished"]))
+        return {"create_stasis_delay": self.create_stasis_delay,
+                "drop_recording_finished": self.drop_recording_finished}
 
     def restart(self) -> None:
         """Like an Asterisk restart: calls, bridges, live recordings and apps vanish; websockets close."""
@@ -608,8 +626,19 @@ class Engine:
         )
         self._subscribe(app, f"channel:{channel.id}")
         self._channel_event("ChannelCreated", channel)
-        self._enter_stasis(channel, app, app_args.split(",") if app_args else [])
-        return self.channel_json(channel)
+        args = app_args.split(",") if app_args else []
+        result = self.channel_json(channel)
+        if self.create_stasis_delay > 0 and _loop_running():
+            # Real Asterisk answers before the channel is in the app; a dial sent now gets 409.
+            self._spawn(channel, self._enter_stasis_later(channel, app, args))
+        else:
+            self._enter_stasis(channel, app, args)
+        return result
+
+    async def _enter_stasis_later(self, channel: Channel, app: str, args: list[str]) -> None:
+        await self.clock.sleep(self.create_stasis_delay)
+        if not channel.gone:
+            self._enter_stasis(channel, app, args)
 
     def _enter_stasis(self, channel: Channel, app: str, args: list[str]) -> None:
         channel.app_name = "Stasis"
@@ -621,7 +650,9 @@ class Engine:
 
     def dial(self, *, channel_id: str, caller: str | None, timeout: int) -> None:
         channel = self.get_channel(channel_id, message="Channel cannot be found")
-        if channel.stasis_app is None or channel.dialing or channel.state != "Down" or channel.kind == "snoop":
+        if channel.stasis_app is None:
+            raise SimError(409, "Channel not in Stasis application")
+        if channel.dialing or channel.state != "Down" or channel.kind == "snoop":
             raise SimError(409, "Channel cannot be dialed")
         caller_channel = self.channels.get(caller) if caller else None
         if caller_channel is not None:
@@ -642,8 +673,25 @@ class Engine:
 
     async def _fail_dial(self, channel: Channel, status: str, cause: int, delay: float) -> None:
         await self.clock.sleep(delay)
+        if channel.kind == "trunk":
+            # A created+dialled trunk leg that fails (busy 17, not found 1, unavailable 34) gets no final Dial:
+            # only ChannelHangupRequest with the cause, StasisEnd and ChannelDestroyed with the same cause.
+            channel.dialing = False
+            self._destroy(channel, cause=cause, by_ari=False, request=True)
+            return
+        if status == "NOANSWER" and channel.pending_app:
+            # The originate timeout on a collector's phone: only ChannelDestroyed, cause 19.
+            channel.dialing = False
+            self._destroy(channel, cause=cause, by_ari=False, request=False)
+            return
         self._finish_dial(channel, status)
         self._destroy(channel, cause=cause, by_ari=False, request=False)
+
+    async def _ring_timeout(self, channel: Channel) -> None:
+        """The dial timeout on a trunk leg: a soft hangup request (cause 32), then ChannelDestroyed cause 19."""
+        channel.dialing = False
+        self._channel_event("ChannelHangupRequest", channel, cause=32, soft=True)
+        self._destroy(channel, cause=19, by_ari=False, request=False)
 
     def _finish_dial(self, channel: Channel, status: str) -> None:
         channel.dialing = False
@@ -653,7 +701,10 @@ class Engine:
     async def _run_far_end(self, channel: Channel, timeout: int) -> None:
         far = channel.far_end or FarEnd()
         if far.behaviour == "unreachable":
-            await self._fail_dial(channel, "CHANUNAVAIL", 20, delay=far.ring_after)
+            await self._fail_dial(channel, "CHANUNAVAIL", 1, delay=far.ring_after)
+            return
+        if far.behaviour == "unavailable":
+            await self._fail_dial(channel, "CONGESTION", 34, delay=far.ring_after)
             return
         if far.behaviour == "busy":
             await self._fail_dial(channel, "BUSY", 17, delay=far.ring_after)
@@ -665,7 +716,10 @@ class Engine:
         limit = timeout if timeout > 0 else 120
         if far.behaviour == "no_answer" or ring_for >= limit - far.ring_after:
             await self.clock.sleep(limit - far.ring_after)
-            await self._fail_dial(channel, "NOANSWER", 19, delay=0.0)
+            if channel.kind == "trunk":
+                await self._ring_timeout(channel)
+            else:
+                await self._fail_dial(channel, "NOANSWER", 19, delay=0.0)
             return
         await self.clock.sleep(ring_for)
         if not self._answered(channel):
@@ -716,6 +770,20 @@ class Engine:
             channel.answered_at = self.clock.now()
             self._set_state(channel, "Up")
 
+    def get_variable(self, channel_id: str, variable: str) -> str:
+        if not variable:
+            raise SimError(400, "Variable name is required")
+        channel = self.get_channel(channel_id, message="Channel or variable not found")
+        if variable not in channel.variables:
+            raise SimError(404, "Provided variable was not found")
+        return channel.variables[variable]
+
+    def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        if not variable:
+            raise SimError(400, "Variable name is required")
+        channel = self.get_channel(channel_id)
+        channel.variables[variable] = value
+
     def ring(self, channel_id: str) -> None:
         channel = self.get_channel(channel_id)
         if channel.stasis_app is None:
@@ -738,14 +806,19 @@ class Engine:
 
     def far_end_hangup(self, channel_id: str, cause: int = 16) -> None:
         channel = self.get_channel(channel_id)
-        self._destroy(channel, cause=cause, by_ari=False, request=True)
+        # An inbound caller's BYE: the channel leaves the app and ends in the dialplan, so the app sees
+        # ChannelHangupRequest and StasisEnd but no ChannelDestroyed.
+        inbound = channel.kind == "trunk" and channel.context == "from-trunk" and channel.pending_app is None \
+            and channel.app_data.split(",")[1:2] == ["inbound"]
+        self._destroy(channel, cause=cause, by_ari=False, request=True, destroyed_event=not inbound)
 
     def send_dtmf(self, channel_id: str, digits: str) -> None:
         channel = self.get_channel(channel_id)
         for digit in digits:
             self._channel_event("ChannelDtmfReceived", channel, digit=digit, duration_ms=120)
 
-    def _destroy(self, channel: Channel, *, cause: int, by_ari: bool, request: bool) -> None:
+    def _destroy(self, channel: Channel, *, cause: int, by_ari: bool, request: bool,
+                 destroyed_event: bool = True) -> None:
         """Hang up in Asterisk's order: HangupRequest → (Dial CANCEL) → LeftBridge → StasisEnd → Destroyed."""
         if channel.gone:
             return
@@ -755,8 +828,10 @@ class Engine:
             # An ARI DELETE is a soft hangup request (cause 32 in the request event, the reason in Destroyed).
             extra: JSON = {"cause": 32, "soft": True} if by_ari else {"cause": cause}
             self._channel_event("ChannelHangupRequest", channel, **extra)
-        if channel.dialing:
-            self._finish_dial(channel, "CANCEL")
+        if channel.dialing and by_ari and channel.pending_app:
+            # Hanging up a ringing originated leg ends its Dial NOANSWER on real Asterisk, never CANCEL.
+            self._finish_dial(channel, "NOANSWER")
+        channel.dialing = False
         if channel.bridge_id is not None:
             self._leave_bridge(channel)
         for snoop in [c for c in self.channels.values() if c.snoop_of == channel.id and not c.gone]:
@@ -764,7 +839,8 @@ class Engine:
         if channel.stasis_app is not None:
             self._stasis_event("StasisEnd", channel, channel.stasis_app)
         channel.app_name, channel.app_data = "", ""
-        self._channel_event("ChannelDestroyed", channel, cause=cause, cause_txt=CAUSE_TEXT.get(cause, "Unknown"))
+        if destroyed_event:
+            self._channel_event("ChannelDestroyed", channel, cause=cause, cause_txt=CAUSE_TEXT.get(cause, "Unknown"))
         del self.channels[channel.id]
         self._device_changed(channel)
         if channel.endpoint:
@@ -911,7 +987,7 @@ class Engine:
             if self.live.get(recording.name) is recording:
                 self._finish_recording(recording.name)
 
-    def _finish_recording(self, name: str, *, cancel: bool = False) -> None:
+    def _finish_recording(self, name: str, *, cancel: bool = False, stopped: bool = False) -> None:
         recording = self.live.pop(name, None)
         if recording is None:
             return
@@ -927,6 +1003,10 @@ class Engine:
             return
         recording.state = "done"
         self.stored[name] = StoredRecording(name=name, format=recording.format, duration=duration)
+        if not stopped and self.drop_recording_finished > 0:
+            # Real Asterisk sometimes sends no RecordingFinished when a bridge empties or is destroyed.
+            self.drop_recording_finished -= 1
+            return
         body = recording.to_json()
         body["duration"] = round(duration)
         self._publish("RecordingFinished", {"recording": body}, [recording.target_uri])
@@ -940,7 +1020,7 @@ class Engine:
     def stop_live(self, name: str, *, cancel: bool = False) -> None:
         if name not in self.live:
             raise SimError(404, "Recording not found")
-        self._finish_recording(name, cancel=cancel)
+        self._finish_recording(name, cancel=cancel, stopped=True)
 
     def get_stored(self, name: str) -> StoredRecording:
         recording = self.stored.get(name)
@@ -1066,7 +1146,7 @@ class Engine:
     async def _caller_hangs_up(self, channel: Channel, after: float) -> None:
         await self.clock.sleep(after)
         if not channel.gone:
-            self.far_end_hangup(channel.id)
+            self.far_end_hangup(channel.id, cause=16 if channel.state == "Up" else 127)
 
     # ---- test view -------------------------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ class SimControl:
     async def drop_websocket(self):
         return await self._call("POST", "/_sim/drop-websocket")
 
+    async def quirks(self, **values):
+        return await self._call("POST", "/_sim/quirks", values)
+
     async def restart(self):
         return await self._call("POST", "/_sim/restart")
 

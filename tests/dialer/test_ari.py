@@ -530,3 +530,30 @@ async def test_a_request_asterisk_never_answers_fails_after_the_read_timeout(sim
     # then: the step fails as an ARI error the call flows already handle
     assert caught.value.status == 0
     assert "did not answer" in str(caught.value)
+
+
+def test_a_wav_whose_sizes_were_never_written_gets_the_sizes_of_its_bytes():
+    """D7: Asterisk killed mid-recording leaves RIFF and data sizes 0; the partial audio is kept readable."""
+    import io
+    import struct
+    import wave
+
+    from dialer.ari import repair_wav_header
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x01\x00" * 16000)
+    good = buffer.getvalue()
+    broken = bytearray(good)
+    struct.pack_into("<I", broken, 4, 0)
+    struct.pack_into("<I", broken, 40, 0)
+    # when
+    fixed = repair_wav_header(bytes(broken))
+    # then
+    assert fixed == good
+    with wave.open(io.BytesIO(fixed)) as wav:
+        assert wav.getnframes() == 16000
+    assert repair_wav_header(good) is good and repair_wav_header(b"not a wav") == b"not a wav"

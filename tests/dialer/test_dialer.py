@@ -499,3 +499,81 @@ async def test_failed_recording_download_is_retried_by_the_scheduler_until_store
     assert pending.last_error.startswith("OSError")
     assert record.recording.sha256 and not await sync_to_async(PendingRecording.objects.exists)()
     assert (await sim.state())["stored_recordings"] == []
+
+
+# ---- defects found on a real Asterisk (issue 14) ----------------------------------------------------------
+
+async def test_recording_without_recording_finished_is_found_and_stored(running, sim, world):
+    """D3: real Asterisk sometimes sends no RecordingFinished when the bridge goes; the stored file is looked for."""
+    # given
+    await sim.quirks(drop_recording_finished=1)
+    await sim.script("13800138000", answer_after=0.5, hangup_after=1)
+    async with running():
+        # when
+        call_uuid = await dial(world)
+        record = await until_db(lambda: (r := _record(call_uuid)) is not None and r.recording_id and r, 15)
+    # then
+    assert record.recording.sha256
+    assert not await sync_to_async(PendingRecording.objects.exists)()
+    assert (await sim.state())["stored_recordings"] == []
+
+
+async def test_failed_recording_start_keeps_the_call_up_and_says_it_is_unrecorded(running, sim, world, published,
+                                                                                monkeypatch):
+    """D4: the customer who answered is not hung up; no recording is looked for afterwards."""
+    from dialer.ari import AriError
+
+    await sim.script("13800138000", answer_after=0.5, hangup_after=2)
+    async with running() as run:
+        async def refuse(*args, **kwargs):
+            raise AriError(500, "Failed to create recording channel", "bridges.record")
+        monkeypatch.setattr(run.dialer.client, "record_bridge", refuse)
+        # when
+        call_uuid = await dial(world)
+        record = await until_db(lambda: _record(call_uuid), 15)
+    # then: the customer hung up after talking 2 s, as they chose to
+    assert record.hangup_cause == "通话结束（录音失败）"
+    assert record.answered_at is not None and 1 <= record.duration_s <= 3
+    assert record.recording_id is None and not await sync_to_async(PendingRecording.objects.exists)()
+    connected = [m for m in published.messages_to(groups.user(world.collector.pk)) if m.get("status") == "connected"]
+    assert "录音未能启动" in connected[-1]["message"]
+
+
+async def test_collector_missing_an_inbound_call_stops_ringing(running, sim, world, published):
+    """D6: the debtor's collector does not pick up; the call goes to the fallback; their panel is told."""
+    await sim.phone("8001", behaviour="no_answer")
+    async with running(collector_ring_s=3):
+        # when
+        injected = await sim.inbound("13800138000", "80001234")
+        await until(lambda: "connected" in statuses(published, world.other), 15)
+        await sim.far_hangup(injected["channel_id"])
+        await until_db(lambda: _record(injected["channel_id"]), 10)
+    # then
+    assert statuses(published, world.collector) == ["ringing", "ended"]
+    assert "未接" in last_message(published, world.collector)["message"]
+
+
+async def test_a_dialer_killed_mid_call_is_replaced_by_one_that_adopts_the_call(running, sim, world, published):
+    """D2: the new process neither hangs the live call up nor loses its record or recording."""
+    # given: a call talking on the first dialer
+    await sim.script("13800138000", answer_after=0.5)
+    first = running()
+    await first.__aenter__()
+    call_uuid = await dial(world)
+    await until(lambda: "connected" in statuses(published, world.collector), 10)
+    await asyncio.sleep(0.5)
+    # when: the first one dies without draining (its task cancelled: no hang-ups) and another starts
+    first.task.cancel()
+    await asyncio.wait({first.task}, timeout=10)
+    async with running() as second:
+        await until(lambda: second.handlers.live_calls(), 10)
+        state = await sim.state()
+        assert {c["id"] for c in state["channels"]} >= {f"{call_uuid}-coll", f"{call_uuid}-cust"}
+        # the customer hangs up
+        await sim.far_hangup(f"{call_uuid}-cust")
+        record = await until_db(lambda: (r := _record(call_uuid)) is not None and r.recording_id and r, 15)
+    # then: one record, the whole call, on its case, with the recording; nothing left on "Asterisk"
+    assert (record.case_id, record.collector_id, record.hangup_cause) == (world.case.pk, world.collector.pk, "通话结束")
+    assert record.answered_at is not None and record.duration_s >= 1
+    state = await sim.state()
+    assert state["stored_recordings"] == [] and state["bridges"] == [] and state["channels"] == []

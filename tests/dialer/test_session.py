@@ -564,3 +564,17 @@ def test_collector_cause_mapping(code, cause):
 def test_customer_cause_unknown_code_is_failed():
     # given / when / then
     assert customer_cause(None) == EndCause.FAILED
+
+
+def test_a_call_hung_up_by_the_collector_while_the_customer_rings_is_cancelled_whichever_leg_ends_first():
+    """Real Asterisk: our hang-up of the ringing customer leg may end it (cause 16) before the collector's leg."""
+    s = CallSession.outbound(call_uuid="u", collector_channel_id="u-coll", collector_ext="8001", number="1")
+    s.apply({"type": "StasisStart", "channel": {"id": "u-coll", "state": "Up"}})
+    s.customer_dialling(customer_channel_id="u-cust")
+    s.apply({"type": "Dial", "dialstatus": "RINGING", "peer": {"id": "u-cust"}})
+    # when
+    s.cancel()
+    s.apply({"type": "ChannelHangupRequest", "soft": True, "cause": 32, "channel": {"id": "u-cust"}})
+    transition = s.apply({"type": "ChannelDestroyed", "cause": 16, "channel": {"id": "u-cust"}})
+    # then
+    assert transition is not None and transition.cause == EndCause.CANCELLED

@@ -172,17 +172,12 @@ async def test_create_and_dial_an_answering_customer_gives_the_fact_3_order(ari,
     assert (start["channel"]["state"], start["args"]) == ("Down", ["customer", "case42"])
 
 
-@pytest.mark.parametrize(
-    ("behaviour", "status", "cause"),
-    [
-        ("busy", "BUSY", 17),
-        ("no_answer", "NOANSWER", 19),
-        ("unreachable", "CHANUNAVAIL", 20),
-    ],
-)
-async def test_customer_failures_come_as_dial_status_then_destroyed_with_cause(
-    ari, recorder, sim, behaviour, status, cause
+@pytest.mark.parametrize(("behaviour", "cause"), [("busy", 17), ("unreachable", 1), ("unavailable", 34)])
+async def test_customer_failures_come_as_a_hangup_request_with_the_cause_and_no_final_dial(
+    ari, recorder, sim, behaviour, cause
 ):
+    """Real Asterisk (kit README): a trunk dial failing with busy, 404 or 503 sends no final Dial event, only
+    ChannelHangupRequest with cause 17, 1 or 34, StasisEnd and ChannelDestroyed with the same cause."""
     # given
     await sim.script("13900139000", behaviour=behaviour)
     await call_collector(ari, recorder)
@@ -191,9 +186,23 @@ async def test_customer_failures_come_as_dial_status_then_destroyed_with_cause(
     destroyed = await recorder.wait_type("ChannelDestroyed", "cust-1")
     # then
     dials = [e["dialstatus"] for e in recorder.about_channel("cust-1") if e["type"] == "Dial"]
-    assert dials[-1] == status
-    assert destroyed["cause"] == cause
-    assert recorder.types_for("cust-1")[-2:] == ["StasisEnd", "ChannelDestroyed"]
+    assert dials == [""]
+    request = [e for e in recorder.about_channel("cust-1") if e["type"] == "ChannelHangupRequest"]
+    assert [r["cause"] for r in request] == [cause] and destroyed["cause"] == cause
+    assert recorder.types_for("cust-1")[-3:] == ["ChannelHangupRequest", "StasisEnd", "ChannelDestroyed"]
+
+
+async def test_customer_ring_timeout_is_a_soft_hangup_request_32_then_destroyed_19(ari, recorder, sim):
+    # given
+    await sim.script("13900139000", behaviour="no_answer")
+    await call_collector(ari, recorder)
+    # when
+    await dial_customer(ari, recorder, "13900139000", "cust-1", timeout_s=20)
+    destroyed = await recorder.wait_type("ChannelDestroyed", "cust-1")
+    # then
+    request = [e for e in recorder.about_channel("cust-1") if e["type"] == "ChannelHangupRequest"][0]
+    assert (request["cause"], request.get("soft")) == (32, True) and destroyed["cause"] == 19
+    assert "Dial:NOANSWER" not in recorder.types_for("cust-1")
 
 
 async def test_customer_hanging_up_after_n_seconds(ari, recorder, sim):
@@ -233,7 +242,7 @@ async def test_lines_exhausted_makes_the_next_dial_chanunavail(ari, recorder, si
     destroyed = await recorder.wait_type("ChannelDestroyed", "cust-9")
     # then
     statuses = [e["dialstatus"] for e in recorder.about_channel("cust-9") if e["type"] == "Dial"]
-    assert statuses == ["", "CHANUNAVAIL"]
+    assert statuses == [""]  # as the carrier's 503: no final Dial, the cause in the hang-up events
     assert destroyed["cause"] == 34
     assert (await sim.state())["lines"] == {"total": 3, "busy": 3}
 
@@ -264,7 +273,7 @@ async def test_offline_phone_cannot_be_originated_and_its_endpoint_says_offline(
     assert await ari.get_endpoint("9999") is None
 
 
-async def test_collector_not_answering_gives_noanswer_and_no_stasis_start(ari, recorder, sim):
+async def test_collector_not_answering_gives_only_destroyed_19_and_no_stasis_start(ari, recorder, sim):
     # given
     await sim.phone("8003", behaviour="no_answer")
     # when
@@ -273,7 +282,7 @@ async def test_collector_not_answering_gives_noanswer_and_no_stasis_start(ari, r
     # then
     types = recorder.types_for("coll-3")
     assert "StasisStart" not in types
-    assert "Dial:NOANSWER" in types
+    assert "Dial:NOANSWER" not in types and "ChannelHangupRequest" not in types  # real Asterisk: Destroyed only
     assert destroyed["cause"] == 19
 
 
@@ -406,12 +415,15 @@ async def test_inbound_call_while_the_app_is_disconnected_falls_back_to_the_dial
     assert (await sim.state())["channels"] == []
 
 
-async def test_inbound_caller_hanging_up(ari, recorder, sim):
+async def test_inbound_caller_hanging_up_before_answer_is_cause_127_without_destroyed(ari, recorder, sim):
     # given / when
     injected = await sim.inbound("13912345678", "80001234", hangup_after=2)
-    destroyed = await recorder.wait_type("ChannelDestroyed", injected["channel_id"])
-    # then
-    assert destroyed["cause"] == 16
+    request = await recorder.wait_type("ChannelHangupRequest", injected["channel_id"])
+    await recorder.wait_type("StasisEnd", injected["channel_id"])
+    # then: the channel leaves the app and ends in the dialplan
+    assert request["cause"] == 127
+    await asyncio.sleep(0.1)
+    assert "ChannelDestroyed" not in recorder.types_for(injected["channel_id"])
 
 
 # ---- snoop (supervisor listen-in) -----------------------------------------------------------------------
@@ -580,7 +592,7 @@ async def test_inbound_calls_use_trunk_lines(ari, recorder, sim):
     assert (await sim.state())["lines"]["busy"] == 3
 
 
-async def test_hanging_up_a_ringing_collector_cancels_the_dial(ari, recorder, sim):
+async def test_hanging_up_a_ringing_collector_sends_no_dial_cancel(ari, recorder, sim):
     # given
     await sim.phone("8001", behaviour="no_answer")
     await ari.originate(endpoint="PJSIP/8001", channel_id="coll-1")
@@ -589,7 +601,9 @@ async def test_hanging_up_a_ringing_collector_cancels_the_dial(ari, recorder, si
     await ari.hangup_quietly("coll-1")
     destroyed = await recorder.wait_type("ChannelDestroyed", "coll-1")
     # then
-    assert recorder.types_for("coll-1")[-3:] == ["ChannelHangupRequest", "Dial:CANCEL", "ChannelDestroyed"]
+    # real Asterisk ends the dial NOANSWER, never CANCEL (tests/asterisk/test_fidelity.py)
+    assert recorder.types_for("coll-1")[-3:] == ["ChannelHangupRequest", "Dial:NOANSWER", "ChannelDestroyed"]
+    assert "Dial:CANCEL" not in recorder.types_for("coll-1")
     assert destroyed["cause"] == 16
 
 
@@ -634,3 +648,48 @@ async def test_endpoints_list_phones_and_trunk_with_their_channels(ari, recorder
     }
     assert endpoints["8004"]["state"] == "offline"
     assert endpoints["trunk"]["state"] == "online"
+
+
+# ---- real Asterisk's timing (shared/asterisk/README.md); tests/asterisk/test_fidelity.py checks the same there ----
+
+
+async def test_create_answers_before_stasis_start_and_an_early_dial_is_409(ari, recorder, sim):
+    # given: StasisStart comes 2 simulated seconds after channels/create has answered
+    await sim.quirks(create_stasis_delay=2)
+    # when
+    await ari._op("channels", "create", endpoint="PJSIP/5551234@trunk", app="collect", channelId="cust-1")
+    with pytest.raises(AriError) as info:
+        await ari._op("channels", "dial", channelId="cust-1", timeout=10)
+    # then
+    assert (info.value.status, info.value.message) == (409, "Channel not in Stasis application")
+    assert "StasisStart" not in recorder.types_for("cust-1")
+    await recorder.wait_type("StasisStart", "cust-1")
+
+
+async def test_create_and_dial_waits_for_stasis_start(ari, recorder, sim):
+    """D1: the dialer's create_and_dial dials only once the channel is in the app (it got 409 before)."""
+    # given
+    await sim.quirks(create_stasis_delay=1)
+    await sim.script("5551234", answer_after=0.5)
+    # when
+    await ari.create_and_dial(endpoint="PJSIP/5551234@trunk", channel_id="cust-1", timeout_s=10)
+    # then
+    await recorder.wait_type("Dial", "cust-1", dialstatus="ANSWER")
+    types = recorder.types_for("cust-1")
+    assert types.index("StasisStart") < types.index("Dial:")
+
+
+async def test_a_destroyed_bridge_can_finish_its_recording_without_recording_finished(ari, recorder, sim):
+    # given
+    await sim.quirks(drop_recording_finished=1)
+    await call_collector(ari, recorder)
+    await ari.create_bridge("br-1")
+    await ari.add_to_bridge("br-1", "coll-1")
+    await ari.record_bridge("br-1", name="rec-1")
+    await recorder.wait_type("RecordingStarted")
+    # when
+    await ari.destroy_bridge_quietly("br-1")
+    await asyncio.sleep(0.2)
+    # then: no event, but the file is stored
+    assert not [e for e in recorder.events if e["type"] == "RecordingFinished"]
+    assert [r["name"] for r in (await sim.state())["stored_recordings"]] == ["rec-1"]

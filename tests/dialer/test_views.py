@@ -106,3 +106,21 @@ def test_lines_board_shows_live_lines_from_the_dialer(manager_client, case):
     # then
     assert html.count("空闲") == 5 and "通话中" in html and case.case_no in html
     cache.delete_many(["dialer:lines", "dialer:health"])
+
+
+@pytest.mark.parametrize("call_uuid", ["0f1e2d3c4b5a69788796a5b4c3d2e1f0", "1796524263.50"])
+def test_hang_up_from_the_panel_takes_outbound_and_inbound_call_ids(collector_client, collector, sent, call_uuid,
+                                                                    django_capture_on_commit_callbacks):
+    # when: 挂断 on an outbound call (our uuid) and on an inbound one (Asterisk's channel id, D5)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = collector_client.post(reverse("cases:call-hangup"), {"call_uuid": call_uuid})
+    # then
+    assert response.status_code == 200
+    assert sent == [{"type": "hangup", "call_uuid": call_uuid, "user_id": collector.pk}]
+
+
+@pytest.mark.parametrize("call_uuid", ["", "../etc", "a b", "x" * 65, ".50"])
+def test_hang_up_refuses_a_malformed_call_id(collector_client, sent, call_uuid):
+    response = collector_client.post(reverse("cases:call-hangup"), {"call_uuid": call_uuid})
+    assert response.status_code == 400 and response.json()["error"] == "呼叫标识不正确"
+    assert sent == []
