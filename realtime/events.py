@@ -119,6 +119,28 @@ class ReminderRead(Event):
     unread_count: int
 
 
+@register
+@dataclass(frozen=True, kw_only=True)
+class ReminderResolved(Event):
+    """The reason of the recipient's reminders went away (retained, returned, called, visited, settled, promise
+    kept): they no longer count as unread. Stored."""
+
+    type: ClassVar[str] = "reminder.resolved"
+    reminder_ids: tuple[int, ...] = ()
+    unread_count: int
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ReminderDigest(Event):
+    """Once a day: the recipient's open unread reminders counted by kind ("首次电话超期 5"). Stored."""
+
+    type: ClassVar[str] = "reminder.digest"
+    day: str  # ISO date, local
+    lines: tuple[str, ...] = ()
+    total: int
+
+
 # --- Managers' live dashboard (M7) -------------------------------------------------------------------
 
 @register
