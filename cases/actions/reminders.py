@@ -199,19 +199,28 @@ def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
 
 
 def _stale_reminders() -> Q:
-    """Open reminders whose reason went away, as a filter on Reminder (with `case_assigned_day` annotated)."""
+    """Open reminders whose reason went away, as a filter on Reminder (with `case_assigned_day` annotated).
+
+    Any topic: the case is no longer open (returned, settled). Expiry: the return date moved (retained) or the
+    user neither works nor owns the case any more. First call / first visit: done, or the case was re-assigned.
+    Promise (due today, broken): a call or visit on the case since the reminder came. Callbacks are resolved by
+    the call that completes them (worklist), or with the case.
+    """
     not_theirs = ~Q(case__collector_id=F("user_id"))
     called = Exists(CallRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
                                               started_at__gte=OuterRef("case__assigned_at")))
     visited = Exists(VisitRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
                                                 visited_on__gte=OuterRef("case_assigned_day")))
+    followed_up = Exists(CallRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
+                                                   started_at__gte=OuterRef("created_at"))) | Exists(
+        VisitRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None, created_at__gte=OuterRef("created_at")))
     work_stale = not_theirs | Q(case__assigned_at__gt=F("created_at"))
     return ~Q(case__status__in=OPEN_STATUSES) | (
         Q(topic=ReminderTopic.EXPIRY) & (
             ~Q(cycle=Cast("case__return_date", output_field=CharField()))
             | (not_theirs & ~Q(case__owner_clerk_id=F("user_id"))))
     ) | (Q(topic=ReminderTopic.FIRST_CALL) & (work_stale | called)) | (
-        Q(topic=ReminderTopic.FIRST_VISIT) & (work_stale | visited))
+        Q(topic=ReminderTopic.FIRST_VISIT) & (work_stale | visited)) | (Q(topic=ReminderTopic.PROMISE) & followed_up)
 
 
 def reminder_resolve(*, reminder_ids: list[int], now: dt.datetime | None = None) -> int:
@@ -246,7 +255,7 @@ def reminder_resolve_stale(*, case_ids: list[int] | None = None, now: dt.datetim
     case, so the badge drops at once; the scheduler's tick catches everything else (a re-assignment).
     Emits: as reminder_resolve. Raises: nothing.
     """
-    qs = Reminder.objects.filter(resolved_at=None).exclude(topic__in=(ReminderTopic.PROMISE, ReminderTopic.CALLBACK))
+    qs = Reminder.objects.filter(resolved_at=None)
     if case_ids is not None:
         qs = qs.filter(case_id__in=case_ids)
     qs = qs.annotate(case_assigned_day=TruncDate("case__assigned_at")).filter(_stale_reminders())
