@@ -1,0 +1,130 @@
+"""Pages of the collector's day (issue 16): 今日工作, a case's promises and callbacks, the per-bank settings.
+Adapters only: parse, check policy, call an action or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import User
+from cases.models import Bank
+from cases.policies import access_case
+from worklist.actions import bank_work_settings_update, callback_cancel, callback_schedule, settings_for_bank
+from worklist.exceptions import CallbackError, SettingsError
+from worklist.forms import BankWorkSettingsForm, CallbackForm
+from worklist.models import Callback, CallbackStatus
+from worklist.policies import can_manage_work_settings, can_schedule_callback, can_view_work_queue
+from worklist.queue import WorkReason, work_queue_for_collector
+from worklist.selectors import callback_list_for_case, promise_list_for_case
+
+PAGE_SIZE = 25
+
+
+class AppRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+
+
+@login_required
+@require_GET
+def work_queue_view(request: AppRequest) -> HttpResponse:
+    if not can_view_work_queue(user=request.user):
+        raise PermissionDenied
+    queue = work_queue_for_collector(collector=request.user)
+    reason = request.GET.get("reason", "")
+    items = queue.items
+    if reason in WorkReason.values:
+        items = [i for i in items if reason in i.reasons]
+    else:
+        reason = ""
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"queue": queue, "page": page, "reason": reason, "nav_active": "work-queue",
+               "start": (page.number - 1) * PAGE_SIZE}
+    if request.htmx:
+        return render(request, "worklist/work_queue.html#queue-body", context)
+    return render(request, "worklist/work_queue.html", context)
+
+
+def _case_panel(request: AppRequest, case_id: int, *, form: CallbackForm | None = None) -> HttpResponse:
+    case = access_case(user=request.user, case_id=case_id)
+    context = {"case": case, "promises": promise_list_for_case(case=case),
+               "callbacks": callback_list_for_case(case=case)[:10],
+               "can_callback": can_schedule_callback(user=request.user, case=case),
+               "callback_form": form or CallbackForm()}
+    return render(request, "worklist/_case_promises.html", context)
+
+
+@login_required
+@require_GET
+def case_promises_view(request: AppRequest, case_id: int) -> HttpResponse:
+    return _case_panel(request, case_id)
+
+
+@login_required
+@require_POST
+def callback_create_view(request: AppRequest, case_id: int) -> HttpResponse:
+    case = access_case(user=request.user, case_id=case_id)
+    if not can_schedule_callback(user=request.user, case=case):
+        raise PermissionDenied
+    form = CallbackForm(request.POST)
+    if form.is_valid():
+        try:
+            callback_schedule(case=case, by=request.user, due_at=form.cleaned_data["due_at"],
+                              phone=form.cleaned_data["phone"], note=form.cleaned_data["note"])
+        except CallbackError as exc:
+            form.add_error("due_at", str(exc))
+        else:
+            form = CallbackForm()
+    return _case_panel(request, case_id, form=form)
+
+
+@login_required
+@require_POST
+def callback_cancel_view(request: AppRequest, callback_id: int) -> HttpResponse:
+    callback = get_object_or_404(Callback, pk=callback_id, status=CallbackStatus.PENDING)
+    case = access_case(user=request.user, case_id=callback.case_id)
+    if not can_schedule_callback(user=request.user, case=case):
+        raise PermissionDenied
+    try:
+        callback_cancel(callback=callback, by=request.user)
+    except CallbackError as exc:
+        messages.error(request, str(exc))
+    return _case_panel(request, case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def work_settings_view(request: AppRequest) -> HttpResponse:
+    if not can_manage_work_settings(user=request.user):
+        raise PermissionDenied
+    banks = list(Bank.objects.order_by("name"))
+    selected = None
+    raw = request.POST.get("bank") or request.GET.get("bank")
+    if raw and raw.isdigit():
+        selected = next((b for b in banks if b.pk == int(raw)), None)
+    if selected is None and banks:
+        selected = banks[0]
+    form = None
+    if selected is not None:
+        current = settings_for_bank(selected.pk)
+        form = BankWorkSettingsForm(request.POST or None, instance=current)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                bank_work_settings_update(
+                    bank_id=selected.pk, by=request.user, tolerance_amount=data["tolerance_amount"],
+                    grace_days=data["grace_days"],
+                    weights={k: v for k, v in data.items() if k.startswith("weight_")})
+            except SettingsError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"已保存 {selected.name} 的工作设置")
+                return redirect(f"{request.path}?bank={selected.pk}")
+    return render(request, "worklist/work_settings.html", {"banks": banks, "selected": selected, "form": form,
+                                                           "nav_active": "work-settings"})
