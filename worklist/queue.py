@@ -158,7 +158,8 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
     for case_id, kind, text in (Reminder.objects.filter(user=collector, resolved_at=None,
                                                         kind__in=list(reminder_reason), case__in=mine)
                                 .values_list("case_id", "kind", "text")):
-        detail = text.split("：", 1)[-1] if kind == ReminderKind.PROMISE_BROKEN else ""
+        # "AJ001 王某 承诺 12-03 还款 ¥300.00：已违约，…" → what follows the case number and name
+        detail = text.split(" ", 2)[-1] if kind == ReminderKind.PROMISE_BROKEN else ""
         add(case_id, reminder_reason[kind], detail)
     for case_id, due_date, amount in (Promise.objects.filter(case__in=mine, status=PromiseStatus.OPEN,
                                                              due_date__lte=today)

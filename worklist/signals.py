@@ -18,15 +18,18 @@ from django.utils import timezone
 
 from cases.enums import CallResult, VisitResult
 from cases.models import CallRecord, Case, Repayment, VisitRecord
+from cases.models.cases import mask_phone
 from worklist import actions
 from worklist.models import Promise, PromiseSource, PromiseStatus
 
 
 def _contact_label(call: CallRecord) -> str:
+    """Who promised, as every role may read it: the contact's relation and name, or the number dialled masked
+    (the promise history is shown to collectors, who see numbers masked)."""
     if call.contact_id and call.contact is not None:
         c = call.contact
-        return f"{c.relation} {c.name} {c.phone}".strip()
-    return call.number
+        return f"{c.relation} {c.name}".strip() or mask_phone(c.phone)
+    return mask_phone(call.number)
 
 
 @receiver(post_save, sender=CallRecord, dispatch_uid="worklist-call-saved")

@@ -97,7 +97,7 @@ def test_call_with_promise_becomes_a_promise_record(worked_case, collector, publ
     assert (p.source, p.call_id, p.collector_id, p.made_on, p.due_date, p.amount, p.status) == (
         PromiseSource.CALL, call.pk, collector.pk, dt.date(2026, 11, 18), dt.date(2026, 11, 20), D("500.00"), "open")
     assert (p.tolerance, p.window_end) == (D("10.00"), dt.date(2026, 11, 22))  # the defaults: ¥10, 2 days
-    assert p.contact_label == "13800000000"
+    assert p.contact_label == "138****0000"  # shown to collectors: masked like every number they see
     assert any(isinstance(e, PromiseChanged) and e.status == "open" for e in published.sent_to(groups.case(
         worked_case.pk)))
 
@@ -117,7 +117,7 @@ def test_call_outcome_and_visit_promises_become_records(worked_case, collector):
                             promise_date=dt.date(2026, 11, 30), promise_amount=D("200.00"))
     # then
     assert sorted(Promise.objects.values_list("source", "amount", "contact_label")) == [
-        ("call", D("300.00"), "13800000000"), ("visit", D("200.00"), "本人")]
+        ("call", D("300.00"), "138****0000"), ("visit", D("200.00"), "本人")]
 
 
 @pytest.mark.django_db
