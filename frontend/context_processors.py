@@ -34,6 +34,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),
     ("退案与留案", "cases:return-list", "returns", ("is_clerk", "is_manager")),
     ("报表", "cases:reports", "reports", ("is_clerk", "is_manager", "is_sysadmin")),
+    ("业务员工作", "worklist:collector-list", "collector-work", ("is_clerk", "is_manager")),
     ("催收设置", "worklist:settings", "work-settings", ("is_manager",)),
     ("导出", "cases:exports", "cases-export", ("is_manager",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),

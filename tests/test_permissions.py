@@ -405,6 +405,11 @@ MATRIX += (
           kwargs=lambda w: {"callback_id": w.callback_id}),
     Route("worklist:settings", MANAGER_ONLY),
     Route("worklist:settings", MANAGER_ONLY, method="post"),  # no bank chosen: the first bank's form, errors
+    Route("worklist:collector-list", only(OK, "clerk", "other_clerk", "manager")),
+    Route("worklist:collector-activity", only(OK, "clerk", "other_clerk", "manager", "collector"),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+    Route("worklist:collector-activity-export", only(OK, "clerk", "other_clerk", "manager", "collector"),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
 )
 
 
@@ -652,5 +657,6 @@ def _worklist_world(request):
 
     world = request.getfixturevalue("world")
     collector = request.getfixturevalue("collector")
+    world.collector_id = collector.pk
     world.callback_id = Callback.objects.create(case_id=world.case_id, collector=collector, created_by=collector,
                                                 due_at=timezone.now() + dt.timedelta(days=1)).pk

@@ -3,23 +3,36 @@ Adapters only: parse, check policy, call an action or selector, render."""
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from accounts.models import User
+from accounts.actions import audit_record
+from accounts.models import AuditAction, User
 from cases.models import Bank
 from cases.policies import access_case
+from cases.views.streaming import file_attachment_response
 from worklist.actions import bank_work_settings_update, callback_cancel, callback_schedule, settings_for_bank
+from worklist.activity import collector_activity, collectors_visible_to
 from worklist.exceptions import CallbackError, SettingsError
-from worklist.forms import BankWorkSettingsForm, CallbackForm
+from worklist.export import XLSX, write_activity_workbook
+from worklist.forms import ActivityFilterForm, BankWorkSettingsForm, CallbackForm
 from worklist.models import Callback, CallbackStatus
-from worklist.policies import can_manage_work_settings, can_schedule_callback, can_view_work_queue
+from worklist.policies import (
+    can_manage_work_settings,
+    can_schedule_callback,
+    can_view_collector_activity,
+    can_view_work_queue,
+)
 from worklist.queue import WorkReason, work_queue_for_collector
 from worklist.selectors import callback_list_for_case, promise_list_for_case
 
@@ -128,3 +141,74 @@ def work_settings_view(request: AppRequest) -> HttpResponse:
                 return redirect(f"{request.path}?bank={selected.pk}")
     return render(request, "worklist/work_settings.html", {"banks": banks, "selected": selected, "form": form,
                                                            "nav_active": "work-settings"})
+
+
+# --- M3: one collector's work -----------------------------------------------------------------------------------
+
+ACTIVITY_PAGE = 100
+EXPORT_HEADERS = ["时间", "类型", "案件编号", "客户姓名", "内容", "金额", "状态"]
+
+
+def _activity_range(form: ActivityFilterForm) -> tuple[dt.date, dt.date, str]:
+    today = timezone.localdate()
+    data = form.cleaned_data if form.is_valid() else {}
+    date_to = data.get("date_to") or today
+    date_from = data.get("date_from") or (date_to - dt.timedelta(days=30))
+    return date_from, date_to, data.get("kind") or ""
+
+
+def _collector_for(request: AppRequest, collector_id: int) -> User:
+    collector = get_object_or_404(User, pk=collector_id)
+    if not can_view_collector_activity(user=request.user, collector=collector):
+        raise PermissionDenied
+    return collector
+
+
+@login_required
+@require_GET
+def collector_list_view(request: AppRequest) -> HttpResponse:
+    if not (request.user.is_manager or request.user.is_clerk):
+        raise PermissionDenied
+    return render(request, "worklist/collector_list.html",
+                  {"collectors": collectors_visible_to(request.user), "nav_active": "collector-work"})
+
+
+@login_required
+@require_GET
+def collector_activity_view(request: AppRequest, collector_id: int) -> HttpResponse:
+    collector = _collector_for(request, collector_id)
+    form = ActivityFilterForm(request.GET or None)
+    date_from, date_to, kind = _activity_range(form)
+    rows, summary = collector_activity(viewer=request.user, collector=collector, date_from=date_from,
+                                       date_to=date_to, kind=kind)
+    page = Paginator(rows, ACTIVITY_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"collector": collector, "form": form, "page": page, "summary": summary, "date_from": date_from,
+               "date_to": date_to, "kind": kind, "query": query.urlencode(), "nav_active": "collector-work",
+               "scoped": not request.user.is_manager and request.user.pk != collector.pk}
+    return render(request, "worklist/collector_activity.html", context)
+
+
+@login_required
+@require_GET
+def collector_activity_export_view(request: AppRequest, collector_id: int) -> HttpResponse:
+    collector = _collector_for(request, collector_id)
+    form = ActivityFilterForm(request.GET or None)
+    date_from, date_to, kind = _activity_range(form)
+    rows, summary = collector_activity(viewer=request.user, collector=collector, date_from=date_from,
+                                       date_to=date_to, kind=kind)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the streamed response when sent)
+    write_activity_workbook(handle, title=f"{collector.display_name} 工作记录", headers=EXPORT_HEADERS,
+                            rows=[[timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M") if r.kind == "call"
+                                   else f"{timezone.localtime(r.at):%Y-%m-%d}", r.kind_label, r.case_no,
+                                   r.debtor_name, r.detail, r.amount, r.status] for r in rows])
+    handle.seek(0)
+    audit_record(actor=request.user, action=AuditAction.EXPORT, object_type="collector_activity",
+                 object_id=collector.pk,
+                 summary=(f"导出业务员 {collector.display_name} 的工作记录（{date_from:%Y-%m-%d} 至 {date_to:%Y-%m-%d}"
+                          f"{'，' + kind if kind else ''}）共 {len(rows)} 行"),
+                 detail={"collector_id": collector.pk, "date_from": f"{date_from}", "date_to": f"{date_to}",
+                         "kind": kind, "rows": len(rows)})
+    name = f"工作记录_{collector.display_name}_{date_from:%Y%m%d}-{date_to:%Y%m%d}.xlsx"
+    return file_attachment_response(request, handle, content_type=XLSX, filename=name)
