@@ -126,7 +126,7 @@ class BankWorkSettings(models.Model):
     grace_days = models.PositiveSmallIntegerField("宽限天数", default=2, help_text="承诺日期后多少天内的回款仍算兑现")
     weight_callback = models.PositiveSmallIntegerField("约定回电", default=100)
     weight_promise_broken = models.PositiveSmallIntegerField("承诺违约", default=90)
-    weight_promise_due = models.PositiveSmallIntegerField("今日承诺", default=80)
+    weight_promise_due = models.PositiveSmallIntegerField("承诺到期", default=80)
     weight_first_call = models.PositiveSmallIntegerField("首次电话超期", default=70)
     weight_expiry_3 = models.PositiveSmallIntegerField("3天内到期", default=65)
     weight_first_visit = models.PositiveSmallIntegerField("首次外访超期", default=60)
