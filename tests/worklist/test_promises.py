@@ -223,3 +223,33 @@ def test_deleted_call_cancels_its_promise(worked_case, collector, sysadmin):
     work_record_delete(record=call, by=sysadmin, reason="误录")
     # then
     assert Promise.objects.get().status == PromiseStatus.CANCELLED
+
+
+# --- statistics for the reports ---------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_promise_stats_by_collector_and_month_with_kept_rate(worked_case, make_case, collector, clerk):
+    from cases.models import Case
+    from worklist.selectors import promise_stats
+
+    # given: three promises in November: one kept, one broken, one still open; one in October
+    other = make_case(collector=collector, owner_clerk=clerk, status=CaseStatus.IN_PROGRESS,
+                      entrust_date=dt.date(2026, 9, 1), return_date=dt.date(2027, 1, 31))
+    promise_call(worked_case, collector)                                   # 18 Nov, for the 20th
+    promise_call(other, collector, day=dt.date(2026, 11, 19), amount="200.00", on=at(2026, 11, 19))
+    promise_call(other, collector, day=dt.date(2026, 12, 5), amount="100.00", on=at(2026, 11, 30))
+    promise_call(worked_case, collector, day=dt.date(2026, 10, 12), amount="50.00", on=at(2026, 10, 10))
+    with time_machine.travel(at(2026, 11, 20), tick=False):
+        repayment_record(case=worked_case, amount=D("500.00"), repaid_on=dt.date(2026, 11, 20), by=clerk)
+    with time_machine.travel(at(2026, 11, 25), tick=False):
+        promises_check_due()
+    # when
+    rows = promise_stats(cases=Case.objects.all(), group_by="collector", by_month=True,
+                         date_from=dt.date(2026, 10, 1), date_to=dt.date(2026, 11, 30))
+    # then
+    october, november = rows
+    assert (october.period, october.count, october.amount, october.broken) == (dt.date(2026, 10, 1), 1, D("50.00"), 1)
+    assert (november.key, november.period, november.count, november.amount) == (
+        "王催收", dt.date(2026, 11, 1), 3, D("800.00"))
+    assert (november.kept, november.broken, november.decided, november.kept_rate) == (1, 1, 2, D("0.5000"))
+    assert november.kept_amount == D("500.00")
