@@ -43,7 +43,7 @@ from accounts.models import User
 from cases.enums import CONNECTED_CALL_RESULTS, OPEN_STATUSES, CaseStatus, ReminderKind
 from cases.models import CallRecord, Case, Reminder, VisitRecord
 from worklist.models import BankWorkSettings, Callback, CallbackStatus, Promise, PromiseStatus
-from worklist.rules import RETRY_GAP, calling_window, in_window
+from worklist.rules import RETRY_GAP, calling_windows, in_window
 
 
 class WorkReason(models.TextChoices):
@@ -145,8 +145,10 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
 
     mine = Case.objects.filter(collector=collector, status__in=OPEN_STATUSES)
     callback_due: dict[int, dt.datetime] = {}
+    # Each source is read by its own index (collector / user first); cases no longer the collector's or no
+    # longer open drop out below, where the candidates' rows are read.
     for case_id, due_at, note in (Callback.objects.filter(collector=collector, status=CallbackStatus.PENDING,
-                                                          due_at__lte=now, case__in=mine)
+                                                          due_at__lte=now)
                                   .order_by("due_at").values_list("case_id", "due_at", "note")):
         if case_id not in callback_due:
             callback_due[case_id] = due_at
@@ -156,12 +158,12 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
                        ReminderKind.FIRST_CALL_OVERDUE: WorkReason.FIRST_CALL,
                        ReminderKind.FIRST_VISIT_OVERDUE: WorkReason.FIRST_VISIT}
     for case_id, kind, text in (Reminder.objects.filter(user=collector, resolved_at=None,
-                                                        kind__in=list(reminder_reason), case__in=mine)
+                                                        kind__in=list(reminder_reason))
                                 .values_list("case_id", "kind", "text")):
         # "AJ001 王某 承诺 12-03 还款 ¥300.00：已违约，…" → what follows the case number and name
         detail = text.split(" ", 2)[-1] if kind == ReminderKind.PROMISE_BROKEN else ""
         add(case_id, reminder_reason[kind], detail)
-    for case_id, due_date, amount in (Promise.objects.filter(case__in=mine, status=PromiseStatus.OPEN,
+    for case_id, due_date, amount in (Promise.objects.filter(case__collector=collector, status=PromiseStatus.OPEN,
                                                              due_date__lte=today)
                                       .values_list("case_id", "due_date", "amount")):
         add(case_id, WorkReason.PROMISE_DUE, f"承诺 {due_date:%m-%d} 还 ¥{amount:,.2f}")
@@ -173,12 +175,13 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
         add(case_id, WorkReason.NEW)
 
     # Calls today: of the collector (retry candidates) and on every candidate (worked today).
-    todays_calls = list(CallRecord.objects.filter(
-        deleted_at=None, started_at__gte=day_start, case__in=mine).filter(
-        models.Q(collector=collector) | models.Q(case_id__in=list(reasons)))
-        .values_list("case_id", "started_at", "answered_at", "result"))
+    todays = CallRecord.objects.filter(deleted_at=None, started_at__gte=day_start, case__isnull=False)
+    todays_calls = set(todays.filter(collector=collector).values_list("pk", "case_id", "started_at", "answered_at",
+                                                                     "result"))
+    todays_calls |= set(todays.filter(case_id__in=list(reasons)).values_list("pk", "case_id", "started_at",
+                                                                           "answered_at", "result"))
     calls_by_case: dict[int, list[tuple[dt.datetime, bool]]] = {}
-    for case_id, started_at, answered_at, result in todays_calls:
+    for _, case_id, started_at, answered_at, result in todays_calls:
         connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
         calls_by_case.setdefault(case_id, []).append((started_at, connected))
     visited_today = set(VisitRecord.objects.filter(case_id__in=list(reasons) + list(calls_by_case), deleted_at=None,
@@ -189,7 +192,7 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
     rows = {r["pk"]: r for r in Case.objects.filter(pk__in=candidate_ids, collector=collector,
                                                     status__in=OPEN_STATUSES)
             .values("pk", "case_no", "debtor_name", "bank_id", "bank__name", "balance", "return_date")}
-    windows: dict[int, tuple[dt.time, dt.time, int]] = {}
+    windows = calling_windows({r["bank_id"] for cid, r in rows.items() if cid in calls_by_case})
     for case_id in candidate_ids:
         row = rows.get(case_id)
         if row is None:
@@ -202,8 +205,6 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
                 else {}
             calls = calls_by_case.get(case_id, [])
             if calls and case_id not in visited_today and not any(c for _, c in calls):
-                if row["bank_id"] not in windows:
-                    windows[row["bank_id"]] = calling_window(row["bank_id"])
                 start, end, cap = windows[row["bank_id"]]
                 last = max(t for t, _ in calls)
                 if len(calls) < cap and last <= now - RETRY_GAP and in_window(start=start, end=end, now=now):

@@ -25,6 +25,14 @@ def calling_window(bank_id: int) -> tuple[dt.time, dt.time, int]:
     return policy.window_start, policy.window_end, policy.max_unanswered_per_number
 
 
+def calling_windows(bank_ids: set[int]) -> dict[int, tuple[dt.time, dt.time, int]]:
+    """calling_window of several banks in one query."""
+    found = {p.bank_id: (p.window_start, p.window_end, p.max_unanswered_per_number)
+             for p in CallPolicy.objects.filter(bank_id__in=bank_ids)}
+    default = (DEFAULT_WINDOW_START, DEFAULT_WINDOW_END, DEFAULT_MAX_UNANSWERED_PER_NUMBER)
+    return {bid: found.get(bid, default) for bid in bank_ids}
+
+
 def callback_refusal(*, bank_id: int, due_at: dt.datetime, now: dt.datetime) -> str:
     """Why a callback at `due_at` cannot be agreed ("" when it can): in the future, within 30 days, on a working
     day and inside the bank's calling window."""

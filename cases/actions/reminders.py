@@ -140,12 +140,10 @@ def reminder_fire_expiry(*, today: dt.date, result: FireResult) -> None:
 
 
 def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, done_work: Exists,
-                        field_only: bool = False) -> list[tuple[int, str, str, dt.datetime, int]]:
+                        role: str) -> list[tuple[int, str, str, dt.datetime, int]]:
     reminded = Reminder.objects.filter(case=OuterRef("pk"), user=OuterRef("collector"), kind=kind,
                                        created_at__gte=OuterRef("assigned_at"))
-    cases = Case.objects.all()
-    if field_only:
-        cases = cases.filter(collector__is_field_collector=True)
+    cases = Case.objects.filter(**{f"collector__{role}": True})
     rows = (
         cases.annotate(assigned_day=TruncDate("assigned_at"))
         .filter(status__in=OPEN_STATUSES, collector__isnull=False,
@@ -160,14 +158,16 @@ def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, d
 
 
 def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result: FireResult) -> None:
-    """P3: no call on a case within 3 working days of its assignment (Chinese statutory calendar)."""
+    """P3: no call on a case within 3 working days of its assignment (Chinese statutory calendar), to a collector
+    who phones (a field collector's own cases are chased by their first visit)."""
     kind = ReminderKind.FIRST_CALL_OVERDUE
     today = timezone.localdate(now)
     called = Exists(CallRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
                                                 started_at__gte=OuterRef("assigned_at")))
     # Working days are never fewer than calendar days, so 3 calendar days is a safe first cut in SQL.
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
-            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_CALL_WORKDAYS), done_work=called):
+            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_CALL_WORKDAYS), done_work=called,
+            role="is_phone_collector"):
         deadline = calendar.add_workdays(timezone.localdate(assigned_at), FIRST_CALL_WORKDAYS)
         if today <= deadline:
             continue
@@ -188,7 +188,8 @@ def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
     visited = Exists(VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
                                                 visited_on__gte=OuterRef("assigned_day")))
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
-            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited, field_only=True):
+            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited,
+            role="is_field_collector"):
         deadline = timezone.localdate(assigned_at) + dt.timedelta(days=FIRST_VISIT_DAYS)
         if today <= deadline:
             continue

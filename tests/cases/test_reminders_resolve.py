@@ -209,3 +209,15 @@ def test_daily_digest_once_per_day_grouped_by_kind(assigned_case, collector, pub
     digests = [e for e in published.sent_to(groups.user(collector.pk)) if isinstance(e, ReminderDigest)]
     assert digests == [ReminderDigest(day="2026-11-29", lines=("7天内到期 2 件", "首次电话超期 1 件"), total=3)]
     assert UserEvent.objects.filter(user=collector, type="reminder.digest").count() == 1
+
+
+@pytest.mark.django_db
+def test_first_call_reminder_only_for_collectors_who_phone(assigned_case, field_collector):
+    # given: a field collector's own case, neither called nor visited for weeks
+    assigned_case(collector=field_collector, assigned_at=at(2026, 11, 2))
+    # when
+    with time_machine.travel(at(2026, 11, 29), tick=False):
+        reminder_fire_due()
+    # then: chased by the first visit only
+    assert sorted(Reminder.objects.filter(user=field_collector).values_list("kind", flat=True)) == [
+        "first_visit_overdue"]
