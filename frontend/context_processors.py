@@ -35,6 +35,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("退案与留案", "cases:return-list", "returns", ("is_clerk", "is_manager")),
     ("报表", "cases:reports", "reports", ("is_clerk", "is_manager", "is_sysadmin")),
     ("业务员工作", "worklist:collector-list", "collector-work", ("is_clerk", "is_manager")),
+    ("承诺还款统计", "worklist:promise-stats", "promise-stats", ("is_clerk", "is_manager")),
     ("催收设置", "worklist:settings", "work-settings", ("is_manager",)),
     ("导出", "cases:exports", "cases-export", ("is_manager",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),

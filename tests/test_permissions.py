@@ -406,6 +406,7 @@ MATRIX += (
     Route("worklist:settings", MANAGER_ONLY),
     Route("worklist:settings", MANAGER_ONLY, method="post"),  # no bank chosen: the first bank's form, errors
     Route("worklist:collector-list", only(OK, "clerk", "other_clerk", "manager")),
+    Route("worklist:promise-stats", only(OK, "clerk", "other_clerk", "manager")),
     Route("worklist:collector-activity", only(OK, "clerk", "other_clerk", "manager", "collector"),
           kwargs=lambda w: {"collector_id": w.collector_id}),
     Route("worklist:collector-activity-export", only(OK, "clerk", "other_clerk", "manager", "collector"),

@@ -70,3 +70,25 @@ class ActivityFilterForm(forms.Form):
         if isinstance(start, dt.date) and isinstance(end, dt.date) and start > end:
             self.add_error("date_to", "结束日期不能早于开始日期")
         return cleaned
+
+
+class PromiseStatsForm(forms.Form):
+    GROUPS = (("collector", "业务员"), ("department", "部门"), ("branch", "分公司"), ("batch", "批次"))
+    PERIODS = (("month", "按月"), ("day", "按日"))
+    group = forms.ChoiceField(label="分组", choices=GROUPS, required=False)
+    period = forms.ChoiceField(label="周期", choices=PERIODS, required=False)
+    date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                error_messages={"invalid": "开始日期格式不正确"})
+    date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              error_messages={"invalid": "结束日期格式不正确"})
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            value = cleaned.get(name)
+            if isinstance(value, dt.date) and not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
+                self.add_error(name, "日期超出范围")
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and start > end:
+            self.add_error("date_to", "结束日期不能早于开始日期")
+        return cleaned

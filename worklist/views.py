@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,12 +21,13 @@ from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases.models import Bank
 from cases.policies import access_case
+from cases.selectors.cases import case_visible_to
 from cases.views.streaming import file_attachment_response
 from worklist.actions import bank_work_settings_update, callback_cancel, callback_schedule, settings_for_bank
 from worklist.activity import collector_activity, collectors_visible_to
 from worklist.exceptions import CallbackError, SettingsError
 from worklist.export import XLSX, write_activity_workbook
-from worklist.forms import ActivityFilterForm, BankWorkSettingsForm, CallbackForm
+from worklist.forms import ActivityFilterForm, BankWorkSettingsForm, CallbackForm, PromiseStatsForm
 from worklist.models import Callback, CallbackStatus
 from worklist.policies import (
     can_manage_work_settings,
@@ -34,7 +36,7 @@ from worklist.policies import (
     can_view_work_queue,
 )
 from worklist.queue import WorkReason, work_queue_for_collector
-from worklist.selectors import callback_list_for_case, promise_list_for_case
+from worklist.selectors import PROMISE_GROUPS, callback_list_for_case, promise_list_for_case, promise_stats
 
 PAGE_SIZE = 25
 
@@ -212,3 +214,28 @@ def collector_activity_export_view(request: AppRequest, collector_id: int) -> Ht
                          "kind": kind, "rows": len(rows)})
     name = f"工作记录_{collector.display_name}_{date_from:%Y%m%d}-{date_to:%Y%m%d}.xlsx"
     return file_attachment_response(request, handle, content_type=XLSX, filename=name)
+
+
+@login_required
+@require_GET
+def promise_stats_view(request: AppRequest) -> HttpResponse:
+    """承诺还款统计 (issue 16 item 2): promises, amounts and the kept rate per collector, department, branch or
+    batch, by month or day, on the cases the viewer may see (a clerk: their banks)."""
+    if not (request.user.is_manager or request.user.is_clerk):
+        raise PermissionDenied
+    form = PromiseStatsForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    today = timezone.localdate()
+    date_to = data.get("date_to") or today
+    date_from = data.get("date_from") or date_to.replace(day=1) - dt.timedelta(days=62)
+    group = data.get("group") or "collector"
+    by_month = (data.get("period") or "month") == "month"
+    rows = promise_stats(cases=case_visible_to(request.user), group_by=group, by_month=by_month,
+                         date_from=date_from, date_to=date_to)
+    totals = {"count": sum(r.count for r in rows), "amount": sum((r.amount for r in rows), Decimal("0.00")),
+              "kept": sum(r.kept for r in rows), "decided": sum(r.decided for r in rows),
+              "kept_amount": sum((r.kept_amount for r in rows), Decimal("0.00"))}
+    totals["kept_rate"] = (Decimal(totals["kept"]) / Decimal(totals["decided"])) if totals["decided"] else None
+    return render(request, "worklist/promise_stats.html", {
+        "form": form, "rows": rows, "totals": totals, "group_label": PROMISE_GROUPS[group][1], "by_month": by_month,
+        "date_from": date_from, "date_to": date_to, "nav_active": "promise-stats"})

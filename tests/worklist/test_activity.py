@@ -121,3 +121,24 @@ def test_export_is_scoped_and_audited(work, collector, clerk, clerk_client):
     assert sorted(r[1] for r in rows) == ["回款", "外访", "承诺还款", "电话"]
     entry = AuditEntry.objects.get(object_type="collector_activity")
     assert entry.actor == clerk and "共 4 行" in entry.summary
+
+
+# --- 承诺还款统计 ------------------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_promise_stats_page_is_scoped_and_grouped(work, manager_client, clerk_client):
+    # when
+    boss = manager_client.get(reverse("worklist:promise-stats") + "?group=collector&period=month").content.decode()
+    desk = clerk_client.get(reverse("worklist:promise-stats") + "?group=batch&period=day").content.decode()
+    # then: the manager counts both promises (¥600.00); the clerk only their bank's, by batch and day
+    assert "王催收" in boss and "600.00" in boss and "2026-11" in boss
+    mine, theirs = work
+    assert mine.batch.batch_no in desk and theirs.batch.batch_no not in desk
+    assert "2026-11-18" in desk and "300.00" in desk and "600.00" not in desk
+
+
+@pytest.mark.django_db
+def test_promise_stats_page_tells_bad_dates(manager_client):
+    response = manager_client.get(reverse("worklist:promise-stats") + "?date_from=9999-12-31&date_to=0001-01-01")
+    assert response.status_code == 200
+    assert "日期超出范围" in response.content.decode()
