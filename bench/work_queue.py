@@ -61,8 +61,8 @@ FROM q_open, generate_series(1, 2) k WHERE n % 100 = 7;
 -- open promises (~2 %): half due today or before, half later; broken reminders (~1 %)
 INSERT INTO worklist_promise (case_id, collector_id, source, contact_label, made_on, due_date, amount, tolerance,
   window_end, paid_amount, status, created_at, updated_at)
-SELECT id, collector_id, 'call', '本人', current_date - 3, current_date + (n % 5)::int - 2, 500.00, 10.00,
-  current_date + (n % 5)::int, 0, 'open', now(), now()
+SELECT id, collector_id, 'call', '本人', current_date - 3, current_date + ((n / 50) % 5)::int - 2, 500.00, 10.00,
+  current_date + ((n / 50) % 5)::int, 0, 'open', now(), now()
 FROM q_open WHERE n % 50 = 3;
 INSERT INTO worklist_promise (case_id, collector_id, source, contact_label, made_on, due_date, amount, tolerance,
   window_end, paid_amount, status, decided_on, created_at, updated_at)

@@ -6,7 +6,8 @@ Reasons a case is in the queue (each from its own source, so an item leaves as s
 - promise_broken: an open 承诺违约 reminder (a promise broken or partly kept). Leaves: a call or visit.
 - promise_due: an open promise whose date is today or past, within its grace. Leaves: kept; worked today.
 - first_call: an open 首次电话超期 reminder (3 working days without a call). Leaves: a call.
-- expiry_3 / expiry_7: the return date is ≤ 3 / ≤ 7 days away. Leaves: retained, returned; worked today.
+- expiry_3 / expiry_7: the return date is today or ≤ 3 / ≤ 7 days away (not past: a case past its return
+  date is the clerk's to return or retain). Leaves: retained, returned; worked today.
 - first_visit: an open 首次外访超期 reminder (field collectors). Leaves: a visit.
 - new: assigned and not started (未开始). Leaves: the first call or visit.
 - retry: the last call today went unanswered and the calling rules allow another. Leaves: answered, the cap
@@ -42,6 +43,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.enums import CONNECTED_CALL_RESULTS, OPEN_STATUSES, CaseStatus, ReminderKind
 from cases.models import CallRecord, Case, Reminder, VisitRecord
+from worklist import lookups  # noqa: F401  (registers __any)
 from worklist.models import BankWorkSettings, Callback, CallbackStatus, Promise, PromiseStatus
 from worklist.rules import RETRY_GAP, calling_windows, in_window
 
@@ -167,8 +169,9 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
                                                              due_date__lte=today)
                                       .values_list("case_id", "due_date", "amount")):
         add(case_id, WorkReason.PROMISE_DUE, f"承诺 {due_date:%m-%d} 还 ¥{amount:,.2f}")
+    # Past its return date a case is the clerk's to return or retain (C9), not the collector's to chase.
     for case_id, return_date in mine.filter(
-            return_date__lte=today + dt.timedelta(days=7)).values_list("pk", "return_date"):
+            return_date__gte=today, return_date__lte=today + dt.timedelta(days=7)).values_list("pk", "return_date"):
         left = (return_date - today).days
         add(case_id, WorkReason.EXPIRY_3 if left <= 3 else WorkReason.EXPIRY_7, f"{return_date:%m-%d} 退案")
     for case_id in mine.filter(status=CaseStatus.NOT_STARTED).values_list("pk", flat=True):
@@ -178,18 +181,18 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
     todays = CallRecord.objects.filter(deleted_at=None, started_at__gte=day_start, case__isnull=False)
     todays_calls = set(todays.filter(collector=collector).values_list("pk", "case_id", "started_at", "answered_at",
                                                                      "result"))
-    todays_calls |= set(todays.filter(case_id__in=list(reasons)).values_list("pk", "case_id", "started_at",
+    todays_calls |= set(todays.filter(case_id__any=list(reasons)).values_list("pk", "case_id", "started_at",
                                                                            "answered_at", "result"))
     calls_by_case: dict[int, list[tuple[dt.datetime, bool]]] = {}
     for _, case_id, started_at, answered_at, result in todays_calls:
         connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
         calls_by_case.setdefault(case_id, []).append((started_at, connected))
-    visited_today = set(VisitRecord.objects.filter(case_id__in=list(reasons) + list(calls_by_case), deleted_at=None,
+    visited_today = set(VisitRecord.objects.filter(case_id__any=list(reasons) + list(calls_by_case), deleted_at=None,
                                                    created_at__gte=day_start).values_list("case_id", flat=True))
     candidate_ids = set(reasons) | set(calls_by_case)
     if not candidate_ids:
         return WorkQueue(items=[], counts=[])
-    rows = {r["pk"]: r for r in Case.objects.filter(pk__in=candidate_ids, collector=collector,
+    rows = {r["pk"]: r for r in Case.objects.filter(pk__any=list(candidate_ids), collector=collector,
                                                     status__in=OPEN_STATUSES)
             .values("pk", "case_no", "debtor_name", "bank_id", "bank__name", "balance", "return_date")}
     windows = calling_windows({r["bank_id"] for cid, r in rows.items() if cid in calls_by_case})
@@ -215,7 +218,7 @@ def work_queue_for_collector(*, collector: User, now: dt.datetime | None = None)
                 reasons.pop(case_id, None)
     if not reasons:
         return WorkQueue(items=[], counts=[])
-    last_calls = dict(CallRecord.objects.filter(case_id__in=list(reasons), deleted_at=None)
+    last_calls = dict(CallRecord.objects.filter(case_id__any=list(reasons), deleted_at=None)
                       .values("case_id").annotate(last=Max("started_at")).values_list("case_id", "last"))
     weights = _weights({rows[cid]["bank_id"] for cid in reasons})
     items: list[QueueItem] = []
