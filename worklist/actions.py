@@ -77,12 +77,14 @@ def promise_record(*, case: Case, collector_id: int | None, source: str, made_on
     Raises: nothing (the call and visit actions checked the date and amount).
     """
     terms = settings_for_bank(case.bank_id)
-    key = {"call_id": call_id} if source == PromiseSource.CALL else {"visit_id": visit_id}
-    values = {"case": case, "collector_id": collector_id, "source": source, "made_on": made_on,
+    values: dict[str, object] = {"case": case, "collector_id": collector_id, "source": source, "made_on": made_on,
               "due_date": due_date, "amount": amount, "contact_label": contact_label[:100],
               "tolerance": terms.tolerance_amount, "window_end": due_date + dt.timedelta(days=terms.grace_days),
               "status": PromiseStatus.OPEN, "paid_amount": ZERO, "decided_on": None}
-    promise, created = Promise.objects.update_or_create(**key, defaults=values)
+    if source == PromiseSource.CALL:
+        promise, created = Promise.objects.update_or_create(call_id=call_id, defaults=values)
+    else:
+        promise, created = Promise.objects.update_or_create(visit_id=visit_id, defaults=values)
     text = f"{case.case_no} 承诺 {due_date:%m-%d} 还款 ¥{amount:,.2f}" + ("" if created else "（已更新）")
     _publish_promise(promise, case=case, text=text)
     promises_match_case(case_id=case.pk)
@@ -230,6 +232,8 @@ def promises_check_due(*, now: dt.datetime | None = None) -> int:
                                   case__collector__isnull=False)
            .select_related("case").order_by("id")[:BATCH_LIMIT])
     for p in due:
+        if p.case.collector_id is None:  # excluded above; tells the type checker so
+            continue
         reminder_create(user_id=p.case.collector_id, case_id=p.case_id, case_no=p.case.case_no,
                         debtor_name=p.case.debtor_name, kind=ReminderKind.PROMISE_DUE, cycle=f"promise-{p.pk}",
                         due_at=now, text=_promise_text(p.case, p))
