@@ -84,14 +84,46 @@ class CaseEventType(models.TextChoices):
 
 
 class ReminderKind(models.TextChoices):
-    """C11, P2, P3: what a reminder is about."""
+    """C11, P2, P3: what a reminder is about.
 
-    EXPIRY_30 = "expiry_30", "30天到期"
-    EXPIRY_15 = "expiry_15", "15天到期"
-    EXPIRY_7 = "expiry_7", "7天到期"
-    EXPIRY_3 = "expiry_3", "3天到期"
+    The expiry labels name the window ("15天内到期") because the body names the days actually left ("还有11天"):
+    a case first seen 11 days out gets the 15-day reminder, and a title "15天到期" over "还有11天" disagreed.
+    """
+
+    EXPIRY_30 = "expiry_30", "30天内到期"
+    EXPIRY_15 = "expiry_15", "15天内到期"
+    EXPIRY_7 = "expiry_7", "7天内到期"
+    EXPIRY_3 = "expiry_3", "3天内到期"
     FIRST_CALL_OVERDUE = "first_call_overdue", "首次电话超期"
     FIRST_VISIT_OVERDUE = "first_visit_overdue", "首次外访超期"
+    # Issue 16: promises to pay and agreed callbacks (worklist app).
+    PROMISE_DUE = "promise_due", "今日承诺还款"
+    PROMISE_BROKEN = "promise_broken", "承诺违约"
+    CALLBACK_DUE = "callback_due", "约定回电"
+
+
+class ReminderTopic(models.TextChoices):
+    """One reminder per user, case and topic: a newer reminder of the same topic replaces the older one (the
+    15-day expiry reminder replaces the 30-day one), so a user never holds two rows about the same thing."""
+
+    EXPIRY = "expiry", "到期"
+    FIRST_CALL = "first_call", "首次电话"
+    FIRST_VISIT = "first_visit", "首次外访"
+    PROMISE = "promise", "承诺还款"
+    CALLBACK = "callback", "约定回电"
+
+
+REMINDER_TOPIC: dict[str, str] = {
+    ReminderKind.EXPIRY_30: ReminderTopic.EXPIRY,
+    ReminderKind.EXPIRY_15: ReminderTopic.EXPIRY,
+    ReminderKind.EXPIRY_7: ReminderTopic.EXPIRY,
+    ReminderKind.EXPIRY_3: ReminderTopic.EXPIRY,
+    ReminderKind.FIRST_CALL_OVERDUE: ReminderTopic.FIRST_CALL,
+    ReminderKind.FIRST_VISIT_OVERDUE: ReminderTopic.FIRST_VISIT,
+    ReminderKind.PROMISE_DUE: ReminderTopic.PROMISE,
+    ReminderKind.PROMISE_BROKEN: ReminderTopic.PROMISE,
+    ReminderKind.CALLBACK_DUE: ReminderTopic.CALLBACK,
+}
 
 
 # P2: days before the return date at which the expiry reminders fire, with their kinds.

@@ -291,6 +291,15 @@ def case_retained(*, case: Case, actor: User | None, previous_date: object, reas
     )
 
 
+def callback_scheduled(*, case: Case, actor: User | None, due_at: object, note: str) -> CaseEvent:
+    """Issue 16: a callback (约定回电) agreed with the debtor, on the timeline as a note."""
+    why = f"：{note}" if note else ""
+    return CaseEvent.objects.create(
+        case=case, type=CaseEventType.NOTE, actor=actor,
+        summary=f"约定回电 {due_at:%Y-%m-%d %H:%M}{why}"[:500], data={"callback_at": f"{due_at:%Y-%m-%d %H:%M}"},
+    )
+
+
 def retention_requested(*, case: Case, actor: User, reason: str, request_id: int) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, type=CaseEventType.RETENTION_REQUESTED, actor=actor,

@@ -17,6 +17,7 @@ class NavItem:
 
 # (label, url name, key, who sees it). Later work appends its pages here.
 _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("今日工作", "worklist:queue", "work-queue", ("is_phone_collector", "is_field_collector")),
     ("委案列表", "cases:case-list", "cases", ("any",)),
     ("批次导入", "cases:batch-import", "import", ("is_clerk",)),
     ("银行文件导入", "mappings:upload", "bank-import", ("is_clerk",)),
@@ -36,6 +37,9 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),
     ("退案与留案", "cases:return-list", "returns", ("is_clerk", "is_manager")),
     ("报表", "cases:reports", "reports", ("is_clerk", "is_manager", "is_sysadmin")),
+    ("业务员工作", "worklist:collector-list", "collector-work", ("is_clerk", "is_manager")),
+    ("承诺还款统计", "worklist:promise-stats", "promise-stats", ("is_clerk", "is_manager")),
+    ("催收设置", "worklist:settings", "work-settings", ("is_manager",)),
     ("导出", "cases:exports", "cases-export", ("is_manager",)),
     ("模板下载", "cases:template-list", "templates", ("any",)),
     ("贷前评估", "assessment:applicant-list", "assessment", ("is_manager", "is_clerk")),

@@ -9,6 +9,9 @@ from django.views.decorators.http import require_GET
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
+    """A collector starts the day on 今日工作 (issue 16); everyone else on the case list."""
+    if getattr(request.user, "is_collector", False):
+        return redirect("worklist:queue")
     return redirect("cases:case-list")
 
 

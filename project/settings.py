@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ops",
     "assessment",  # issue 8: pre-loan assessment (贷前评估)
     "mappings",  # issue 19: per-bank import mappings (银行文件导入)
+    "worklist",  # issue 16: 今日工作, promises to pay, callbacks
 ]
 
 MIDDLEWARE = [
@@ -281,7 +282,7 @@ DEMO_SEED = env_bool("DEMO_SEED", EMBEDDED)
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 30)
 SCHEDULER_EMBEDDED = env_bool("SCHEDULER_EMBEDDED", EMBEDDED)
 # Jobs of apps above `cases` that every scheduler tick runs, by dotted path (see run_scheduler).
-SCHEDULER_EXTRA_JOBS = env_list("SCHEDULER_EXTRA_JOBS", ["ops.backup.ops_tick"])
+SCHEDULER_EXTRA_JOBS = env_list("SCHEDULER_EXTRA_JOBS", ["ops.backup.ops_tick", "worklist.actions.worklist_tick"])
 
 LOGGING = {
     "version": 1,

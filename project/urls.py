@@ -15,5 +15,6 @@ urlpatterns = [
     path("ops/", include("ops.urls")),
     path("assessment/", include("assessment.urls")),
     path("imports/", include("mappings.urls")),
+    path("work/", include("worklist.urls")),
     path("admin/", admin.site.urls),
 ]

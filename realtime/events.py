@@ -119,6 +119,28 @@ class ReminderRead(Event):
     unread_count: int
 
 
+@register
+@dataclass(frozen=True, kw_only=True)
+class ReminderResolved(Event):
+    """The reason of the recipient's reminders went away (retained, returned, called, visited, settled, promise
+    kept): they no longer count as unread. Stored."""
+
+    type: ClassVar[str] = "reminder.resolved"
+    reminder_ids: tuple[int, ...] = ()
+    unread_count: int
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ReminderDigest(Event):
+    """Once a day: the recipient's open unread reminders counted by kind ("首次电话超期 5"). Stored."""
+
+    type: ClassVar[str] = "reminder.digest"
+    day: str  # ISO date, local
+    lines: tuple[str, ...] = ()
+    total: int
+
+
 # --- Managers' live dashboard (M7) -------------------------------------------------------------------
 
 @register
@@ -173,3 +195,4 @@ from realtime import events_access as _events_access  # noqa: E402, F401
 from realtime import events_calls as _events_calls  # noqa: E402, F401
 from realtime import events_chat as _events_chat  # noqa: E402, F401
 from realtime import events_money as _events_money  # noqa: E402, F401
+from realtime import events_worklist as _events_worklist  # noqa: E402, F401

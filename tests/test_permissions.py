@@ -471,6 +471,29 @@ MATRIX += (
 )
 
 
+# 今日工作 and promises (issue 16): the queue is the collectors' own page; a case's promise panel follows the case;
+# callbacks are agreed by the case's collector (the others who see the case get 403); the settings are managers'.
+# M3 (a collector's work) is for managers, clerks (their banks' cases) and the collector themself. The callback
+# comes from the autouse `_worklist_world`.
+COLLECTORS = only(OK, "collector", "other_collector", "field_collector")
+MATRIX += (
+    Route("worklist:queue", COLLECTORS),
+    Route("worklist:case-promises", SEES_CASE, kwargs=lambda w: {"case_id": w.case_id}),
+    Route("worklist:callback-create", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"case_id": w.case_id}),
+    Route("worklist:callback-cancel", on_case(FORBIDDEN, collector=OK), method="post",
+          kwargs=lambda w: {"callback_id": w.callback_id}),
+    Route("worklist:settings", MANAGER_ONLY),
+    Route("worklist:settings", MANAGER_ONLY, method="post"),  # no bank chosen: the first bank's form, errors
+    Route("worklist:collector-list", only(OK, "clerk", "other_clerk", "manager")),
+    Route("worklist:promise-stats", only(OK, "clerk", "other_clerk", "manager")),
+    Route("worklist:collector-activity", only(OK, "clerk", "other_clerk", "manager", "collector"),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+    Route("worklist:collector-activity-export", only(OK, "clerk", "other_clerk", "manager", "collector"),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:
@@ -724,3 +747,21 @@ def _mapping_world(request):
     version = mapping_save(bank=bank, kind="cases", spec=spec, headers=read.header.labels, header_rows=1, by=clerk,
                            name="建行委外清单")
     world.upload_id, world.mapping_id = upload.pk, version.mapping_id
+
+
+@pytest.fixture(autouse=True)
+def _worklist_world(request):
+    """Gives the world's case a pending callback (worklist routes only)."""
+    callspec = getattr(request.node, "callspec", None)
+    route = callspec.params.get("route") if callspec is not None else None
+    if "world" not in request.fixturenames or route is None or not route.name.startswith("worklist:"):
+        return
+    import datetime as dt
+
+    from worklist.models import Callback
+
+    world = request.getfixturevalue("world")
+    collector = request.getfixturevalue("collector")
+    world.collector_id = collector.pk
+    world.callback_id = Callback.objects.create(case_id=world.case_id, collector=collector, created_by=collector,
+                                                due_at=timezone.now() + dt.timedelta(days=1)).pk

@@ -15,6 +15,7 @@ from accounts.models import User
 from cases import history, rollups, uploads
 from cases.actions import suggestions
 from cases.actions.files import store_checked
+from cases.actions.reminders import reminder_resolve_stale
 from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
 from cases.exceptions import CallOutcomeNotOpenError, WorkDateInFutureError
@@ -101,6 +102,7 @@ def call_record_create(
         history.call_recorded(call=call, actor=by)
         rollups.mark(worked_case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次电话")
+        reminder_resolve_stale(case_ids=[case.pk])  # the first-call reminder is done
     connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
     count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),
                calls_made=1 if direction == CallDirection.OUTBOUND else 0,

@@ -1,9 +1,17 @@
-"""Reminders (C11, P2, P3): created exactly once by the scheduler, delivered live, marked read.
+"""Reminders (C11, P2, P3, issue 16): created exactly once by the scheduler, delivered live, marked read,
+resolved when their reason goes away, and summed up once a day.
 
-Exactly once: each reminder has a unique (user, case, kind, cycle) and is created with get_or_create in
-its own transaction, so schedulers that restart, catch up after being down, or run twice at once never
-create (or announce) one twice. The scheduler only creates what is missing, so catching up is the same
-code as a normal tick.
+One row per (user, case, topic): a reminder of a new kind or cycle of the same topic (the 15-day expiry
+reminder after the 30-day one, a new assignment's first-call reminder) replaces the row, unread and open
+again, instead of adding one; so a collector holds one expiry reminder per case, not four. Each (kind, cycle)
+is announced exactly once: the row is taken with get_or_create and locked in its own transaction, so
+schedulers that restart, catch up after being down, or run twice at once never announce one twice. The
+scheduler only creates what is missing, so catching up is the same code as a normal tick.
+
+Resolved: a reminder whose reason went away (the case was retained, returned or settled, called, visited, or
+moved to another collector) gets `resolved_at`, at once from the action that removed the reason
+(reminder_resolve_stale(case_ids=...)) and on every tick for anything missed; it then no longer counts as
+unread.
 """
 
 from __future__ import annotations
@@ -13,17 +21,18 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
 from cases.actions.notifications import user_events_deliver
 from cases.actions.stats import dashboard_publish_deltas
-from cases.enums import EXPIRY_REMINDER_DAYS, OPEN_STATUSES, ReminderKind
-from cases.models import CallRecord, Case, Reminder, VisitRecord
+from cases.enums import EXPIRY_REMINDER_DAYS, OPEN_STATUSES, REMINDER_TOPIC, ReminderKind, ReminderTopic
+from cases.models import CallRecord, Case, Reminder, UserEvent, VisitRecord
+from cases.models.reminders import expiry_text
 from cases.workdays import WorkCalendar
-from realtime.events import ReminderDue, ReminderRead
+from realtime.events import ReminderDigest, ReminderDue, ReminderRead, ReminderResolved
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +50,8 @@ BATCH_LIMIT = 2000
 _EXPIRY_BUCKETS: tuple[tuple[int, int, int], ...] = ((3, 0, 3), (7, 4, 7), (15, 8, 15), (30, 16, 30))
 _OVERDUE_COLUMN = {ReminderKind.FIRST_CALL_OVERDUE: "overdue_calls",
                    ReminderKind.FIRST_VISIT_OVERDUE: "overdue_visits"}
-
-
-def expiry_text(days_left: int) -> str:
-    """P2's wording, with the days actually left."""
-    return f"此案件还有{days_left}天到期，请抓紧进行工作"
+# The daily digest goes out on the first tick after this local hour.
+DIGEST_HOUR = 8
 
 
 FIRST_CALL_TEXT = f"案件分配已超过{FIRST_CALL_WORKDAYS}个工作日仍未首次电话联系，请尽快致电"
@@ -69,28 +75,42 @@ class FireResult:
         return sum(self.created.values())
 
 
+def unread_open(user_id: int) -> int:
+    """What the unread badge counts: unread reminders whose reason is still there."""
+    return Reminder.objects.filter(user_id=user_id, read_at=None, resolved_at=None).count()
+
+
 def reminder_create(*, user_id: int, case_id: int, case_no: str, debtor_name: str, kind: str, cycle: str,
                     due_at: dt.datetime, text: str) -> Reminder | None:
-    """Create the reminder unless it exists; announce it to the user. None if it already existed.
+    """Create the user's reminder of this case and topic, or replace it with this (kind, cycle); announce it.
+    None if this (kind, cycle) was already announced.
 
     Emits: ReminderDue → user.<user_id> (stored first); DashboardCounterChanged for overdue-work kinds.
     Raises: nothing.
     """
+    topic = REMINDER_TOPIC[kind]
+    column = _OVERDUE_COLUMN.get(ReminderKind(kind))
     with transaction.atomic():
         reminder, created = Reminder.objects.get_or_create(
-            user_id=user_id, case_id=case_id, kind=kind, cycle=cycle, defaults={"due_at": due_at, "text": text},
+            user_id=user_id, case_id=case_id, topic=topic,
+            defaults={"kind": kind, "cycle": cycle, "due_at": due_at, "text": text},
         )
+        counted_before = False
         if not created:
-            return None
-        unread = Reminder.objects.filter(user_id=user_id, read_at=None).count()
+            reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+            if reminder.kind == kind and reminder.cycle == cycle:
+                return None
+            counted_before = reminder.resolved_at is None and _OVERDUE_COLUMN.get(ReminderKind(reminder.kind)) == column
+            reminder.kind, reminder.cycle, reminder.due_at, reminder.text = kind, cycle, due_at, text
+            reminder.created_at, reminder.read_at, reminder.resolved_at = timezone.now(), None, None
+            reminder.save(update_fields=["kind", "cycle", "due_at", "text", "created_at", "read_at", "resolved_at"])
         user_events_deliver(
             event=ReminderDue(reminder_id=reminder.pk, case_id=case_id, case_no=case_no, debtor_name=debtor_name,
                               kind=kind, kind_label=ReminderKind(kind).label, text=text,
-                              due_at=due_at.astimezone(dt.UTC).isoformat(), unread_count=unread),
+                              due_at=due_at.astimezone(dt.UTC).isoformat(), unread_count=unread_open(user_id)),
             user_ids=[user_id],
         )
-        column = _OVERDUE_COLUMN.get(ReminderKind(kind))
-        if column is not None:
+        if column is not None and not counted_before:
             dashboard_publish_deltas(collector_id=user_id, deltas={column: 1})
     return reminder
 
@@ -119,12 +139,13 @@ def reminder_fire_expiry(*, today: dt.date, result: FireResult) -> None:
                     result.count(kind)
 
 
-def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, done_work: Exists
-                        ) -> list[tuple[int, str, str, dt.datetime, int]]:
+def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, done_work: Exists,
+                        role: str) -> list[tuple[int, str, str, dt.datetime, int]]:
     reminded = Reminder.objects.filter(case=OuterRef("pk"), user=OuterRef("collector"), kind=kind,
                                        created_at__gte=OuterRef("assigned_at"))
+    cases = Case.objects.filter(**{f"collector__{role}": True})
     rows = (
-        Case.objects.annotate(assigned_day=TruncDate("assigned_at"))
+        cases.annotate(assigned_day=TruncDate("assigned_at"))
         .filter(status__in=OPEN_STATUSES, collector__isnull=False,
                             assigned_at__lte=now - min_age,
                             assigned_at__gte=now - dt.timedelta(days=OVERDUE_LOOKBACK_DAYS))
@@ -137,14 +158,16 @@ def _overdue_candidates(*, kind: str, now: dt.datetime, min_age: dt.timedelta, d
 
 
 def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result: FireResult) -> None:
-    """P3: no call on a case within 3 working days of its assignment (Chinese statutory calendar)."""
+    """P3: no call on a case within 3 working days of its assignment (Chinese statutory calendar), to a collector
+    who phones (a field collector's own cases are chased by their first visit)."""
     kind = ReminderKind.FIRST_CALL_OVERDUE
     today = timezone.localdate(now)
     called = Exists(CallRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
                                                 started_at__gte=OuterRef("assigned_at")))
     # Working days are never fewer than calendar days, so 3 calendar days is a safe first cut in SQL.
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
-            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_CALL_WORKDAYS), done_work=called):
+            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_CALL_WORKDAYS), done_work=called,
+            role="is_phone_collector"):
         deadline = calendar.add_workdays(timezone.localdate(assigned_at), FIRST_CALL_WORKDAYS)
         if today <= deadline:
             continue
@@ -155,13 +178,18 @@ def reminder_fire_first_call(*, now: dt.datetime, calendar: WorkCalendar, result
 
 
 def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
-    """P3: no field visit on a case within 7 days of its assignment."""
+    """P3: no field visit on a case within 7 days of its assignment, to a collector who does field visits.
+
+    A phone collector whose case needs a visit hands it to a field colleague (P5); reminding every phone
+    collector of every unvisited case was most of the 190 unread reminders of the demo's phone collector.
+    """
     kind = ReminderKind.FIRST_VISIT_OVERDUE
     today = timezone.localdate(now)
     visited = Exists(VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at=None,
                                                 visited_on__gte=OuterRef("assigned_day")))
     for case_id, case_no, debtor_name, assigned_at, collector_id in _overdue_candidates(
-            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited):
+            kind=kind, now=now, min_age=dt.timedelta(days=FIRST_VISIT_DAYS), done_work=visited,
+            role="is_field_collector"):
         deadline = timezone.localdate(assigned_at) + dt.timedelta(days=FIRST_VISIT_DAYS)
         if today <= deadline:
             continue
@@ -171,31 +199,109 @@ def reminder_fire_first_visit(*, now: dt.datetime, result: FireResult) -> None:
             result.count(kind)
 
 
-def reminder_resolve_done_work(*, now: dt.datetime, result: FireResult) -> None:
-    """Close open overdue-work reminders once the call or visit happened, or the case moved on.
+def _stale_reminders() -> Q:
+    """Open reminders whose reason went away, as a filter on Reminder (with `case_assigned_day` annotated).
 
-    Emits: DashboardCounterChanged (overdue −1) per resolved reminder.
+    Any topic: the case is no longer open (returned, settled). Expiry: the return date moved (retained) or the
+    user neither works nor owns the case any more. First call / first visit: done, or the case was re-assigned.
+    Promise (due today, broken): a call or visit on the case since the reminder came. Callbacks are resolved by
+    the call that completes them (worklist), or with the case.
     """
-    stale = (
-        ~Q(case__collector_id=OuterRef("user_id")) | ~Q(case__status__in=OPEN_STATUSES)
-        | Q(case__assigned_at__gt=OuterRef("created_at"))
-    )
-    checks = {
-        ReminderKind.FIRST_CALL_OVERDUE: Exists(CallRecord.objects.filter(
-            case=OuterRef("case_id"), deleted_at=None, started_at__gte=OuterRef("case__assigned_at"))),
-        ReminderKind.FIRST_VISIT_OVERDUE: Exists(VisitRecord.objects.filter(
-            case=OuterRef("case_id"), deleted_at=None, visited_on__gte=OuterRef("case_assigned_day"))),
-    }
-    for kind, done in checks.items():
-        open_ones = Reminder.objects.annotate(case_assigned_day=TruncDate("case__assigned_at")).filter(
-            kind=kind, resolved_at=None)
-        still_current = Reminder.objects.filter(pk=OuterRef("pk")).exclude(stale)
-        ids = list(open_ones.filter(done | ~Exists(still_current)).values_list("pk", "user_id")[:BATCH_LIMIT])
-        for reminder_id, user_id in ids:
-            with transaction.atomic():
-                if Reminder.objects.filter(pk=reminder_id, resolved_at=None).update(resolved_at=now):
-                    dashboard_publish_deltas(collector_id=user_id, deltas={_OVERDUE_COLUMN[kind]: -1})
-                    result.resolved += 1
+    not_theirs = ~Q(case__collector_id=F("user_id"))
+    called = Exists(CallRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
+                                              started_at__gte=OuterRef("case__assigned_at")))
+    visited = Exists(VisitRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
+                                                visited_on__gte=OuterRef("case_assigned_day")))
+    followed_up = Exists(CallRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None,
+                                                   started_at__gte=OuterRef("created_at"))) | Exists(
+        VisitRecord.objects.filter(case=OuterRef("case_id"), deleted_at=None, created_at__gte=OuterRef("created_at")))
+    work_stale = not_theirs | Q(case__assigned_at__gt=F("created_at"))
+    return ~Q(case__status__in=OPEN_STATUSES) | (
+        Q(topic=ReminderTopic.EXPIRY) & (
+            ~Q(cycle=Cast("case__return_date", output_field=CharField()))
+            | (not_theirs & ~Q(case__owner_clerk_id=F("user_id"))))
+    ) | (Q(topic=ReminderTopic.FIRST_CALL) & (work_stale | called)) | (
+        Q(topic=ReminderTopic.FIRST_VISIT) & (work_stale | visited)) | (Q(topic=ReminderTopic.PROMISE) & followed_up)
+
+
+def reminder_resolve(*, reminder_ids: list[int], now: dt.datetime | None = None) -> int:
+    """Mark these open reminders resolved and tell their users; returns how many moved.
+
+    Emits: ReminderResolved → user.<id> (stored); DashboardCounterChanged (overdue −1) per overdue-work one.
+    Raises: nothing.
+    """
+    now = now or timezone.now()
+    moved: dict[int, list[int]] = {}
+    with transaction.atomic():
+        rows = list(Reminder.objects.select_for_update().filter(pk__in=reminder_ids, resolved_at=None)
+                    .values_list("pk", "user_id", "kind"))
+        if not rows:
+            return 0
+        Reminder.objects.filter(pk__in=[r[0] for r in rows]).update(resolved_at=now)
+        for pk, user_id, kind in rows:
+            moved.setdefault(user_id, []).append(pk)
+            column = _OVERDUE_COLUMN.get(ReminderKind(kind))
+            if column is not None:
+                dashboard_publish_deltas(collector_id=user_id, deltas={column: -1})
+        for user_id, ids in moved.items():
+            user_events_deliver(event=ReminderResolved(reminder_ids=tuple(ids), unread_count=unread_open(user_id)),
+                                user_ids=[user_id])
+    return len(rows)
+
+
+def reminder_resolve_stale(*, case_ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Resolve the open reminders (of these cases, or all) whose reason went away; returns how many.
+
+    The actions that remove a reason (retain, return, a call, a visit, a settling repayment) call it with their
+    case, so the badge drops at once; the scheduler's tick catches everything else (a re-assignment).
+    Emits: as reminder_resolve. Raises: nothing.
+    """
+    qs = Reminder.objects.filter(resolved_at=None)
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=case_ids)
+    qs = qs.annotate(case_assigned_day=TruncDate("case__assigned_at")).filter(_stale_reminders())
+    ids = list(qs.values_list("pk", flat=True)[:BATCH_LIMIT])
+    return reminder_resolve(reminder_ids=ids, now=now) if ids else 0
+
+
+def reminder_resolve_done_work(*, now: dt.datetime, result: FireResult) -> None:
+    """The tick's sweep: resolve every open reminder whose reason went away."""
+    result.resolved += reminder_resolve_stale(now=now)
+
+
+def reminder_digest_send(*, now: dt.datetime) -> int:
+    """Once a day after DIGEST_HOUR local: each user with open unread reminders gets one summary by kind.
+
+    Exactly once per user and day: the user's row is locked while the day's digest is looked for among the
+    stored events and written.
+    Emits: ReminderDigest → user.<id> (stored). Raises: nothing.
+    """
+    local = timezone.localtime(now)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    day_start = _local_midnight(local.date())
+    counts: dict[int, list[tuple[str, int]]] = {}
+    rows = (Reminder.objects.filter(read_at=None, resolved_at=None).values("user_id", "kind")
+            .annotate(n=Count("id")).order_by("user_id", "kind"))
+    for row in rows:
+        counts.setdefault(row["user_id"], []).append((row["kind"], row["n"]))
+    already = set(UserEvent.objects.filter(type=ReminderDigest.type, created_at__gte=day_start,
+                                           user_id__in=list(counts)).values_list("user_id", flat=True))
+    sent = 0
+    for user_id, kinds in counts.items():
+        if user_id in already:
+            continue
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=user_id).first()
+            if UserEvent.objects.filter(type=ReminderDigest.type, user_id=user_id, created_at__gte=day_start).exists():
+                continue
+            kinds.sort(key=lambda kn: (-kn[1], kn[0]))
+            user_events_deliver(
+                event=ReminderDigest(day=local.date().isoformat(), total=sum(n for _, n in kinds),
+                                     lines=tuple(f"{ReminderKind(k).label} {n} 件" for k, n in kinds)),
+                user_ids=[user_id])
+            sent += 1
+    return sent
 
 
 def reminder_fire_due(*, now: dt.datetime | None = None) -> FireResult:
@@ -231,7 +337,7 @@ def reminder_mark_read(*, user: User, reminder_ids: list[int] | None = None) -> 
     if not changed_ids:
         return 0
     Reminder.objects.filter(pk__in=changed_ids, read_at=None).update(read_at=timezone.now())
-    unread = Reminder.objects.filter(user=user, read_at=None).count()
+    unread = unread_open(user.pk)
     user_events_deliver(
         event=ReminderRead(reminder_ids=() if reminder_ids is None else tuple(changed_ids),
                            all=reminder_ids is None, unread_count=unread),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases import history, rollups
+from cases.actions.reminders import reminder_resolve_stale
 from cases.actions.stats import daily_stats_bump
 from cases.enums import OPEN_STATUSES, CaseStatus
 from cases.exceptions import RepaymentError
@@ -149,6 +150,8 @@ def _record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_r
         locked.status_changed_at = timezone.now()
         fields += ["status", "status_changed_at"]
     locked.save(update_fields=fields)
+    if settled:
+        reminder_resolve_stale(case_ids=[locked.pk])  # a settled case's reminders need no action
     _rollup_add(case=locked, day=repaid_on, amount=amount, commission=commission, count=1)
     history.repayment_recorded(case=locked, actor=by, repayment_id=repayment.pk, amount=amount,
                                repaid_on=f"{repaid_on:%Y-%m-%d}", bank_ref=bank_ref, balance=locked.balance,

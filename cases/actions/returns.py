@@ -20,6 +20,7 @@ from accounts.actions import audit_record
 from accounts.models import AuditAction, User
 from cases import history, rollups
 from cases.actions.notifications import user_events_deliver
+from cases.actions.reminders import reminder_resolve_stale
 from cases.enums import OPEN_STATUSES, CaseEventType, CaseStatus
 from cases.exceptions import ReturnError
 from cases.models import Assignment, AssignmentKind, Case, CaseEvent, RetentionRequest, RetentionStatus
@@ -57,6 +58,7 @@ def case_return(*, case: Case, by: User) -> Case:
         status=RetentionStatus.DECLINED, decided_by=by, decided_at=locked.status_changed_at,
         decision_note="案件已退案")
     history.case_returned(case=locked, actor=by, previous_status=previous)
+    reminder_resolve_stale(case_ids=[locked.pk])  # issue 16: a returned case's reminders need no action
     rollups.mark(worked_case_ids=[locked.pk])
     audit_record(actor=by, action=AuditAction.CASE_RETURN, object_type="Case", object_id=locked.pk,
                  summary=f"确认退案：委案 {locked.case_no} {locked.debtor_name}，余额 ¥{locked.balance:,.2f}",
@@ -163,6 +165,7 @@ def case_retain(*, case: Case, by: User, reason: str = "") -> Case:
         fields += ["status", "status_changed_at"]
     locked.save(update_fields=fields)
     history.case_retained(case=locked, actor=by, previous_date=previous, reason=reason.strip())
+    reminder_resolve_stale(case_ids=[locked.pk])  # issue 13.5: the old return date's reminders stay no longer unread
     case.status, case.return_date = locked.status, locked.return_date
     return locked
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases import history, rollups, uploads
 from cases.actions.files import store_checked
+from cases.actions.reminders import reminder_resolve_stale
 from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import FileKind, VisitResult
 from cases.exceptions import WorkDateInFutureError
@@ -70,4 +71,5 @@ def visit_record_create(
         rollups.mark(worked_case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次外访")
         count_work(case=case, collector=collector, day=visited_on, visits=1)
+        reminder_resolve_stale(case_ids=[case.pk])  # the first-visit reminder is done
     return visit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Case as CaseWhen
-from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,16 +19,25 @@ URGENCY_NONE = 9
 
 
 def reminder_list_for_user(*, user: User, unread_only: bool = False) -> QuerySet[Reminder]:
+    """The user's reminders, newest first; `unread_only`: those that still need action (unread and open)."""
     qs = Reminder.objects.filter(user=user).select_related("case")
     if unread_only:
-        qs = qs.filter(read_at=None)
+        qs = qs.filter(read_at=None, resolved_at=None)
     return qs.order_by("-due_at", "-id")
 
 
 def reminder_count_unread(*, user: User) -> int:
+    """The unread badge: unread reminders whose reason is still there (resolved ones need no action)."""
     if not user.is_authenticated:
         return 0
-    return Reminder.objects.filter(user=user, read_at=None).count()
+    return Reminder.objects.filter(user=user, read_at=None, resolved_at=None).count()
+
+
+def reminder_digest_for_user(*, user: User) -> list[tuple[str, str, int]]:
+    """The user's unread open reminders counted by kind, most first: [(kind, label, count)]."""
+    rows = (Reminder.objects.filter(user=user, read_at=None, resolved_at=None).values("kind")
+            .annotate(n=Count("id")).order_by("-n", "kind"))
+    return [(r["kind"], ReminderKind(r["kind"]).label, r["n"]) for r in rows]
 
 
 def annotate_urgency(qs: QuerySet[Case], *, today: dt.date | None = None) -> QuerySet[Case]:

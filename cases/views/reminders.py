@@ -14,7 +14,7 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import User
 from cases.actions.reminders import reminder_mark_read
 from cases.models import Reminder
-from cases.selectors.reminders import reminder_count_unread, reminder_list_for_user
+from cases.selectors.reminders import reminder_count_unread, reminder_digest_for_user, reminder_list_for_user
 from cases.workdays import unknown_years
 
 PAGE_SIZE = 50
@@ -35,6 +35,7 @@ def reminder_list_view(request: AppRequest) -> HttpResponse:
         "page": page,
         "unread_only": unread_only,
         "unread_count": reminder_count_unread(user=request.user),
+        "digest": reminder_digest_for_user(user=request.user),
         "nav_active": "reminders",
         # Admins are told when working days fall back to Monday–Friday (P3).
         "calendar_unknown_years": unknown_years(around=timezone.localdate())

@@ -98,8 +98,10 @@ def test_reminder_fire_due_expiry_each_threshold_once_over_the_countdown(assigne
             with time_machine.travel(at(day.year, day.month, day.day, hour), tick=False):
                 reminder_fire_due()
         day += dt.timedelta(days=1)
-    # then
-    assert kinds_for(collector) == ["expiry_15", "expiry_3", "expiry_30", "expiry_7"]
+    # then: each threshold announced once, each replacing the one before (one row per case and topic)
+    assert kinds_for(collector) == ["expiry_3"]
+    assert list(UserEvent.objects.filter(user=collector, type="reminder.due").order_by("id")
+                .values_list("payload__kind", flat=True)) == ["expiry_30", "expiry_15", "expiry_7", "expiry_3"]
 
 
 @pytest.mark.django_db
@@ -127,10 +129,11 @@ def test_reminder_fire_due_retention_starts_a_new_countdown(assigned_case, colle
     # when
     with time_machine.travel(at(2026, 12, 29), tick=False):
         reminder_fire_due()
-    # then
-    assert kinds_for(collector) == ["expiry_3", "expiry_3"]
-    assert set(Reminder.objects.filter(user=collector).values_list("cycle", flat=True)) == {"2026-12-01",
-                                                                                           "2027-01-01"}
+    # then: the new countdown's reminder replaced the old one, unread again
+    [reminder] = Reminder.objects.filter(user=collector)
+    assert (reminder.kind, reminder.cycle, reminder.read_at, reminder.resolved_at) == (
+        "expiry_3", "2027-01-01", None, None)
+    assert UserEvent.objects.filter(user=collector, type="reminder.due").count() == 2
 
 
 # --- first call / first visit (P3) across the 2026 National Day holiday ------------------------------------
@@ -179,10 +182,12 @@ def test_first_call_not_overdue_when_a_call_was_made(assigned_case, collector):
 
 
 @pytest.mark.django_db
-def test_first_visit_overdue_after_seven_days_and_resolved_by_visit(assigned_case, collector, published,
+def test_first_visit_overdue_after_seven_days_and_resolved_by_visit(make_case, clerk, field_collector, published,
                                                                     django_capture_on_commit_callbacks):
-    # given: assigned 1 October
-    case = assigned_case(assigned_at=at(2026, 10, 1, 10))
+    # given: assigned 1 October to a field collector
+    collector = field_collector
+    case = make_case(collector=collector, owner_clerk=clerk, status=CaseStatus.IN_PROGRESS,
+                     assigned_at=at(2026, 10, 1, 10), return_date=dt.date(2027, 2, 1), entrust_date=dt.date(2026, 8, 1))
     CallRecord.objects.create(case=case, collector=collector, number="13800000000", started_at=at(2026, 10, 2, 10))
     with time_machine.travel(at(2026, 10, 8, 23), tick=False):
         reminder_fire_due()
@@ -220,10 +225,10 @@ def test_run_scheduler_twice_creates_and_announces_each_reminder_once(assigned_c
     with time_machine.travel(at(2026, 11, 29), tick=False):
         call_command("run_scheduler", "--once", stdout=io.StringIO())
         call_command("run_scheduler", "--once", stdout=out)
-    # then
-    assert kinds_for(collector) == ["expiry_3", "first_call_overdue", "first_visit_overdue"]
+    # then: a phone collector is not reminded of first visits (a field colleague's work)
+    assert kinds_for(collector) == ["expiry_3", "first_call_overdue"]
     assert kinds_for(clerk) == ["expiry_3"]
-    assert UserEvent.objects.filter(type="reminder.due").count() == 4
+    assert UserEvent.objects.filter(type="reminder.due").count() == 3
     assert "提醒检查完成" in out.getvalue()
 
 
@@ -256,9 +261,9 @@ def test_concurrent_schedulers_create_each_reminder_once(assigned_case, collecto
         t.join(60)
     # then
     assert errors == []
-    assert Reminder.objects.filter(user=collector).count() == 90
+    assert Reminder.objects.filter(user=collector).count() == 60
     assert Reminder.objects.filter(user=clerk).count() == 30
-    assert UserEvent.objects.filter(type="reminder.due").count() == 120
+    assert UserEvent.objects.filter(type="reminder.due").count() == 90
 
 
 # --- read state -----------------------------------------------------------------------------------------------
@@ -303,8 +308,9 @@ def test_reminder_views_list_and_mark_all_read(assigned_case, collector, collect
     with time_machine.travel(at(2026, 11, 29), tick=False):
         reminder_fire_due()
     # when
-    page = collector_client.get(reverse("cases:reminder-list")).content.decode()
-    response = collector_client.post(reverse("cases:reminder-read-all"), follow=True)
+    with time_machine.travel(at(2026, 11, 29, 10), tick=False):
+        page = collector_client.get(reverse("cases:reminder-list")).content.decode()
+        response = collector_client.post(reverse("cases:reminder-read-all"), follow=True)
     # then
     assert "此案件还有3天到期，请抓紧进行工作" in page
     assert "全部标为已读" in page

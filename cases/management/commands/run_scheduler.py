@@ -26,7 +26,7 @@ from django.utils.module_loading import import_string
 from cases import rollups
 from cases.actions.dialer import recordings_retry_request
 from cases.actions.notifications import user_events_prune
-from cases.actions.reminders import FireResult, reminder_fire_due
+from cases.actions.reminders import FireResult, reminder_digest_send, reminder_fire_due
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ def scheduler_tick() -> FireResult:
     close_old_connections()
     try:
         result = reminder_fire_due()
+        reminder_digest_send(now=timezone.now())  # issue 16: once a day, each user's open reminders by kind
         user_events_prune()
         recordings_retry_request()  # issue 5: recordings still on Asterisk are fetched again by the dialer
         rollups.refresh()  # report roll-ups: the groups marked since the last tick, so a report page rarely waits

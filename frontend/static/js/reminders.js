@@ -48,7 +48,10 @@
 
   function addRow(r) {
     var body = document.getElementById("reminder-rows");
-    if (!body || document.getElementById("reminder-" + r.reminder_id)) { return; }
+    if (!body) { return; }
+    // One reminder per case and topic: a newer one (the 7-day after the 15-day) replaces the row.
+    var old = document.getElementById("reminder-" + r.reminder_id);
+    if (old) { old.remove(); }
     var empty = body.querySelector(".empty-row");
     if (empty) { empty.remove(); }
     var tr = el("tr", "reminder-row unread fresh");
@@ -87,6 +90,42 @@
     setUnread(r.unread_count);
     toast(r);
     addRow(r);
+  });
+
+  document.addEventListener("rt:reminder.resolved", function (e) {
+    var m = e.detail;
+    setUnread(m.unread_count);
+    (m.reminder_ids || []).forEach(function (id) {
+      var row = document.getElementById("reminder-" + id);
+      if (row) {
+        row.classList.remove("unread");
+        var st = row.querySelector(".reminder-state");
+        if (st) { st.innerHTML = '<span class="muted">已处理</span>'; }
+      }
+      document.querySelectorAll('.rt-toast[data-reminder-id="' + id + '"]').forEach(function (t) { t.remove(); });
+    });
+  });
+
+  document.addEventListener("rt:reminder.digest", function (e) {
+    var m = e.detail;
+    var box = document.getElementById("rt-toasts");
+    if (!box || !m.total) { return; }
+    var t = el("div", "rt-toast k-digest");
+    t.setAttribute("role", "status");
+    var head = el("div", "rt-toast-head");
+    head.appendChild(el("b", null, "今日提醒汇总（" + m.total + " 条待处理）"));
+    var close = el("button", "rt-toast-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "关闭");
+    close.addEventListener("click", function () { t.remove(); });
+    head.appendChild(close);
+    t.appendChild(head);
+    (m.lines || []).forEach(function (line) { t.appendChild(el("div", "rt-toast-text", line)); });
+    var link = el("a", "rt-toast-case", "查看提醒");
+    link.href = "/cases/reminders/";
+    t.appendChild(link);
+    box.appendChild(t);
+    while (box.children.length > 4) { box.firstElementChild.remove(); }
   });
 
   document.addEventListener("rt:reminder.read", function (e) {
