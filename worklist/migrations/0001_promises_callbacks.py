@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0019_reminder_one_per_topic'),
+        ('cases', '0020_reminder_one_per_topic'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -26,7 +26,7 @@ def one_per_topic(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0018_audit_typed_numbers'),
+        ('cases', '0019_blocked_numbers_reversible'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
