@@ -26,6 +26,7 @@ DASHBOARD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cases_worked", "处理案件"),
     ("calls_made", "外呼"),
     ("calls_connected", "接通"),
+    ("calls_inbound", "呼入"),
     ("visits", "外访"),
     ("new_assignments", "新分配"),
     ("overdue_calls", "首呼超期"),
