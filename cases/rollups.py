@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
-from cases.enums import ProductType
+from cases.enums import CallResult, CaseStatus, ProductType, VisitResult
 from cases.models import (
     Batch,
     BatchProgress,
@@ -100,6 +100,8 @@ def refresh() -> int:
         new_batches = set(_new_batches())
         collectors = {key for _, kind, key in marks if kind == RollupKind.COLLECTOR}
         batches = {key for _, kind, key in marks if kind == RollupKind.BATCH} | new_batches
+        # A call, visit, deletion, return or retention moves its batch's progress as well as its collector's.
+        batches |= _batches_of({key for _, kind, key in marks if kind == RollupKind.CASE_WORK})
         collectors |= _collectors_of({key for _, kind, key in marks if kind == RollupKind.CASE_WORK})
         for chunk in _chunks(new_batches):
             # A continued case arrives with its earlier collector: that collector holds one case more.
@@ -198,21 +200,51 @@ def _recompute_collectors(ids: set[int]) -> None:
 
 
 def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
-    """Rows for these batches (all batches for None), zeros for a batch without credit-card cases."""
-    cases = Case.objects.filter(product_type=ProductType.CREDIT_CARD)
+    """Rows for these batches (all batches for None): progress of every case, and of the credit-card cases."""
+    cases = Case.objects.all()
     batches = Batch.objects.all()
     if ids is not None:
         cases, batches = cases.filter(batch_id__in=ids), batches.filter(pk__in=ids)
+    live_calls = CallRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    live_visits = VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    card = Q(product_type=ProductType.CREDIT_CARD)
+
+    def money(field: str, condition: Q | None = None) -> Coalesce:
+        return Coalesce(Sum(field, filter=condition), Value(ZERO), output_field=MONEY)
+
     figures = {r["batch_id"]: r for r in (
-        cases.values("batch_id").order_by()
-        .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=MONEY),
-                  r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=MONEY)))}
+        cases.annotate(called=Exists(live_calls), visited_=Exists(live_visits),
+                       promised_=Exists(live_calls.filter(result=CallResult.PROMISE))
+                       | Exists(live_visits.filter(result=VisitResult.PROMISE)))
+        .values("batch_id").order_by()
+        .annotate(n=Count("id"), e=money("entrusted_amount"), r=money("repaid_amount"),
+                  contacted=Count("id", filter=Q(called=True)), visited=Count("id", filter=Q(visited_=True)),
+                  promised=Count("id", filter=Q(promised_=True)),
+                  repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                  settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
+                  returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
+                  retained=Count("id", filter=Q(status=CaseStatus.RETAINED)),
+                  card_n=Count("id", filter=card), card_e=money("entrusted_amount", card),
+                  card_r=money("repaid_amount", card)))}
     rows = []
     for pk, bank_id in batches.values_list("pk", "bank_id"):
         r = figures.get(pk)
-        rows.append(BatchProgress(batch_id=pk, bank_id=bank_id, card_cases=r["n"] if r else 0,
-                                  card_entrusted=r["e"] if r else ZERO, card_repaid=r["r"] if r else ZERO))
+        if r is None:
+            rows.append(BatchProgress(batch_id=pk, bank_id=bank_id))
+            continue
+        rows.append(BatchProgress(
+            batch_id=pk, bank_id=bank_id, cases=r["n"], entrusted=_money(r["e"]), contacted=r["contacted"],
+            visited=r["visited"], promised=r["promised"], repaid_cases=r["repaid_n"], repaid=_money(r["r"]),
+            settled=r["settled"], returned=r["returned"], retained=r["retained"], card_cases=r["card_n"],
+            card_entrusted=_money(r["card_e"]), card_repaid=_money(r["card_r"])))
     return rows
+
+
+def _batches_of(case_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(case_ids):
+        found |= set(Case.objects.filter(pk__in=chunk).order_by().values_list("batch_id", flat=True).distinct())
+    return found
 
 
 def _recompute_batches(ids: set[int]) -> None:

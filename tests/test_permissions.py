@@ -232,6 +232,13 @@ MATRIX += (
     Route("cases:reports", desk()),
     Route("cases:reports", desk(), query={"kind": "progress"}),
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
+    # Per-batch progress (issue 18): the same desk; a batch of a bank the clerk does not handle is not found.
+    Route("cases:batch-progress", desk()),
+    Route("cases:batch-progress", desk(), query={"state": "all", "format": "xlsx"}),
+    Route("cases:batch-progress-detail", everyone(FORBIDDEN, clerk=OK, manager=OK, sysadmin=OK, other_clerk=NOT_FOUND),
+          kwargs=lambda w: {"batch_id": w.batch_id}),
+    Route("cases:batch-progress-detail", everyone(FORBIDDEN, clerk=OK, manager=OK, sysadmin=OK, other_clerk=NOT_FOUND),
+          kwargs=lambda w: {"batch_id": w.batch_id}, query={"format": "xlsx"}),
     # Exports (M4): managers only.
     Route("cases:cases-export", only(OK, "manager")),
     # M5: the exports page and all business data as a zip, for managers like the all-cases export.

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -19,10 +19,17 @@ from accounts.inputs import bounded_date, id_param
 from cases.actions.exports import report_export
 from cases.selectors.banks import bank_list_for_user
 from cases.selectors.reports import (
+    BATCH_STATES,
     BREAKDOWNS,
     PERIODS,
+    PROGRESS_HEADERS,
     ReportTable,
+    batch_for_reports,
+    batch_progress_by_collector,
+    batch_progress_list,
+    batch_progress_table,
     can_view_reports,
+    collector_progress_table,
     complaint_report,
     credit_card_batch_report,
     progress_report,
@@ -99,4 +106,56 @@ def report_view(request: AppRequest) -> HttpResponse:
         "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
         "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+    })
+
+
+def _xlsx_response(request: AppRequest, table: ReportTable) -> HttpResponse:
+    data = report_export(table=table, by=request.user,
+                         detail={k: v for k, v in request.GET.items() if k != "format"})
+    response = HttpResponse(data, content_type=XLSX)
+    name = f"{table.title}-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+@require_GET
+def batch_progress_view(request: AppRequest) -> HttpResponse:
+    """Issue 18 item 4: every batch's progress (cases, contacted, visited, promised, repaid, recovery rate,
+    returned / retained, days to the return date), the clerk's look before 退案; drill down per batch."""
+    if not can_view_reports(request.user):
+        raise PermissionDenied
+    g = request.GET
+    state = g.get("state") if g.get("state") in BATCH_STATES else "open"
+    bank_id = id_param(g.get("bank"))
+    rows = batch_progress_list(user=request.user, bank_id=bank_id, state=state)
+    table = batch_progress_table(rows)
+    if g.get("format") == "xlsx":
+        return _xlsx_response(request, table)
+    query = g.copy()
+    query["format"] = "xlsx"
+    return render(request, "reports/batch_progress.html", {
+        "rows": rows, "total": table.total, "headers": PROGRESS_HEADERS, "state": state, "states": BATCH_STATES,
+        "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+        "kinds": KINDS, "kind": "batches", "nav_active": "reports",
+    })
+
+
+@login_required
+@require_GET
+def batch_progress_detail_view(request: AppRequest, batch_id: int) -> HttpResponse:
+    """Drill-down of one batch to the collectors holding its cases."""
+    if not can_view_reports(request.user):
+        raise PermissionDenied
+    batch = batch_for_reports(user=request.user, batch_id=batch_id)
+    if batch is None:
+        raise Http404
+    rows = batch_progress_by_collector(batch=batch)
+    table = collector_progress_table(batch=batch, rows=rows)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx_response(request, table)
+    return render(request, "reports/batch_progress_detail.html", {
+        "batch": batch, "rows": rows, "total": table.total, "headers": PROGRESS_HEADERS,
+        "days_left": (batch.return_date - timezone.localdate()).days, "kinds": KINDS, "kind": "batches",
+        "nav_active": "reports",
     })
