@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ops",
     "assessment",  # issue 8: pre-loan assessment (贷前评估)
     "mappings",  # issue 19: per-bank import mappings (银行文件导入)
+    "performance",  # issue 18: targets, rankings, collector commission (提成)
 ]
 
 MIDDLEWARE = [

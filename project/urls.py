@@ -14,5 +14,6 @@ urlpatterns = [
     path("ops/", include("ops.urls")),
     path("assessment/", include("assessment.urls")),
     path("imports/", include("mappings.urls")),
+    path("performance/", include("performance.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -232,6 +232,8 @@ MATRIX += (
     Route("cases:reports", desk()),
     Route("cases:reports", desk(), query={"kind": "progress"}),
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
+    # Dashboard charts (issue 18): the dashboard's own audience.
+    Route("performance:dashboard-charts", only(OK, "manager", "sysadmin")),
     # Per-batch progress (issue 18): the same desk; a batch of a bank the clerk does not handle is not found.
     Route("cases:batch-progress", desk()),
     Route("cases:batch-progress", desk(), query={"state": "all", "format": "xlsx"}),

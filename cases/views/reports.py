@@ -62,6 +62,49 @@ def _date(raw: str | None, default: dt.date) -> dt.date:
     return bounded_date(value, default) or default
 
 
+def _figure(value: object) -> float:
+    """A table cell as a number to draw: Decimal, int, or a "12.34%" / "—" string."""
+    if isinstance(value, Decimal | int):
+        return float(value)
+    text = str(value).rstrip("%")
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def report_chart(kind: str, table: ReportTable) -> dict[str, object] | None:
+    """The chart drawn above a report table (issue 18 item 1), built from the table's own rows so the two agree:
+    repayments summed per period (trend), and a comparison per batch, collector or group for the others."""
+    if not table.rows:
+        return None
+    if kind == "repayments":
+        periods: dict[str, list[Decimal]] = {}
+        with_commission = "佣金" in table.headers
+        for row in table.rows:
+            acc = periods.setdefault(str(row[0]), [Decimal("0.00"), Decimal("0.00")])
+            acc[0] += row[3]  # type: ignore[operator]
+            if with_commission:
+                acc[1] += row[4]  # type: ignore[operator]
+        labels = sorted(periods)
+        series: list[dict[str, object]] = [{"name": "回款金额", "data": [float(periods[k][0]) for k in labels]}]
+        if with_commission:
+            series.append({"name": "佣金", "data": [float(periods[k][1]) for k in labels]})
+        return {"type": "line" if len(labels) > 12 else "bar", "unit": "元", "categories": labels,
+                "series": series, "title": f"{table.headers[0]}回款趋势"}
+    if kind == "credit_card":
+        return {"type": "bar", "unit": "%", "categories": [f"{r[0]} {r[1]}" for r in table.rows],
+                "series": [{"name": "回款率", "data": [_figure(r[5]) for r in table.rows]}], "title": "各批次回款率"}
+    if kind == "progress":
+        return {"type": "bar", "unit": "元", "categories": [str(r[0]) for r in table.rows],
+                "series": [{"name": "回款金额", "data": [_figure(r[5]) for r in table.rows]}],
+                "title": f"回款金额（按{table.headers[0]}）"}
+    if kind == "complaints":
+        return {"type": "bar", "unit": "次", "categories": [str(r[0]) for r in table.rows],
+                "series": [{"name": "投诉", "data": [_figure(r[-1]) for r in table.rows]}], "title": "各业务员投诉数"}
+    return None
+
+
 @login_required
 @require_GET
 def report_view(request: AppRequest) -> HttpResponse:
@@ -106,6 +149,7 @@ def report_view(request: AppRequest) -> HttpResponse:
         "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
         "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+        "chart": report_chart(kind, table),
     })
 
 
@@ -138,6 +182,9 @@ def batch_progress_view(request: AppRequest) -> HttpResponse:
         "rows": rows, "total": table.total, "headers": PROGRESS_HEADERS, "state": state, "states": BATCH_STATES,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
         "kinds": KINDS, "kind": "batches", "nav_active": "reports",
+        "chart": {"type": "bar", "unit": "%", "categories": [f"{r.bank_name} {r.batch_no}" for r in rows[:40]],
+                  "series": [{"name": "回收率", "data": [_figure(r.figures.rate) for r in rows[:40]]}],
+                  "title": "各批次回收率（按退案日期，最多 40 个）"} if rows else None,
     })
 
 

@@ -1,0 +1,4 @@
+"""Targets, rankings and collector commission (issue 18): a domain above `cases/`, reaching it through its
+selectors and actions."""
+
+from __future__ import annotations
