@@ -40,7 +40,7 @@
       grid: { left: 8, right: 16, top: spec.subtitle ? 72 : 52, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: spec.categories || [], boundaryGap: bar,
                axisLabel: { fontSize: 11, rotate: bar && many ? 30 : 0, hideOverlap: true } },
-      yAxis: { type: "value", axisLabel: { fontSize: 11, formatter: function (v) { return axisFmt(spec.unit, v); } },
+      yAxis: { type: "value", minInterval: spec.unit === "%" ? 0 : 1, axisLabel: { fontSize: 11, formatter: function (v) { return axisFmt(spec.unit, v); } },
                max: spec.unit === "%" ? function (v) { return Math.max(100, Math.ceil(v.max)); } : null },
       series: (spec.series || []).map(function (s) {
         return {
