@@ -133,6 +133,10 @@ class AuditAction(models.TextChoices):
     # Returns (C9): a case handed back to the bank, and a mistaken return undone (reason required).
     CASE_RETURN = "case_return", "确认退案"
     CASE_RETURN_UNDO = "case_return_undo", "撤销退案"
+    # Performance (issue 18): monthly targets, collector commission schemes, statements approved and locked.
+    TARGET_SET = "target_set", "设置目标"
+    COMMISSION_SCHEME = "commission_scheme", "提成方案"
+    STATEMENT_APPROVE = "statement_approve", "审批提成表"
 
 
 class AuditEntry(models.Model):

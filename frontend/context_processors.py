@@ -28,6 +28,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("离职交接", "cases:orphans", "handover", ("is_clerk", "is_manager")),
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
     ("线路", "cases:lines-board", "lines", ("is_manager", "is_sysadmin")),
+    ("目标与排名", "performance:ranking", "ranking", ("is_manager", "is_sysadmin")),
     ("未匹配录音", "cases:recording-unmatched", "recordings",
      ("is_phone_collector", "is_field_collector", "is_manager")),
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),

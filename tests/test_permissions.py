@@ -234,6 +234,12 @@ MATRIX += (
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
     # Dashboard charts (issue 18): the dashboard's own audience.
     Route("performance:dashboard-charts", only(OK, "manager", "sysadmin")),
+    # Targets (issue 18): set by managers; the ranking is the dashboard's audience.
+    Route("performance:targets", only(OK, "manager")),
+    Route("performance:target-import", only(REDIRECT, "manager"), method="post"),
+    Route("performance:target-template", only(OK, "manager")),
+    Route("performance:ranking", only(OK, "manager", "sysadmin")),
+    Route("performance:ranking", only(OK, "manager", "sysadmin"), query={"fragment": "compact"}),
     # Per-batch progress (issue 18): the same desk; a batch of a bank the clerk does not handle is not found.
     Route("cases:batch-progress", desk()),
     Route("cases:batch-progress", desk(), query={"state": "all", "format": "xlsx"}),

@@ -2,3 +2,7 @@
 selectors and actions."""
 
 from __future__ import annotations
+
+from performance.models.targets import Target, TargetScope
+
+__all__ = ["Target", "TargetScope"]
