@@ -29,6 +29,8 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
     ("线路", "cases:lines-board", "lines", ("is_manager", "is_sysadmin")),
     ("目标与排名", "performance:ranking", "ranking", ("is_manager", "is_sysadmin")),
+    ("提成", "performance:statements", "commission", ("is_manager", "is_sysadmin")),
+    ("我的提成", "performance:statement-mine", "my-commission", ("is_phone_collector", "is_field_collector")),
     ("未匹配录音", "cases:recording-unmatched", "recordings",
      ("is_phone_collector", "is_field_collector", "is_manager")),
     ("回款文件", "cases:repayment-file", "repayment-file", ("is_clerk",)),

@@ -240,6 +240,18 @@ MATRIX += (
     Route("performance:target-template", only(OK, "manager")),
     Route("performance:ranking", only(OK, "manager", "sysadmin")),
     Route("performance:ranking", only(OK, "manager", "sysadmin"), query={"fragment": "compact"}),
+    # 提成 (issue 18): schemes and approvals by managers; a collector reaches only their own statement.
+    Route("performance:schemes", only(OK, "manager")),
+    Route("performance:scheme-end", only(NOT_FOUND, "manager"), method="post", kwargs=lambda w: {"scheme_id": 999999}),
+    Route("performance:statements", everyone(FORBIDDEN, manager=OK, sysadmin=OK, collector=REDIRECT,
+                                             other_collector=REDIRECT, field_collector=REDIRECT)),
+    Route("performance:statement-mine", only(OK, "collector", "other_collector", "field_collector")),
+    Route("performance:statement-detail", everyone(NOT_FOUND, manager=OK, sysadmin=OK, collector=OK),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+    Route("performance:statement-detail", everyone(NOT_FOUND, manager=OK, sysadmin=OK, collector=OK),
+          kwargs=lambda w: {"collector_id": w.collector_id}, query={"format": "xlsx"}),
+    Route("performance:statement-approve", only(REDIRECT, "manager"), method="post",
+          kwargs=lambda w: {"collector_id": w.collector_id}),
     # Per-batch progress (issue 18): the same desk; a batch of a bank the clerk does not handle is not found.
     Route("cases:batch-progress", desk()),
     Route("cases:batch-progress", desk(), query={"state": "all", "format": "xlsx"}),
