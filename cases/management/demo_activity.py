@@ -62,7 +62,7 @@ def seed_demo_activity(*, batches: list[Batch], rng: random.Random, clerk_of: di
         field_work = collector.is_field_collector
         day = start + dt.timedelta(days=rng.randint(0, 2))
         while day <= today:
-            if day.weekday() < 6:  # the agency works Saturdays too
+            if day.weekday() < 6 or rng.random() < 0.3:  # Saturdays too, and a few on Sundays
                 when = _at(day, rng, latest=now)
                 if when is not None and field_work and rng.random() < 0.35:
                     result = rng.choice((VisitResult.MET_DEBTOR, VisitResult.NOBODY_HOME, VisitResult.MET_FAMILY,
@@ -106,11 +106,12 @@ def seed_demo_activity(*, batches: list[Batch], rng: random.Random, clerk_of: di
             day += dt.timedelta(days=rng.choice((1, 2, 3, 4, 5, 6)))
     CallRecord.objects.bulk_create(calls, batch_size=500)
     VisitRecord.objects.bulk_create(visits, batch_size=500)
-    created = Repayment.objects.bulk_create(repayments, batch_size=500)
-    # auto_now_add stamped them now: give each its recording time (the bank's notice day).
-    for row, wanted in zip(created, repayments, strict=True):
-        row.created_at = wanted.created_at
-    Repayment.objects.bulk_update(created, ["created_at"], batch_size=500)
+    # bulk_create stamps auto_now_add fields (on these very objects): give each its recording time afterwards.
+    recorded_at = [r.created_at for r in repayments]
+    Repayment.objects.bulk_create(repayments, batch_size=500)
+    for row, when in zip(repayments, recorded_at, strict=True):
+        row.created_at = when
+    Repayment.objects.bulk_update(repayments, ["created_at"], batch_size=500)
     _settle_cases(repaid)
     _rebuild_counters(batches)
     return {"calls": len(calls), "visits": len(visits), "repayments": len(repayments)}
