@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django.utils import timezone
 
@@ -308,32 +308,41 @@ def batch_for_reports(*, user: User, batch_id: int) -> Batch | None:
 
 def batch_progress_by_collector(*, batch: Batch) -> list[CollectorProgressRow]:
     """Drill-down: the batch's cases per collector holding them now (未分配 for none), counted live from the cases,
-    calls and visits of this one batch (a few thousand cases; index probes per case)."""
-    live_calls = CallRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
-    live_visits = VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    calls and visits of this one batch. Contacts, visits and promises go from the batch's cases to their records
+    (distinct case ids per collector), never a semi-join over every call of the agency."""
     money = DecimalField(max_digits=18, decimal_places=2)
-    qs = (Case.objects.filter(batch=batch)
-          .annotate(called=Exists(live_calls), visited_=Exists(live_visits),
-                    promised_=Exists(live_calls.filter(result=CallResult.PROMISE))
-                    | Exists(live_visits.filter(result=VisitResult.PROMISE)))
-          .values("collector_id", "collector__full_name", "collector__username", "collector__department__name")
-          .order_by()
-          .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money),
-                    r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
-                    contacted=Count("id", filter=Q(called=True)), visited=Count("id", filter=Q(visited_=True)),
-                    promised=Count("id", filter=Q(promised_=True)),
-                    repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
-                    settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
-                    returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
-                    retained=Count("id", filter=Q(status=CaseStatus.RETAINED))))
+    base = (Case.objects.filter(batch=batch)
+            .values("collector_id", "collector__full_name", "collector__username", "collector__department__name")
+            .order_by()
+            .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money),
+                      r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
+                      repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                      settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
+                      returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
+                      retained=Count("id", filter=Q(status=CaseStatus.RETAINED))))
+    calls = CallRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
+    visits = VisitRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
+
+    def per_holder(qs: QuerySet) -> dict[int | None, int]:  # type: ignore[type-arg]
+        return dict(qs.values("case__collector_id").order_by().annotate(n=Count("case_id", distinct=True))
+                    .values_list("case__collector_id", "n"))
+
+    contacted, visited = per_holder(calls), per_holder(visits)
+    promised_cases = set(calls.filter(result=CallResult.PROMISE).values_list("case__collector_id", "case_id"))
+    promised_cases |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__collector_id", "case_id"))
+    promised: dict[int | None, int] = {}
+    for holder, _ in promised_cases:
+        promised[holder] = promised.get(holder, 0) + 1
     rows = []
-    for r in qs:
-        figures = ProgressFigures(cases=r["n"], entrusted=Decimal(r["e"]).quantize(FEN), contacted=r["contacted"],
-                                  visited=r["visited"], promised=r["promised"], repaid_cases=r["repaid_n"],
+    for r in base:
+        holder = r["collector_id"]
+        figures = ProgressFigures(cases=r["n"], entrusted=Decimal(r["e"]).quantize(FEN),
+                                  contacted=contacted.get(holder, 0), visited=visited.get(holder, 0),
+                                  promised=promised.get(holder, 0), repaid_cases=r["repaid_n"],
                                   repaid=Decimal(r["r"]).quantize(FEN), settled=r["settled"],
                                   returned=r["returned"], retained=r["retained"])
         name = r["collector__full_name"] or r["collector__username"] or "（未分配）"
-        rows.append(CollectorProgressRow(collector_id=r["collector_id"], name=name,
+        rows.append(CollectorProgressRow(collector_id=holder, name=name,
                                          department=r["collector__department__name"] or "", figures=figures))
     rows.sort(key=lambda row: (row.collector_id is None, -row.figures.repaid, row.name))
     return rows

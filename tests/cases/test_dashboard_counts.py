@@ -118,7 +118,7 @@ def test_dashboard_shows_the_inbound_count_per_collector(case, collector):
     # when
     board = dashboard_stats_for_day()
     # then
-    cells = {k: v for k, _, v in board.total.cells()}
+    cells = {k: v for k, _, v, _ in board.total.cells()}
     assert (cells["calls_made"], cells["calls_connected"], cells["calls_inbound"]) == (0, 0, 1)
 
 
