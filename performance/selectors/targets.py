@@ -90,9 +90,9 @@ class RankRow:
 
 def competition_rank(rows: list[RankRow]) -> None:
     """Rank by amount recovered, highest first; ties share a rank and the next rank skips (1, 1, 3)."""
-    for row in rows:
-        row.rank = 1 + sum(1 for other in rows if other.actual > row.actual)
-    rows.sort(key=lambda r: (r.rank, r.name))
+    rows.sort(key=lambda r: (-r.actual, r.name))
+    for i, row in enumerate(rows):
+        row.rank = rows[i - 1].rank if i and rows[i - 1].actual == row.actual else i + 1
 
 
 @dataclass

@@ -220,3 +220,11 @@ def test_ranking_page_and_dashboard_fragment_show_rank_and_progress(team, month,
     # then
     assert "40.00%" in page and "400.00" in page and 'content="dashboard"' in page
     assert "本月目标进度" in compact and "1,000.00" in compact
+
+
+def test_competition_rank_skips_after_each_tie():
+    rows = [RankRow(key=i, name=str(i), group="", actual=D(a), target=None, contacts=0, contact_target=None)
+            for i, a in enumerate(["300", "500", "100", "500", "300"])]
+    competition_rank(rows)
+    assert [(r.actual, r.rank) for r in rows] == [(D("500"), 1), (D("500"), 1), (D("300"), 3), (D("300"), 3),
+                                                  (D("100"), 5)]
