@@ -59,3 +59,27 @@ def progress_cells(figures: object) -> SafeString:
     """The figure cells of a batch progress row (cases … in hand), formatted once (200 batches × 12 cells)."""
     return mark_safe("".join(f'<td class="num mono">{_shown(v)}</td>'  # noqa: S308 - numbers, and escaped text
                              for v in figures.cells()))  # type: ignore[attr-defined]
+
+
+@register.filter
+def money(value: object) -> str:
+    """1234567.8 → "1,234,567.80"; None → "—". Plain formatting (intcomma localises per call, slow in long tables)."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):,.2f}"
+
+
+@register.simple_tag
+def progress_bar(percent: object) -> SafeString:
+    """A target-progress bar and its figure; "未设目标" without a target."""
+    from decimal import Decimal
+
+    if percent is None:
+        return mark_safe('<span class="muted">未设目标</span>')
+    value = Decimal(str(percent))
+    width = min(int(value), 100) if value > 0 else 0
+    ok = ' class="ok"' if value >= 100 else ""
+    return mark_safe(f'<span class="progress-bar" title="{value}%"><i style="width: {width}%"></i></span> '  # noqa: S308
+                     f"<b{ok}>{value}%</b>")
