@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0007_targets'),
+        ('accounts', '0008_audit_performance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

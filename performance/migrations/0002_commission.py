@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0020_repayment_collector'),
+        ('cases', '0021_repayment_collector'),
         ('performance', '0001_targets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0017_return_undone_event'),
+        ('cases', '0018_audit_typed_numbers'),
     ]
 
     operations = [

@@ -14,7 +14,7 @@ def forget_batch_rows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0018_daily_calls_inbound'),
+        ('cases', '0019_daily_calls_inbound'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def credit_holders(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0019_batch_progress_figures'),
+        ('cases', '0020_batch_progress_figures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
