@@ -1,4 +1,12 @@
 # The one image of web, dialer and scheduler (docker-compose.yml). Debian bookworm like the dev machines.
+
+# Browser libraries (ECharts) from the npm registry at the versions of package-lock.json, as ./dev install does.
+FROM node:20-bookworm-slim AS vendor
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+ && mkdir -p vendor/echarts && cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE vendor/echarts/
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -12,6 +20,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
+COPY --from=vendor /src/vendor frontend/static/vendor
 RUN useradd --system --uid 10001 --home /app cm && mkdir -p /data/media /data/backups /data/var \
  && chown -R cm /data /app
 USER cm

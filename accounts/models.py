@@ -141,6 +141,10 @@ class AuditAction(models.TextChoices):
     NUMBER_BLOCK = "number_block", "标记禁拨号码"
     NUMBER_UNBLOCK = "number_unblock", "撤销禁拨号码"
     CLERK_ALLOCATION = "clerk_allocation", "内勤调配"
+    # Performance (issue 18): monthly targets, collector commission schemes, statements approved and locked.
+    TARGET_SET = "target_set", "设置目标"
+    COMMISSION_SCHEME = "commission_scheme", "提成方案"
+    STATEMENT_APPROVE = "statement_approve", "审批提成表"
 
 
 class AuditEntry(models.Model):

@@ -12,7 +12,9 @@ progress and credit-card roll-ups are filled by the product's own refresh (every
 an import); its time is printed. Then, in the same run, for each report: p50/p95 of the report page (the view,
 rendered, for a manager) next to the plain SQL aggregate over the raw tables (repayments; for progress and the
 credit-card rate the cases with their repayments, calls and visits) giving the same table; and the all-cases
-export (time, peak RSS of this process).
+export (time, peak RSS of this process). Issue 18: the dashboard page, its chart data and target progress, the
+ranking, the per-batch progress page and its largest drill-down (p50/p95), and a month's commission statements of
+every collector (seconds).
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
 
 REPAYMENT_SQL = """
 INSERT INTO cases_repayment (case_id, amount, commission, commission_rate, repaid_on, bank_ref, note, kind,
-  reverses_id, overpayment, source_sha256, recorded_by_id, created_at)
+  reverses_id, overpayment, source_sha256, recorded_by_id, created_at, collector_id)
 SELECT c.id, a.amount, round(a.amount * c.commission_rate, 2), c.commission_rate,
-  current_date - ((hashint4(g + 3) & 2147483647) % 730), 'B' || g, '', 'normal', NULL, false, '', %(clerk)s, now()
+  current_date - ((hashint4(g + 3) & 2147483647) % 730), 'B' || g, '', 'normal', NULL, false, '', %(clerk)s,
+  (current_date - ((hashint4(g + 3) & 2147483647) % 730)) + interval '15 hours', c.collector_id
 FROM generate_series(1, %(n)s) g
 JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g) & 2147483647) %% %(cases)s
 CROSS JOIN LATERAL (SELECT (1 + (hashint4(g + 1) & 2147483647) %% 50000) / 100.0 AS amount) a
@@ -74,6 +77,17 @@ SELECT c.id, c.collector_id, c.collector_id, current_date - g % 700, c.home_addr
 FROM generate_series(1, %(n)s) g
 JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g + 37) & 2147483647) % %(cases)s
 WHERE c.collector_id IS NOT NULL
+"""
+# The dashboard's daily counters (issue 18: dashboard tiles, ranking), as the actions would have bumped them.
+DAILY_STATS_SQL = """
+INSERT INTO cases_dailycollectorstats (day, collector_id, cases_worked, calls_made, calls_connected, calls_inbound,
+  visits, new_assignments, repaid_amount, updated_at)
+SELECT d, collector_id, 0, sum(calls), 0, 0, 0, 0, sum(repaid), now() FROM (
+  SELECT (started_at AT TIME ZONE 'Asia/Shanghai')::date d, collector_id, count(*) calls, 0::numeric repaid
+    FROM cases_callrecord WHERE deleted_at IS NULL AND collector_id IS NOT NULL GROUP BY 1, 2
+  UNION ALL
+  SELECT repaid_on, collector_id, 0, sum(amount) FROM cases_repayment WHERE collector_id IS NOT NULL GROUP BY 1, 2
+) x GROUP BY 1, 2
 """
 # The plain aggregates over the raw table that give the same tables as the report pages.
 PLAIN = {
@@ -125,6 +139,7 @@ def fill(cases: int, repayments: int, calls: int, visits: int) -> None:
         cur.execute("""UPDATE cases_case c SET repaid_amount = s.a, balance = c.entrusted_amount - s.a
                        FROM (SELECT case_id, sum(amount) a FROM cases_repayment GROUP BY case_id) s
                        WHERE s.case_id = c.id""")
+        cur.execute(DAILY_STATS_SQL)
         cur.execute("VACUUM ANALYZE")
         cur.execute("SELECT count(*) FROM cases_repayment")
         n = cur.fetchone()[0]
@@ -223,6 +238,80 @@ def run(runs: int) -> None:
           f"peak RSS of the process {peak:.0f} MB (before the export {before:.0f} MB)")
 
 
+def run_insight(runs: int) -> None:
+    """Issue 18: the dashboard (page, chart data, target ranking), the per-batch progress page and a drill-down,
+    and a month's commission statements of every collector (computed, then the summary page's figures)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db.models import Count
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from accounts.models import User
+    from cases.models import Case
+    from cases.views.dashboards import dashboard_view
+    from cases.views.reports import batch_progress_detail_view, batch_progress_view
+    from performance.actions.commission import scheme_create
+    from performance.actions.targets import targets_set
+    from performance.models import CommissionScheme, SchemeKind, Target, TargetScope
+    from performance.selectors.commission import draft_statements, statement_summaries
+    from performance.views.charts import dashboard_charts_view
+    from performance.views.targets import ranking_view
+
+    manager = User.objects.filter(is_manager=True).first()
+    factory = RequestFactory()
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    collectors = list(User.objects.filter(is_phone_collector=True) | User.objects.filter(is_field_collector=True))
+    if not Target.objects.filter(month=month).exists():
+        targets_set(month=month, entries=[(TargetScope.COLLECTOR, c.pk, Decimal("50000"), 100) for c in collectors],
+                    by=manager)
+    if not CommissionScheme.objects.exists():
+        from cases.models import Bank
+
+        for i, bank in enumerate(Bank.objects.all()):
+            kind = SchemeKind.FLAT if i % 2 == 0 else SchemeKind.AMOUNT_TIERS
+            scheme_create(name=f"bench {bank.pk}", bank=bank, batch=None, kind=kind,
+                          rate=Decimal("0.015") if kind == SchemeKind.FLAT else None,
+                          tiers=[] if kind == SchemeKind.FLAT else [(Decimal("0"), Decimal("0.01")),
+                                                                    (Decimal("100000"), Decimal("0.02"))],
+                          effective_from=dt.date(2000, 1, 1), effective_to=None, by=manager)
+
+    def view(fn, path: str, params: dict[str, str] | None = None, **kwargs: object):
+        def go() -> None:
+            request = factory.get(path, params or {})
+            request.user = manager
+            response = fn(request, **kwargs)
+            assert response.status_code == 200, response.status_code
+        return go
+
+    biggest = (Case.objects.values("batch_id").order_by().annotate(n=Count("id")).order_by("-n").first() or {})
+    print(f"\n{'issue 18':<34}{'p50 ms':>10}{'p95 ms':>10}")
+    for label, go in (
+        ("dashboard page", view(dashboard_view, "/cases/dashboard/")),
+        ("dashboard chart data", view(dashboard_charts_view, "/performance/dashboard/charts.json")),
+        ("dashboard target progress", view(ranking_view, "/performance/ranking/", {"fragment": "compact"})),
+        ("ranking page", view(ranking_view, "/performance/ranking/")),
+        ("batch progress (open batches)", view(batch_progress_view, "/cases/reports/batches/")),
+        ("batch progress (all batches)", view(batch_progress_view, "/cases/reports/batches/", {"state": "all"})),
+        (f"batch drill-down ({biggest.get('n', 0):,} cases)",
+         view(batch_progress_detail_view, "/cases/reports/batches/x/", batch_id=biggest.get("batch_id"))),
+    ):
+        p50, p95 = case_list_bench.timed(go, runs)
+        print(f"{label:<34}{p50:>10.1f}{p95:>10.1f}")
+    for m in (month, (month - dt.timedelta(days=1)).replace(day=1)):
+        started = time.perf_counter()
+        drafts = draft_statements(month=m)
+        took = time.perf_counter() - started
+        lines = sum(len(d.lines) for d in drafts.values())
+        started = time.perf_counter()
+        statement_summaries(month=m)
+        page = time.perf_counter() - started
+        print(f"commission statements {m:%Y-%m}: {len(drafts)} collectors, {lines:,} entries computed in {took:.2f} s;"
+              f" the month's summary (every collector) {page:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200_000)
@@ -232,6 +321,8 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=60_000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left")
+    parser.add_argument("--only-insight", action="store_true", help="only the issue 18 figures (dashboard, batch "
+                        "progress, commission statements)")
     args = parser.parse_args()
     if not args.reuse:
         case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
@@ -246,7 +337,9 @@ def main() -> None:
         if not args.reuse:
             fill(args.cases, args.repayments, args.calls, args.visits)
         refresh_rollups()
-        run(args.runs)
+        if not args.only_insight:
+            run(args.runs)
+        run_insight(args.runs)
     finally:
         from django.db import connections
 

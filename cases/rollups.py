@@ -21,10 +21,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
-from cases.enums import ProductType
+from cases.enums import CallResult, CaseStatus, ProductType, VisitResult
 from cases.models import (
     Batch,
     BatchProgress,
@@ -99,7 +99,10 @@ def refresh() -> int:
         marks = list(RollupDirty.objects.values_list("pk", "kind", "key"))
         new_batches = set(_new_batches())
         collectors = {key for _, kind, key in marks if kind == RollupKind.COLLECTOR}
-        batches = {key for _, kind, key in marks if kind == RollupKind.BATCH} | new_batches
+        # A call, visit, deletion, return or retention moves its batch's every figure (full recompute); a
+        # repayment (a BATCH mark) only its money and statuses, which need no call or visit look-up.
+        batches = new_batches | _batches_of({key for _, kind, key in marks if kind == RollupKind.CASE_WORK})
+        batch_amounts = {key for _, kind, key in marks if kind == RollupKind.BATCH} - batches
         collectors |= _collectors_of({key for _, kind, key in marks if kind == RollupKind.CASE_WORK})
         for chunk in _chunks(new_batches):
             # A continued case arrives with its earlier collector: that collector holds one case more.
@@ -110,7 +113,8 @@ def refresh() -> int:
         incomplete = _recompute_amounts(amounts_only)
         _recompute_collectors(incomplete)
         collectors |= amounts_only
-        _recompute_batches(batches)
+        _recompute_batches(batches | _recompute_batch_amounts(batch_amounts))
+        batches |= batch_amounts
         for chunk in _chunks(pk for pk, _, _ in marks):
             RollupDirty.objects.filter(pk__in=chunk).delete()
     return len(collectors) + len(batches)
@@ -198,21 +202,84 @@ def _recompute_collectors(ids: set[int]) -> None:
 
 
 def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
-    """Rows for these batches (all batches for None), zeros for a batch without credit-card cases."""
-    cases = Case.objects.filter(product_type=ProductType.CREDIT_CARD)
+    """Rows for these batches (all batches for None): progress of every case, and of the credit-card cases.
+
+    Contact, visit and promise counts go from the batch's cases to their calls and visits (index probes per case,
+    distinct case ids), never a semi-join over every call of the agency.
+    """
+    cases = Case.objects.all()
     batches = Batch.objects.all()
     if ids is not None:
         cases, batches = cases.filter(batch_id__in=ids), batches.filter(pk__in=ids)
-    figures = {r["batch_id"]: r for r in (
-        cases.values("batch_id").order_by()
-        .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=MONEY),
-                  r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=MONEY)))}
+    figures = {r["batch_id"]: r for r in _batch_sums(cases)}
+    calls = CallRecord.objects.filter(deleted_at__isnull=True, case__isnull=False)
+    visits = VisitRecord.objects.filter(deleted_at__isnull=True)
+    if ids is not None:
+        calls, visits = calls.filter(case__batch_id__in=ids), visits.filter(case__batch_id__in=ids)
+
+    def distinct_cases(qs: QuerySet) -> dict[int, int]:  # type: ignore[type-arg]
+        return dict(qs.values("case__batch_id").order_by().annotate(n=Count("case_id", distinct=True))
+                    .values_list("case__batch_id", "n"))
+
+    contacted, visited = distinct_cases(calls), distinct_cases(visits)
+    promised_pairs = set(calls.filter(result=CallResult.PROMISE).values_list("case__batch_id", "case_id"))
+    promised_pairs |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__batch_id", "case_id"))
+    promised: dict[int, int] = {}
+    for batch_id, _ in promised_pairs:
+        promised[batch_id] = promised.get(batch_id, 0) + 1
     rows = []
     for pk, bank_id in batches.values_list("pk", "bank_id"):
         r = figures.get(pk)
-        rows.append(BatchProgress(batch_id=pk, bank_id=bank_id, card_cases=r["n"] if r else 0,
-                                  card_entrusted=r["e"] if r else ZERO, card_repaid=r["r"] if r else ZERO))
+        if r is None:
+            rows.append(BatchProgress(batch_id=pk, bank_id=bank_id))
+            continue
+        rows.append(BatchProgress(
+            batch_id=pk, bank_id=bank_id, cases=r["n"], entrusted=_money(r["e"]), contacted=contacted.get(pk, 0),
+            visited=visited.get(pk, 0), promised=promised.get(pk, 0), repaid_cases=r["repaid_n"],
+            repaid=_money(r["r"]), settled=r["settled"], returned=r["returned"], retained=r["retained"],
+            card_cases=r["card_n"], card_entrusted=_money(r["card_e"]), card_repaid=_money(r["card_r"])))
     return rows
+
+
+def _batches_of(case_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(case_ids):
+        found |= set(Case.objects.filter(pk__in=chunk).order_by().values_list("batch_id", flat=True).distinct())
+    return found
+
+
+def _batch_sums(cases: QuerySet[Case]) -> QuerySet[Case]:
+    card = Q(product_type=ProductType.CREDIT_CARD)
+
+    def money(field: str, condition: Q | None = None) -> Coalesce:
+        return Coalesce(Sum(field, filter=condition), Value(ZERO), output_field=MONEY)
+
+    return (cases.values("batch_id").order_by()
+            .annotate(n=Count("id"), e=money("entrusted_amount"), r=money("repaid_amount"),
+                      repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                      settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
+                      returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
+                      retained=Count("id", filter=Q(status=CaseStatus.RETAINED)),
+                      card_n=Count("id", filter=card), card_e=money("entrusted_amount", card),
+                      card_r=money("repaid_amount", card)))
+
+
+def _recompute_batch_amounts(ids: set[int]) -> set[int]:
+    """Money and status figures of these batches after repayments; returns the batches without a row yet (for a
+    full recompute)."""
+    missing: set[int] = set()
+    for chunk in _chunks(ids):
+        rows = {p.batch_id: p for p in BatchProgress.objects.filter(batch_id__in=chunk)}
+        missing |= set(chunk) - set(rows)
+        for r in _batch_sums(Case.objects.filter(batch_id__in=list(rows))):
+            p = rows[r["batch_id"]]
+            p.cases, p.entrusted, p.repaid, p.repaid_cases = r["n"], _money(r["e"]), _money(r["r"]), r["repaid_n"]
+            p.settled, p.returned, p.retained = r["settled"], r["returned"], r["retained"]
+            p.card_cases, p.card_entrusted, p.card_repaid = r["card_n"], _money(r["card_e"]), _money(r["card_r"])
+        BatchProgress.objects.bulk_update(list(rows.values()), [
+            "cases", "entrusted", "repaid", "repaid_cases", "settled", "returned", "retained", "card_cases",
+            "card_entrusted", "card_repaid"])
+    return missing
 
 
 def _recompute_batches(ids: set[int]) -> None:

@@ -105,6 +105,8 @@ urlpatterns = [
     path("retention/<int:request_id>/decide/", return_views.retention_decide_view, name="retention-decide"),
     # Reports (C12, M6)
     path("reports/", report_views.report_view, name="reports"),
+    path("reports/batches/", report_views.batch_progress_view, name="batch-progress"),
+    path("reports/batches/<int:batch_id>/", report_views.batch_progress_detail_view, name="batch-progress-detail"),
     path("export/cases.xlsx", export_views.cases_export_view, name="cases-export"),
     # All business data (M5) and the exports page
     path("export/", export_views.exports_view, name="exports"),

@@ -16,5 +16,6 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("imports/", include("mappings.urls")),
     path("work/", include("worklist.urls")),
+    path("performance/", include("performance.urls")),
     path("admin/", admin.site.urls),
 ]

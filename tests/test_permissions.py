@@ -238,6 +238,33 @@ MATRIX += (
     Route("cases:reports", desk()),
     Route("cases:reports", desk(), query={"kind": "progress"}),
     Route("cases:reports", desk(), query={"kind": "repayments", "period": "day", "by": "rate", "format": "xlsx"}),
+    # Dashboard charts (issue 18): the dashboard's own audience.
+    Route("performance:dashboard-charts", only(OK, "manager", "sysadmin")),
+    # Targets (issue 18): set by managers; the ranking is the dashboard's audience.
+    Route("performance:targets", only(OK, "manager")),
+    Route("performance:target-import", only(REDIRECT, "manager"), method="post"),
+    Route("performance:target-template", only(OK, "manager")),
+    Route("performance:ranking", only(OK, "manager", "sysadmin")),
+    Route("performance:ranking", only(OK, "manager", "sysadmin"), query={"fragment": "compact"}),
+    # 提成 (issue 18): schemes and approvals by managers; a collector reaches only their own statement.
+    Route("performance:schemes", only(OK, "manager")),
+    Route("performance:scheme-end", only(NOT_FOUND, "manager"), method="post", kwargs=lambda w: {"scheme_id": 999999}),
+    Route("performance:statements", everyone(FORBIDDEN, manager=OK, sysadmin=OK, collector=REDIRECT,
+                                             other_collector=REDIRECT, field_collector=REDIRECT)),
+    Route("performance:statement-mine", only(OK, "collector", "other_collector", "field_collector")),
+    Route("performance:statement-detail", everyone(NOT_FOUND, manager=OK, sysadmin=OK, collector=OK),
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+    Route("performance:statement-detail", everyone(NOT_FOUND, manager=OK, sysadmin=OK, collector=OK),
+          kwargs=lambda w: {"collector_id": w.collector_id}, query={"format": "xlsx"}),
+    Route("performance:statement-approve", only(REDIRECT, "manager"), method="post",
+          kwargs=lambda w: {"collector_id": w.collector_id}),
+    # Per-batch progress (issue 18): the same desk; a batch of a bank the clerk does not handle is not found.
+    Route("cases:batch-progress", desk()),
+    Route("cases:batch-progress", desk(), query={"state": "all", "format": "xlsx"}),
+    Route("cases:batch-progress-detail", everyone(FORBIDDEN, clerk=OK, manager=OK, sysadmin=OK, other_clerk=NOT_FOUND),
+          kwargs=lambda w: {"batch_id": w.batch_id}),
+    Route("cases:batch-progress-detail", everyone(FORBIDDEN, clerk=OK, manager=OK, sysadmin=OK, other_clerk=NOT_FOUND),
+          kwargs=lambda w: {"batch_id": w.batch_id}, query={"format": "xlsx"}),
     # Exports (M4): managers only.
     Route("cases:cases-export", only(OK, "manager")),
     # M5: the exports page and all business data as a zip, for managers like the all-cases export.

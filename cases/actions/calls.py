@@ -16,7 +16,7 @@ from cases import history, rollups, uploads
 from cases.actions import suggestions
 from cases.actions.files import store_checked
 from cases.actions.reminders import reminder_resolve_stale
-from cases.actions.work import checked_promise, count_work, ensure_open_for_work, mark_work_started
+from cases.actions.work import call_counters, checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
 from cases.exceptions import CallOutcomeNotOpenError, WorkDateInFutureError
 from cases.models import CallRecord, Case, CaseContact, StoredFile
@@ -103,10 +103,7 @@ def call_record_create(
         rollups.mark(worked_case_ids=[case.pk])
         mark_work_started(case=case, actor=by, reason="首次电话")
         reminder_resolve_stale(case_ids=[case.pk])  # the first-call reminder is done
-    connected = answered_at is not None or result in CONNECTED_CALL_RESULTS
-    count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(),
-               calls_made=1 if direction == CallDirection.OUTBOUND else 0,
-               calls_connected=1 if connected else 0)
+    count_work(case=case, collector=collector, day=timezone.localtime(started_at).date(), **call_counters(call))
     return call
 
 
@@ -117,7 +114,8 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     system, on the call record the dialer wrote, instead of typing a second record of the same call.
 
     Once per call: a dialer call whose result is still empty (busy and no-answer calls get theirs from the
-    exchange). A call that was not answered and is now reported as answered counts as connected that day.
+    exchange). An outbound call that was not answered and is now reported as answered counts as connected that day
+    (an inbound call counts in 呼入 only).
     Emits: DashboardCounterChanged (through daily_stats_bump, when the call becomes connected).
     Raises: CallOutcomeNotOpenError, CaseClosedForWorkError, PromiseDetailsRequiredError,
     PromiseDateTooEarlyError.
@@ -134,7 +132,7 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     call.promise_date, call.promise_amount = promise_date, promise_amount
     call.save(update_fields=["result", "note", "promise_date", "promise_amount"])
     history.call_outcome_recorded(call=call, actor=by)
-    if call.answered_at is None and result in CONNECTED_CALL_RESULTS:
+    if call.direction == CallDirection.OUTBOUND and call.answered_at is None and result in CONNECTED_CALL_RESULTS:
         count_work(case=call.case, collector=call.collector, day=timezone.localtime(call.started_at).date(),
                    calls_made=0, calls_connected=1)
     return call

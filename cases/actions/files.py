@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.actions import JsonValue, audit_record
 from accounts.models import AuditAction, AuditEntry, User
 from cases import history, rollups, uploads
+from cases.actions.work import uncount_work
 from cases.exceptions import AlreadyDeletedError, DeleteReasonRequiredError
 from cases.models import CallRecord, Case, StoredFile, VisitRecord
 from cases.models.files import stored_file_path
@@ -95,9 +96,10 @@ def file_delete(*, stored: StoredFile, by: User, reason: str, request: HttpReque
 @transaction.atomic
 def work_record_delete(*, record: CallRecord | VisitRecord, by: User, reason: str,
                        request: HttpRequest | None = None) -> CallRecord | VisitRecord:
-    """C15: delete a call or visit record (hidden everywhere) together with its files' bytes.
+    """C15: delete a call or visit record (hidden everywhere) together with its files' bytes; the record leaves
+    its day's dashboard counters.
 
-    Emits: nothing.
+    Emits: DashboardCounterChanged (the record's counters taken back).
     Raises: DeleteReasonRequiredError, AlreadyDeletedError.
     """
     reason = _reason(reason)
@@ -110,6 +112,7 @@ def work_record_delete(*, record: CallRecord | VisitRecord, by: User, reason: st
     record.deleted_at, record.deleted_by, record.delete_reason = now, by, reason
     record.save(update_fields=["deleted_at", "deleted_by", "delete_reason"])
     rollups.mark(worked_case_ids=[record.case_id])
+    uncount_work(record=record)
     if isinstance(record, CallRecord):
         when = timezone.localtime(record.started_at)
         what = f"{label}（{when:%Y-%m-%d %H:%M} {record.get_result_display() or record.get_direction_display()}）"

@@ -140,6 +140,7 @@ def _record(*, case: Case, amount: Decimal, repaid_on: dt.date, by: User, bank_r
         case=locked, amount=amount, commission=commission, commission_rate=locked.commission_rate,
         repaid_on=repaid_on, bank_ref=bank_ref, note=note.strip()[:500], kind=RepaymentKind.NORMAL,
         overpayment=overpayment and amount > locked.balance, source_sha256=source_sha256, recorded_by=by,
+        collector_id=locked.collector_id,
     )
     locked.repaid_amount += amount
     locked.balance = locked.entrusted_amount - locked.repaid_amount
@@ -183,7 +184,7 @@ def repayment_reverse(*, repayment: Repayment, by: User, reason: str) -> Repayme
     reversal = Repayment.objects.create(
         case=locked, amount=-original.amount, commission=-original.commission,
         commission_rate=original.commission_rate, repaid_on=original.repaid_on, note=reason[:500],
-        kind=RepaymentKind.REVERSAL, reverses=original, recorded_by=by,
+        kind=RepaymentKind.REVERSAL, reverses=original, recorded_by=by, collector_id=original.collector_id,
     )
     locked.repaid_amount -= original.amount
     locked.balance = locked.entrusted_amount - locked.repaid_amount

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -74,7 +75,9 @@ def daily_stats_bump(*, collector_id: int, day: dt.date | None = None, **deltas:
     if not moves:
         return
     day = day or timezone.localdate()
-    updates = {name: F(name) + value for name, value in moves.items()}
+    # A take-back (a deleted record) never drives a count below zero: rows from before a counter existed.
+    updates = {name: F(name) + value if value > 0 or name in AMOUNT_FIELDS else Greatest(F(name) + value, 0)
+               for name, value in moves.items()}
     rows = DailyCollectorStats.objects.filter(day=day, collector_id=collector_id)
     if rows.update(**updates, updated_at=timezone.now()) == 0:
         # First bump of the day. Two transactions may get here at once: ON CONFLICT DO NOTHING lets the
@@ -102,3 +105,18 @@ def daily_stats_record_work(*, case_id: int, collector_id: int, day: dt.date | N
     if created:
         daily_stats_bump(collector_id=collector_id, day=day, cases_worked=1)
     return created
+
+
+@transaction.atomic
+def daily_stats_unrecord_work(*, case_id: int, day: dt.date) -> bool:
+    """Stop counting `case_id` as worked on `day` (its last call or visit of that day was deleted). True if it was.
+
+    Emits: DashboardCounterChanged (cases_worked −1) for the collector it was counted for.
+    Raises: nothing.
+    """
+    row = DailyCaseWork.objects.select_for_update().filter(day=day, case_id=case_id).first()
+    if row is None:
+        return False
+    row.delete()
+    daily_stats_bump(collector_id=row.collector_id, day=day, cases_worked=-1)
+    return True

@@ -37,6 +37,10 @@ class Repayment(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name="登记人")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    # The collector credited (提成, issue 18): the one holding the case when the entry was recorded; a reversal
+    # is charged to the collector the original was credited to.
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name="业务员")
 
     class Meta:
         verbose_name = verbose_name_plural = "回款"
@@ -52,6 +56,8 @@ class Repayment(models.Model):
         # cannot see the reversal, a row of its own) cannot hold the rule: cases.actions.repayments checks it
         # under the case's row lock, which every repayment write takes.
         indexes = [models.Index(fields=["case", "repaid_on"], name="repayment_case_day_idx"),
+                   models.Index(fields=["collector", "repaid_on"], name="repayment_collector_day_idx"),
+                   models.Index(fields=["created_at"], name="repayment_created_idx"),
                    models.Index(fields=["case", "bank_ref"], name="repayment_case_ref_idx",
                                 condition=~models.Q(bank_ref=""))]
 

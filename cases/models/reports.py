@@ -2,8 +2,8 @@
 
 - RepaymentDaily / RepaymentMonthly: one row per day (month) × batch × commission rate, kept by the repayment
   actions with F() additions in the same transaction as the entry, so they are exact to the fen at commit.
-- CollectorProgress (per collector × bank) and BatchProgress (per batch, its credit-card cases): recomputed
-  from the cases, calls and visits of the groups marked in RollupDirty by the actions that change them
+- CollectorProgress (per collector × bank) and BatchProgress (per batch: all its cases and its credit-card ones):
+  recomputed from the cases, calls and visits of the groups marked in RollupDirty by the actions that change them
   (assignment, call, visit, record deletion, repayment) and of every batch imported since; the report
   selectors refresh the marked groups before they read (cases/rollups.py).
 """
@@ -82,15 +82,26 @@ class CollectorProgress(models.Model):
 
 
 class BatchProgress(models.Model):
-    """A batch's credit-card cases: count, entrusted and repaid. Every batch has a row once counted (zeros when
-    it has no credit-card case), so a batch without one is a batch imported since the last refresh."""
+    """A batch's progress (issue 18: the clerk returns work to the bank batch by batch) and its credit-card
+    cases (C12). Every batch has a row once counted (zeros when it has no credit-card case), so a batch without
+    one is a batch imported since the last refresh."""
 
     batch = models.OneToOneField("cases.Batch", on_delete=models.CASCADE, primary_key=True, related_name="+",
                                  verbose_name="批次")
     bank = models.ForeignKey("cases.Bank", on_delete=models.CASCADE, related_name="+", verbose_name="银行")
+    cases = models.IntegerField("案件数", default=0)
+    entrusted = models.DecimalField("委案金额", max_digits=16, decimal_places=2, default=ZERO)
+    contacted = models.IntegerField("已电话联系", default=0)
+    visited = models.IntegerField("已外访", default=0)
+    promised = models.IntegerField("承诺还款", default=0)
+    repaid_cases = models.IntegerField("回款案件数", default=0)
+    repaid = models.DecimalField("已还金额", max_digits=16, decimal_places=2, default=ZERO)
+    settled = models.IntegerField("已结清", default=0)
+    returned = models.IntegerField("已退案", default=0)
+    retained = models.IntegerField("留案", default=0)
     card_cases = models.IntegerField("信用卡案件数", default=0)
-    card_entrusted = models.DecimalField("委案金额", max_digits=16, decimal_places=2, default=ZERO)
-    card_repaid = models.DecimalField("已还金额", max_digits=16, decimal_places=2, default=ZERO)
+    card_entrusted = models.DecimalField("信用卡委案金额", max_digits=16, decimal_places=2, default=ZERO)
+    card_repaid = models.DecimalField("信用卡已还金额", max_digits=16, decimal_places=2, default=ZERO)
 
     class Meta:
         verbose_name = verbose_name_plural = "批次回款汇总"

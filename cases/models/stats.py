@@ -11,7 +11,10 @@ from django.conf import settings
 from django.db import models
 
 # The integer counters of DailyCollectorStats; `repaid_amount` is the one Decimal counter.
-COUNTER_FIELDS: tuple[str, ...] = ("cases_worked", "calls_made", "calls_connected", "visits", "new_assignments")
+# 外呼 (calls_made) and 接通 (calls_connected) count outbound calls only, so 接通 never exceeds 外呼; an inbound call
+# counts in 呼入 (calls_inbound). A deleted call or visit is taken off the counters of its day.
+COUNTER_FIELDS: tuple[str, ...] = ("cases_worked", "calls_made", "calls_connected", "calls_inbound", "visits",
+                                   "new_assignments")
 
 
 class DailyCollectorStats(models.Model):
@@ -21,6 +24,7 @@ class DailyCollectorStats(models.Model):
     cases_worked = models.PositiveIntegerField("处理案件数", default=0)
     calls_made = models.PositiveIntegerField("外呼次数", default=0)
     calls_connected = models.PositiveIntegerField("接通次数", default=0)
+    calls_inbound = models.PositiveIntegerField("呼入次数", default=0)
     visits = models.PositiveIntegerField("外访次数", default=0)
     new_assignments = models.PositiveIntegerField("新分配案件", default=0)
     repaid_amount = models.DecimalField("当日回款", max_digits=14, decimal_places=2, default=Decimal("0.00"))

@@ -26,6 +26,7 @@ DASHBOARD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cases_worked", "处理案件"),
     ("calls_made", "外呼"),
     ("calls_connected", "接通"),
+    ("calls_inbound", "呼入"),
     ("visits", "外访"),
     ("new_assignments", "新分配"),
     ("overdue_calls", "首呼超期"),
@@ -53,10 +54,17 @@ class Counters:
             self.values[key] = self.values.get(key, 0) + value
         self.repaid_amount += other.repaid_amount
 
-    def cells(self) -> list[tuple[str, str, int | Decimal]]:
-        """(column key, label, value) in display order."""
-        return [(key, label, self.repaid_amount if key == "repaid_amount" else self.values.get(key, 0))
-                for key, label in DASHBOARD_COLUMNS]
+    def cells(self) -> list[tuple[str, str, int | Decimal, str]]:
+        """(column key, label, value, value as shown) in display order. Formatted here, once, with thousands
+        separators (1,234,567.89): template filters per cell made a 300-collector page cost ~0.7 s to render."""
+        out: list[tuple[str, str, int | Decimal, str]] = []
+        for key, label in DASHBOARD_COLUMNS:
+            if key == "repaid_amount":
+                out.append((key, label, self.repaid_amount, f"{self.repaid_amount:,.2f}"))
+            else:
+                value = self.values.get(key, 0)
+                out.append((key, label, value, f"{value:,}"))
+        return out
 
 
 @dataclass

@@ -186,13 +186,17 @@ def unmatched_recordings() -> QuerySet[CallRecord]:
             .select_related("recording", "collector").order_by("-started_at"))
 
 
-def calls_today_by_collector(now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """collector id → (calls today, answered today)."""
+def calls_today_by_collector(now: dt.datetime) -> dict[int, tuple[int, int, int]]:
+    """collector id → (outbound calls today, outbound answered today, inbound today), deleted records left out:
+    the same split as the dashboard's 外呼 / 接通 / 呼入."""
     start, end = _today_bounds(now)
+    outbound = Q(direction=CallDirection.OUTBOUND)
     rows = (CallRecord.objects.filter(deleted_at__isnull=True, started_at__gte=start, started_at__lt=end,
                                       collector__isnull=False)
-            .values("collector").annotate(total=Count("id"), answered=Count("id", filter=_answered_q())))
-    return {r["collector"]: (r["total"], r["answered"]) for r in rows}
+            .values("collector").annotate(made=Count("id", filter=outbound),
+                                          answered=Count("id", filter=outbound & _answered_q()),
+                                          inbound=Count("id", filter=Q(direction=CallDirection.INBOUND))))
+    return {r["collector"]: (r["made"], r["answered"], r["inbound"]) for r in rows}
 
 
 def refusals_today_by_collector(now: dt.datetime) -> dict[int, int]:

@@ -10,21 +10,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import sees_commission
 from cases import rollups
-from cases.enums import ComplaintReason
+from cases.enums import CallResult, CaseStatus, ComplaintReason, VisitResult
 from cases.models import (
     Bank,
     Batch,
     BatchProgress,
+    CallRecord,
+    Case,
     CollectorProgress,
     Complaint,
     RepaymentDaily,
     RepaymentMonthly,
+    VisitRecord,
 )
 from cases.selectors.banks import bank_list_for_user
 
@@ -197,4 +201,159 @@ def complaint_report(*, user: User) -> ReportTable:
         table.rows.append([name, *values])
         totals = [a + b for a, b in zip(totals, values, strict=True)]
     table.total = ["合计", *totals]
+    return table
+
+
+# --- Per-batch progress (issue 18 item 4): what the clerk looks at before 退案 ---------------------------------
+
+BATCH_STATES = {"open": "未退完的批次", "all": "全部批次"}
+
+
+@dataclass
+class ProgressFigures:
+    """Progress of a group of cases (a batch, or one collector's cases in a batch)."""
+
+    cases: int = 0
+    entrusted: Decimal = ZERO
+    contacted: int = 0
+    visited: int = 0
+    promised: int = 0
+    repaid_cases: int = 0
+    repaid: Decimal = ZERO
+    settled: int = 0
+    returned: int = 0
+    retained: int = 0
+
+    @property
+    def rate(self) -> str:
+        return _percent(self.repaid, self.entrusted)
+
+    @property
+    def in_hand(self) -> int:
+        """Cases still with the agency: neither returned to the bank nor settled."""
+        return self.cases - self.returned - self.settled
+
+    def add(self, other: ProgressFigures) -> None:
+        for name in ("cases", "entrusted", "contacted", "visited", "promised", "repaid_cases", "repaid", "settled",
+                     "returned", "retained"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def cells(self) -> list[object]:
+        return [self.cases, self.entrusted, self.contacted, self.visited, self.promised, self.repaid_cases,
+                self.repaid, self.rate, self.settled, self.returned, self.retained, self.in_hand]
+
+
+PROGRESS_HEADERS = ["案件数", "委案金额", "已电话联系", "已外访", "承诺还款", "回款案件数", "已还金额", "回收率",
+                    "已结清", "已退案", "留案", "在催"]
+
+
+@dataclass
+class BatchProgressRow:
+    batch_id: int
+    bank_name: str
+    batch_no: str
+    entrust_date: dt.date
+    return_date: dt.date
+    days_left: int
+    figures: ProgressFigures
+
+
+@dataclass
+class CollectorProgressRow:
+    collector_id: int | None
+    name: str
+    department: str
+    figures: ProgressFigures
+
+
+def batch_progress_list(*, user: User, bank_id: int | None = None, state: str = "open",
+                        today: dt.date | None = None) -> list[BatchProgressRow]:
+    """Every batch `user` may see (clerks: their banks), from the BatchProgress roll-up, nearest return date first.
+    `state="open"` leaves out batches whose every case was returned."""
+    rollups.refresh()
+    today = today or timezone.localdate()
+    qs = BatchProgress.objects.filter(bank__in=_banks(user)).select_related("batch__bank")
+    if bank_id:
+        qs = qs.filter(bank_id=bank_id)
+    if state == "open":
+        qs = qs.filter(returned__lt=F("cases"))
+    rows = []
+    for p in qs.order_by("batch__return_date", "batch_id"):
+        figures = ProgressFigures(cases=p.cases, entrusted=p.entrusted, contacted=p.contacted, visited=p.visited,
+                                  promised=p.promised, repaid_cases=p.repaid_cases, repaid=p.repaid,
+                                  settled=p.settled, returned=p.returned, retained=p.retained)
+        rows.append(BatchProgressRow(batch_id=p.batch_id, bank_name=p.batch.bank.name, batch_no=p.batch.batch_no,
+                                     entrust_date=p.batch.entrust_date, return_date=p.batch.return_date,
+                                     days_left=(p.batch.return_date - today).days, figures=figures))
+    return rows
+
+
+def batch_progress_table(rows: list[BatchProgressRow]) -> ReportTable:
+    """The batch list as a report table (the .xlsx export)."""
+    table = ReportTable(title="批次进度", headers=["银行", "批次", "委案日期", "退案日期", "距退案（天）",
+                                                   *PROGRESS_HEADERS], label_cols=4)
+    total = ProgressFigures()
+    for r in rows:
+        table.rows.append([r.bank_name, r.batch_no, r.entrust_date.isoformat(), r.return_date.isoformat(),
+                           r.days_left, *r.figures.cells()])
+        total.add(r.figures)
+    table.total = ["合计", "", "", "", "", *total.cells()]
+    return table
+
+
+def batch_for_reports(*, user: User, batch_id: int) -> Batch | None:
+    """The batch if `user` may see its bank's reports (clerks: their banks), else None."""
+    return Batch.objects.filter(pk=batch_id, bank__in=_banks(user)).select_related("bank").first()
+
+
+def batch_progress_by_collector(*, batch: Batch) -> list[CollectorProgressRow]:
+    """Drill-down: the batch's cases per collector holding them now (未分配 for none), counted live from the cases,
+    calls and visits of this one batch. Contacts, visits and promises go from the batch's cases to their records
+    (distinct case ids per collector), never a semi-join over every call of the agency."""
+    money = DecimalField(max_digits=18, decimal_places=2)
+    base = (Case.objects.filter(batch=batch)
+            .values("collector_id", "collector__full_name", "collector__username", "collector__department__name")
+            .order_by()
+            .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money),
+                      r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
+                      repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
+                      settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
+                      returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
+                      retained=Count("id", filter=Q(status=CaseStatus.RETAINED))))
+    calls = CallRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
+    visits = VisitRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
+
+    def per_holder(qs: QuerySet) -> dict[int | None, int]:  # type: ignore[type-arg]
+        return dict(qs.values("case__collector_id").order_by().annotate(n=Count("case_id", distinct=True))
+                    .values_list("case__collector_id", "n"))
+
+    contacted, visited = per_holder(calls), per_holder(visits)
+    promised_cases = set(calls.filter(result=CallResult.PROMISE).values_list("case__collector_id", "case_id"))
+    promised_cases |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__collector_id", "case_id"))
+    promised: dict[int | None, int] = {}
+    for holder, _ in promised_cases:
+        promised[holder] = promised.get(holder, 0) + 1
+    rows = []
+    for r in base:
+        holder = r["collector_id"]
+        figures = ProgressFigures(cases=r["n"], entrusted=Decimal(r["e"]).quantize(FEN),
+                                  contacted=contacted.get(holder, 0), visited=visited.get(holder, 0),
+                                  promised=promised.get(holder, 0), repaid_cases=r["repaid_n"],
+                                  repaid=Decimal(r["r"]).quantize(FEN), settled=r["settled"],
+                                  returned=r["returned"], retained=r["retained"])
+        name = r["collector__full_name"] or r["collector__username"] or "（未分配）"
+        rows.append(CollectorProgressRow(collector_id=holder, name=name,
+                                         department=r["collector__department__name"] or "", figures=figures))
+    rows.sort(key=lambda row: (row.collector_id is None, -row.figures.repaid, row.name))
+    return rows
+
+
+def collector_progress_table(*, batch: Batch, rows: list[CollectorProgressRow]) -> ReportTable:
+    table = ReportTable(title=f"批次进度 {batch.batch_no}（按业务员）", headers=["业务员", "部门", *PROGRESS_HEADERS],
+                        label_cols=2)
+    total = ProgressFigures()
+    for r in rows:
+        table.rows.append([r.name, r.department, *r.figures.cells()])
+        total.add(r.figures)
+    table.total = ["合计", "", *total.cells()]
     return table

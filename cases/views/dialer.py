@@ -294,8 +294,8 @@ def _lines_context(user: User) -> dict[str, object]:
     today = calls_today_by_collector(now)
     refusals = refusals_today_by_collector(now)
     people = User.objects.filter(pk__in=set(today) | set(refusals)).order_by("username")
-    per_collector = [{"user": u, "calls": today.get(u.pk, (0, 0))[0], "answered": today.get(u.pk, (0, 0))[1],
-                      "refusals": refusals.get(u.pk, 0)} for u in people]
+    per_collector = [{"user": u, "calls": today.get(u.pk, (0, 0, 0))[0], "answered": today.get(u.pk, (0, 0, 0))[1],
+                      "inbound": today.get(u.pk, (0, 0, 0))[2], "refusals": refusals.get(u.pk, 0)} for u in people]
     return {"lines": lines, "health": health, "connected": bool(health and health.get("ari_connected")),
             "live_unavailable": unreachable,
             "per_collector": per_collector, "refusals": recent_refusals(30), "now": now,

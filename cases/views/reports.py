@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -19,10 +19,17 @@ from accounts.inputs import bounded_date, id_param
 from cases.actions.exports import report_export
 from cases.selectors.banks import bank_list_for_user
 from cases.selectors.reports import (
+    BATCH_STATES,
     BREAKDOWNS,
     PERIODS,
+    PROGRESS_HEADERS,
     ReportTable,
+    batch_for_reports,
+    batch_progress_by_collector,
+    batch_progress_list,
+    batch_progress_table,
     can_view_reports,
+    collector_progress_table,
     complaint_report,
     credit_card_batch_report,
     progress_report,
@@ -53,6 +60,49 @@ def _date(raw: str | None, default: dt.date) -> dt.date:
     except ValueError:
         return default
     return bounded_date(value, default) or default
+
+
+def _figure(value: object) -> float:
+    """A table cell as a number to draw: Decimal, int, or a "12.34%" / "—" string."""
+    if isinstance(value, Decimal | int):
+        return float(value)
+    text = str(value).rstrip("%")
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def report_chart(kind: str, table: ReportTable) -> dict[str, object] | None:
+    """The chart drawn above a report table (issue 18 item 1), built from the table's own rows so the two agree:
+    repayments summed per period (trend), and a comparison per batch, collector or group for the others."""
+    if not table.rows:
+        return None
+    if kind == "repayments":
+        periods: dict[str, list[Decimal]] = {}
+        with_commission = "佣金" in table.headers
+        for row in table.rows:
+            acc = periods.setdefault(str(row[0]), [Decimal("0.00"), Decimal("0.00")])
+            acc[0] += row[3]  # type: ignore[operator]
+            if with_commission:
+                acc[1] += row[4]  # type: ignore[operator]
+        labels = sorted(periods)
+        series: list[dict[str, object]] = [{"name": "回款金额", "data": [float(periods[k][0]) for k in labels]}]
+        if with_commission:
+            series.append({"name": "佣金", "data": [float(periods[k][1]) for k in labels]})
+        return {"type": "line" if len(labels) > 12 else "bar", "unit": "元", "categories": labels,
+                "series": series, "title": f"{table.headers[0]}回款趋势"}
+    if kind == "credit_card":
+        return {"type": "bar", "unit": "%", "categories": [f"{r[0]} {r[1]}" for r in table.rows],
+                "series": [{"name": "回款率", "data": [_figure(r[5]) for r in table.rows]}], "title": "各批次回款率"}
+    if kind == "progress":
+        return {"type": "bar", "unit": "元", "categories": [str(r[0]) for r in table.rows],
+                "series": [{"name": "回款金额", "data": [_figure(r[5]) for r in table.rows]}],
+                "title": f"回款金额（按{table.headers[0]}）"}
+    if kind == "complaints":
+        return {"type": "bar", "unit": "次", "categories": [str(r[0]) for r in table.rows],
+                "series": [{"name": "投诉", "data": [_figure(r[-1]) for r in table.rows]}], "title": "各业务员投诉数"}
+    return None
 
 
 @login_required
@@ -99,4 +149,60 @@ def report_view(request: AppRequest) -> HttpResponse:
         "kind": kind, "kinds": KINDS, "period": period, "periods": PERIODS, "by": by,
         "breakdowns": BREAKDOWNS, "group": group, "date_from": date_from, "date_to": date_to,
         "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+        "chart": report_chart(kind, table),
+    })
+
+
+def _xlsx_response(request: AppRequest, table: ReportTable) -> HttpResponse:
+    data = report_export(table=table, by=request.user,
+                         detail={k: v for k, v in request.GET.items() if k != "format"})
+    response = HttpResponse(data, content_type=XLSX)
+    name = f"{table.title}-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+@require_GET
+def batch_progress_view(request: AppRequest) -> HttpResponse:
+    """Issue 18 item 4: every batch's progress (cases, contacted, visited, promised, repaid, recovery rate,
+    returned / retained, days to the return date), the clerk's look before 退案; drill down per batch."""
+    if not can_view_reports(request.user):
+        raise PermissionDenied
+    g = request.GET
+    state = g.get("state") if g.get("state") in BATCH_STATES else "open"
+    bank_id = id_param(g.get("bank"))
+    rows = batch_progress_list(user=request.user, bank_id=bank_id, state=state)
+    table = batch_progress_table(rows)
+    if g.get("format") == "xlsx":
+        return _xlsx_response(request, table)
+    query = g.copy()
+    query["format"] = "xlsx"
+    return render(request, "reports/batch_progress.html", {
+        "rows": rows, "total": table.total, "headers": PROGRESS_HEADERS, "state": state, "states": BATCH_STATES,
+        "banks": bank_list_for_user(user=request.user), "bank_id": bank_id, "export_query": query.urlencode(),
+        "kinds": KINDS, "kind": "batches", "nav_active": "reports",
+        "chart": {"type": "bar", "unit": "%", "categories": [f"{r.bank_name} {r.batch_no}" for r in rows[:40]],
+                  "series": [{"name": "回收率", "data": [_figure(r.figures.rate) for r in rows[:40]]}],
+                  "title": "各批次回收率（按退案日期，最多 40 个）"} if rows else None,
+    })
+
+
+@login_required
+@require_GET
+def batch_progress_detail_view(request: AppRequest, batch_id: int) -> HttpResponse:
+    """Drill-down of one batch to the collectors holding its cases."""
+    if not can_view_reports(request.user):
+        raise PermissionDenied
+    batch = batch_for_reports(user=request.user, batch_id=batch_id)
+    if batch is None:
+        raise Http404
+    rows = batch_progress_by_collector(batch=batch)
+    table = collector_progress_table(batch=batch, rows=rows)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx_response(request, table)
+    return render(request, "reports/batch_progress_detail.html", {
+        "batch": batch, "rows": rows, "total": table.total, "headers": PROGRESS_HEADERS,
+        "days_left": (batch.return_date - timezone.localdate()).days, "kinds": KINDS, "kind": "batches",
+        "nav_active": "reports",
     })

@@ -33,7 +33,7 @@ def test_dashboard_shows_todays_counters(manager_client, collector):
     # then
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'name="rt-topics" content="dashboard"' in html
+    assert 'name="rt-topics" content="dashboard lines"' in html
     assert f'data-scope="collector" data-id="{collector.pk}"' in html
     assert '<td class="num nz" data-col="calls_made">5</td>' in html
     assert "实时看板" in html

@@ -26,6 +26,7 @@ from cases import rollups
 from cases.actions.batches import batch_import_file
 from cases.enums import CaseStatus, ProductType
 from cases.exceptions import DomainError, ImportRejectedError
+from cases.management.demo_activity import seed_demo_activity
 from cases.models import Bank, Batch, Case, ClerkBankScope
 from cases.validators import id_check_digit
 
@@ -218,11 +219,20 @@ class Command(BaseCommand):
             if batch is not None:
                 imported.append(batch)
         assigned = _assign_demo_cases(imported, users=users, rng=rng)
+        activity: dict[str, int] = {}
         if imported:
+            # Issue 18: three months of calls, visits, promises and repayments, so the charts mean something.
+            clerk_of = {b.bank_id: b.imported_by for b in imported if b.imported_by is not None}
+            activity = seed_demo_activity(batches=imported, rng=rng, clerk_of=clerk_of)
             # The demo assignment writes the cases directly, not through the actions that keep the report
             # roll-ups: recompute them, so the reports match the demo cases from the first page view.
             rollups.rebuild()
         self._report(users, created, imported, assigned, time.monotonic() - started)
+        if activity:
+            self.stdout.write(f"  演示作业记录：电话 {activity['calls']} 条、外访 {activity['visits']} 条、"
+                              f"回款 {activity['repayments']} 笔")
+        # Issue 18: demo targets and commission schemes (and last month's statements approved).
+        call_command("seed_performance", stdout=self.stdout)
         # Issue 8: the pre-loan assessment's scorecards and applicants (one matches a demo case).
         call_command("seed_assessment", stdout=self.stdout)
 

@@ -66,6 +66,15 @@
     }
   });
 
+  // 线路占用 follows the dialer: every line taken or freed.
+  document.addEventListener("rt:lines.changed", function (e) {
+    var el = document.getElementById("dash-lines");
+    if (!el || !e.detail) { return; }
+    el.textContent = e.detail.in_use + "/" + e.detail.lines;
+    el.classList.toggle("nz", e.detail.in_use > 0);
+    el.closest(".dash-card").title = "使用中 / 线路总数";
+  });
+
   // After a reconnect the counters may have moved while the socket was down: reload them once.
   var wasOpen = false;
   document.addEventListener("rt:open", function () { if (wasOpen) { location.reload(); } wasOpen = true; });
