@@ -45,6 +45,9 @@ class ReportTable:
     rows: list[list[object]] = field(default_factory=list)
     total: list[object] | None = None
     label_cols: int = 1  # leading text columns (left-aligned); the rest are figures
+    # The collector each row is about (the progress report by collector), aligned with `rows`: the page links the
+    # name to that collector's work page. Empty for other tables.
+    row_collectors: list[int | None] = field(default_factory=list)
 
 
 def can_view_reports(user: User) -> bool:
@@ -164,8 +167,9 @@ def progress_report(*, user: User, group: str) -> ReportTable:
                   "branch": "collector__branch__name"}[group]
     label = {"collector": "业务员", "department": "部门", "branch": "分公司"}[group]
     money = DecimalField(max_digits=18, decimal_places=2)
+    keys = [field_name, "collector_id"] if group == "collector" else [field_name]  # two namesakes stay two rows
     qs = (CollectorProgress.objects.filter(bank__in=_banks(user))
-          .values(field_name).order_by(field_name)
+          .values(*keys).order_by(*keys)
           .annotate(held_n=Sum("held"), contacted_n=Sum("contacted"), visits=Sum("visited"),
                     repaid_n=Sum("repaid_cases"),
                     repaid=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
@@ -180,6 +184,8 @@ def progress_report(*, user: User, group: str) -> ReportTable:
         row["repaid"], row["entrusted"] = row["repaid"].quantize(FEN), row["entrusted"].quantize(FEN)
         values = [row["held_n"], row["contacted_n"], row["visits"], row["repaid_n"], row["repaid"], row["entrusted"]]
         table.rows.append([row[field_name] or "（未设置）", *values, _percent(row["repaid"], row["entrusted"])])
+        if group == "collector":
+            table.row_collectors.append(row["collector_id"])
         sums = [a + b for a, b in zip(sums, values, strict=True)]
     table.total = ["合计", *sums, _percent(sums[4], sums[5])]  # type: ignore[arg-type]
     return table

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -138,11 +139,16 @@ def report_view(request: AppRequest) -> HttpResponse:
     query = g.copy()
     query["format"] = "xlsx"
     query.pop("page", None)
-    page = Paginator(table.rows, REPORT_PAGE_SIZE).get_page(g.get("page"))
+    # A collector's name links to their work page (M3: calls, visits, promises, repayments) for those who may open it.
+    links = ([reverse("worklist:collector-activity", args=[pk]) if pk else "" for pk in table.row_collectors]
+             if table.row_collectors and (request.user.is_manager or request.user.is_clerk) else [])
+    page = Paginator(list(zip(table.rows, links or [""] * len(table.rows), strict=True)),
+                     REPORT_PAGE_SIZE).get_page(g.get("page"))
     cut = table.label_cols
     return render(request, "reports/report.html", {
         "table": table, "page": page, "row_count": len(table.rows),
-        "display_rows": [([_fmt(v) for v in row[:cut]], [_fmt(v) for v in row[cut:]]) for row in page.object_list],
+        "display_rows": [([_fmt(v) for v in row[:cut]], [_fmt(v) for v in row[cut:]], link)
+                         for row, link in page.object_list],
         "display_total": ([_fmt(v) for v in table.total[:cut]], [_fmt(v) for v in table.total[cut:]])
         if table.total else None,
         "display_headers": (table.headers[:cut], table.headers[cut:]),

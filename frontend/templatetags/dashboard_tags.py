@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -26,6 +27,11 @@ def _id(value: int | None) -> str:
     return "none" if value is None else str(int(value))
 
 
+def activity(collector_id: int) -> str:
+    """The collector's work page (M3), where a manager reads their calls, visits, promises and repayments."""
+    return reverse("worklist:collector-activity", args=[collector_id])
+
+
 @register.simple_tag
 def dashboard_rows(dashboard: object) -> SafeString:
     rows = []
@@ -39,7 +45,9 @@ def dashboard_rows(dashboard: object) -> SafeString:
                         f'<th scope="row">{escape(d.name)}</th>{_cells(d.counters)}</tr>')
             for c in d.collectors:
                 rows.append(f'<tr class="lvl-collector" data-scope="collector" data-id="{int(c.id)}" '
-                            f'data-department="{did}" data-branch="{bid}"><th scope="row">{escape(c.name)}</th>'
+                            f'data-department="{did}" data-branch="{bid}"><th scope="row">'
+                            f'<a href="{activity(int(c.id))}" '
+                            f'title="查看该业务员的通话、外访、承诺和回款">{escape(c.name)}</a></th>'
                             f"{_cells(c.counters)}</tr>")
     return mark_safe("\n".join(rows))  # noqa: S308 - names escaped, the rest are our own keys and numbers
 

@@ -131,3 +131,27 @@ def test_report_export_xlsx_is_audited_and_neutralises_formulas(client, make_cas
     cells = [c.value for row in ws.iter_rows() for c in row]
     assert "工作进度（按业务员）" in ws.title and "'=HYPERLINK(\"x\")" in cells
     assert AuditEntry.objects.filter(action="export", object_type="report").count() == 1
+
+
+def test_collector_names_on_the_dashboard_and_progress_report_open_their_work_page(
+        client, make_case, clerk, collector, manager, sysadmin):
+    # given: a collector holding a repaid case, and a namesake at another desk
+    case = make_case(entrusted_amount=D("400"), collector=collector, status=CaseStatus.IN_PROGRESS)
+    repayment_record(case=case, amount=D("100"), repaid_on=_today(), by=clerk)
+    namesake = f.CollectorFactory(full_name=collector.full_name)
+    make_case(entrusted_amount=D("600"), collector=namesake, status=CaseStatus.IN_PROGRESS)
+    work_page = reverse("worklist:collector-activity", args=[collector.pk])
+    # when
+    client.force_login(manager)
+    dashboard = client.get(reverse("cases:dashboard")).content.decode()
+    report = client.get(reverse("cases:reports"), {"kind": "progress", "group": "collector"}).content.decode()
+    opened = client.get(work_page)
+    client.force_login(sysadmin)
+    admin_report = client.get(reverse("cases:reports"), {"kind": "progress", "group": "collector"}).content.decode()
+    # then: the manager follows the name to the collector's calls, visits, promises and repayments
+    assert f'href="{work_page}"' in dashboard and f'href="{work_page}"' in report
+    assert opened.status_code == 200
+    # namesakes stay two rows, each with its own link
+    assert reverse("worklist:collector-activity", args=[namesake.pk]) in report
+    # a 系统管理员 may read the report but not a collector's work page: no link to a page they cannot open
+    assert work_page not in admin_report and collector.full_name in admin_report
