@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import aiohttp
 import pytest
+from django.core.cache import cache
 
 from dialer.ari import AriClient
 from dialer.simulator.engine import Engine
 from dialer.simulator.server import SimulatorServer
+from realtime import commands
 
 # Credentials with characters that break an unescaped query string: every test exercises NOTES defect 4.
 ARI_USER = "dialer"
@@ -150,3 +152,19 @@ async def ari(simulator, sim, recorder):
     yield client
     await client.close()
     await asyncio.wait_for(runner, timeout=5)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The commands the web side sends to the dialer (realtime.commands), recorded instead of sent."""
+    messages: list[dict] = []
+    monkeypatch.setattr(commands, "_send", messages.append)
+    return messages
+
+
+@pytest.fixture
+def dialer_up():
+    """The dialer's heartbeat says it is connected to Asterisk, as the dial and listen views require."""
+    cache.set("dialer:health", {"ari_connected": True}, 30)
+    yield
+    cache.delete("dialer:health")

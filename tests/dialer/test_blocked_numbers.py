@@ -5,29 +5,13 @@ it; both are in the audit log and on the case's timeline, and the case page show
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEntry
 from cases.enums import CaseEventType, CaseStatus
 from cases.models import BlockedNumber, CaseEvent
 from dialer.compliance import ComplianceFacts, check
-from realtime import commands
 from tests import factories as f
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages: list[dict] = []
-    monkeypatch.setattr(commands, "_send", messages.append)
-    return messages
-
-
-@pytest.fixture
-def dialer_up():
-    cache.set("dialer:health", {"ari_connected": True}, 30)
-    yield
-    cache.delete("dialer:health")
 
 
 @pytest.fixture

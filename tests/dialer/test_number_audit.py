@@ -10,15 +10,7 @@ from django.urls import reverse
 from accounts.models import AuditAction, AuditEntry
 from cases.enums import CaseEventType, CaseStatus
 from cases.models import CaseContact, CaseEvent, NumberSuggestion
-from realtime import commands
 from tests import factories as f
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages: list[dict] = []
-    monkeypatch.setattr(commands, "_send", messages.append)
-    return messages
 
 
 @pytest.fixture

@@ -9,22 +9,7 @@ from django.urls import reverse
 
 from cases.enums import CaseStatus, ContactSource
 from cases.models import CaseContact, NumberSuggestion
-from realtime import commands
 from tests import factories as f
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages: list[dict] = []
-    monkeypatch.setattr(commands, "_send", messages.append)
-    return messages
-
-
-@pytest.fixture
-def dialer_up():
-    cache.set("dialer:health", {"ari_connected": True}, 30)
-    yield
-    cache.delete("dialer:health")
 
 
 @pytest.fixture
