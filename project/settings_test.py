@@ -6,6 +6,15 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
+# Under pytest-xdist (`./dev test` runs two workers) each worker has its own test database (pytest-django adds
+# the worker id), and here its own channel-layer and cache prefixes and media folder, so one worker's groups,
+# locks and files never reach the other's. Subprocesses (daphne, run_dialer) inherit the suffixed values;
+# CM_TEST_WORKER marks them as already suffixed.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker and os.environ.get("CM_TEST_WORKER") != _worker:
+    os.environ["CM_TEST_WORKER"] = _worker
+    for _var, _default in (("CHANNEL_PREFIX", "asgi"), ("CACHE_PREFIX", "cm"), ("TEST_MEDIA_ROOT", "/tmp/cm-test-media")):
+        os.environ[_var] = f"{os.environ.get(_var, _default)}-{_worker}"
 
 from project.settings import *  # noqa: E402,F403
 

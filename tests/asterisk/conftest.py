@@ -67,6 +67,8 @@ def pytest_collection_modifyitems(config, items):
     ours = [item for item in items if Path(str(item.fspath)).is_relative_to(here)]
     for item in ours:
         item.add_marker(pytest.mark.asterisk)
+        # Under pytest-xdist (--dist loadgroup) the whole suite runs on one worker: it shares one Asterisk.
+        item.add_marker(pytest.mark.xdist_group("asterisk"))
     reason = missing_reason()
     if reason is None or not ours:
         return
