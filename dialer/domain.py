@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
 from cases.actions import dialer as actions
-from cases.models import Case
+from cases.models import Case, CaseContact
 from cases.selectors import dialer as selectors
 from dialer.compliance import ComplianceFacts
 
@@ -49,13 +49,20 @@ class CallerMatch:
     contact_id: int | None = None
 
 
-def _compliance_facts(case_id: int | None, number: str, now: dt.datetime) -> ComplianceFacts:
+def _compliance_facts(case_id: int | None, number: str, now: dt.datetime,
+                      contact_id: int | None = None) -> ComplianceFacts:
     case = Case.objects.filter(pk=case_id).first() if case_id else None
-    f = selectors.compliance_facts(case=case, number=number, now=now)
+    contact = CaseContact.objects.filter(pk=contact_id).first() if contact_id and case is not None else None
+    f = selectors.compliance_facts(case=case, number=number, now=now, contact=contact)
     return ComplianceFacts(window_start=f.window_start, window_end=f.window_end,
                            max_answered_per_debtor=f.max_answered_per_debtor,
                            max_unanswered_per_number=f.max_unanswered_per_number,
-                           answered_today=f.answered_today, unanswered_today=f.unanswered_today, blocked=f.blocked)
+                           answered_today=f.answered_today, unanswered_today=f.unanswered_today, blocked=f.blocked,
+                           third_party=f.third_party, party_label=f.party_label,
+                           debtor_unanswered_today=f.debtor_unanswered_today,
+                           third_party_after_unanswered=f.third_party_after_unanswered,
+                           third_party_answered_today=f.third_party_answered_today,
+                           max_third_party_answered_per_case=f.max_third_party_answered_per_case)
 
 
 def _notify(*, collector_id: int, case_id: int | None, **kwargs: object) -> None:

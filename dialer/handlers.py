@@ -204,7 +204,7 @@ class Handlers:
         if not self.client.connected.is_set():
             await self._refuse(**refuse, rule="not_connected", message=str(AriNotConnectedError()))
             return None
-        facts = await self.domain.compliance_facts(case_id, number, self.clock())
+        facts = await self.domain.compliance_facts(case_id, number, self.clock(), contact_id)
         refusal = compliance.check(facts, local_now=timezone.localtime(self.clock()))
         if refusal is not None:
             await self._refuse(**refuse, rule=refusal.rule, message=refusal.message)
