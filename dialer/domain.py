@@ -13,9 +13,13 @@ from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
+from django.utils import timezone
 
+from callerids import actions as callerid_actions
+from callerids.exceptions import CallerNumbersExhaustedError
+from callerids.selectors import caller_number_for
 from cases.actions import dialer as actions
-from cases.models import Case, CaseContact
+from cases.models import CallRecord, Case, CaseContact
 from cases.selectors import dialer as selectors
 from dialer.compliance import ComplianceFacts
 
@@ -87,7 +91,42 @@ def _recording_store(name: str, data: bytes) -> bool:
 
 
 def _call_write(**kwargs: object) -> int:
-    return actions.dialer_call_write(**kwargs).pk  # type: ignore[arg-type]
+    """Write the call; the first write of an outbound call that showed a pool number also counts it on the number
+    (answered or not) and checks the number's health (a repeated write counts nothing)."""
+    first = not CallRecord.objects.filter(call_uuid=kwargs["call_uuid"]).exists()
+    call = actions.dialer_call_write(**kwargs)  # type: ignore[arg-type]
+    if first and call.caller_id and call.direction == "outbound":
+        callerid_actions.caller_number_call_ended(number=call.caller_id, answered=call.answered_at is not None,
+                                                  now=call.ended_at or call.started_at)
+    return call.pk
+
+
+@dataclass(frozen=True)
+class CallerIdPick:
+    """The pool number for a call: `number` "" and `refusal` "" when the trunk has no pool (no caller ID set);
+    `refusal` (Chinese) when every usable number is at its daily cap."""
+
+    number: str = ""
+    refusal: str = ""
+
+
+def _caller_id_take(case_id: int | None, trunk: str) -> CallerIdPick:
+    bank_id = Case.objects.filter(pk=case_id).values_list("bank_id", flat=True).first() if case_id else None
+    try:
+        return CallerIdPick(number=callerid_actions.caller_number_take(bank_id=bank_id, trunk=trunk,
+                                                                       now=timezone.now()))
+    except CallerNumbersExhaustedError as exc:
+        return CallerIdPick(refusal=str(exc))
+
+
+def _caller_id_release(number: str) -> None:
+    callerid_actions.caller_number_release(number=number, now=timezone.now())
+
+
+def _caller_id_known(exten: str) -> str:
+    """The pool number `exten` (the number an inbound caller dialled) is, "" when it is none of ours."""
+    found = caller_number_for(exten)
+    return found.number if found is not None else ""
 
 
 compliance_facts = _async(_compliance_facts)
@@ -97,6 +136,9 @@ lines_changed = _async(actions.lines_changed_notify)
 case_for_caller = _async(_case_for_caller)
 collector_extensions = _async(selectors.collector_extensions)
 call_write = _async(_call_write)
+caller_id_take = _async(_caller_id_take)
+caller_id_release = _async(_caller_id_release)
+caller_id_known = _async(_caller_id_known)
 recording_store = _async(_recording_store)
 recording_fetch_failed = _async(actions.recording_fetch_failed)
 pending_recording_names = _async(actions.pending_recording_names)
