@@ -28,7 +28,8 @@ class CallerNumber(models.Model):
     number = models.CharField("号码", max_length=32, unique=True, help_text="运营商分配的外显号码，只写数字")
     trunk = models.CharField("中继", max_length=64, default="trunk")
     bank = models.ForeignKey("cases.Bank", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                             verbose_name="专用银行", help_text="留空为公共号码；银行有专用号码时，其委案只用专用号码外呼")
+                             verbose_name="专用银行",
+                             help_text="留空为公共号码；银行有专用号码时，其委案只用专用号码外呼")
     daily_cap = models.PositiveIntegerField("每日外呼上限", default=DEFAULT_DAILY_CAP)
     state = models.CharField("状态", max_length=16, choices=CallerNumberState.choices,
                              default=CallerNumberState.ACTIVE)

@@ -9,8 +9,11 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from callerids.models import CallerNumber
+from tests.asterisk import test_calls
 from tests.asterisk.conftest import until_db
-from tests.asterisk.test_calls import dial, record_of, set_number, world  # noqa: F401  (the calls' world)
+
+# The calls' world and helpers (tests/asterisk/test_calls.py).
+world, dial, record_of, set_number = test_calls.world, test_calls.dial, test_calls.record_of, test_calls.set_number
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asterisk]
 

@@ -23,7 +23,8 @@ def test_sysadmin_adds_a_number_and_reactivates_a_flagged_one(live_url, browser_
     today = local_day(timezone.now())
     shared = CallerNumber.objects.create(number="02161000001", daily_cap=150)
     flagged = CallerNumber.objects.create(number="02161000002", state=CallerNumberState.FLAGGED,
-                                          state_reason="今日接通率 6%（2/32），号码池其他号码 35%，不到其 50%：疑似被标记为骚扰/催收，已自动休息")
+                                          state_reason="今日接通率 6%（2/32），号码池其他号码 35%，不到其 50%："
+                                                       "疑似被标记为骚扰/催收，已自动休息")
     for i in range(14):
         day = today - dt.timedelta(days=13 - i)
         CallerNumberDay.objects.create(caller_number=shared, day=day, attempts=100 + i, answered=30 + (i % 5) * 2)

@@ -26,7 +26,8 @@ def test_sysadmin_adds_a_bank_number_in_any_written_form_audited(sysadmin_client
     row = CallerNumber.objects.get()
     assert (row.number, row.bank, row.daily_cap, row.state, row.note) == ("02161000001", bank, 120, "active", "电信")
     entry = AuditEntry.objects.get(action=AuditAction.CALLER_NUMBER)
-    assert entry.actor == sysadmin and entry.summary == "添加外显号码 02161000001（中继 trunk，招商银行 专用，每日上限 120 次）"
+    assert entry.actor == sysadmin
+    assert entry.summary == "添加外显号码 02161000001（中继 trunk，招商银行 专用，每日上限 120 次）"
 
 
 def test_adding_a_number_twice_or_a_bad_cap_is_refused_in_chinese(sysadmin_client):

@@ -20,7 +20,6 @@ from callerids.actions import (
 from callerids.exceptions import CallerNumbersExhaustedError
 from callerids.models import CallerNumber, CallerNumberDay, CallerNumberState
 from callerids.selectors import caller_number_for, local_day
-from tests import factories as f
 
 
 def _cand(number_id, *, cap=100, today=0, attempts=0, answered=0):

@@ -11,16 +11,13 @@ from asgiref.sync import sync_to_async
 from callerids.models import CallerNumber, CallerNumberDay
 from callerids.selectors import local_day
 from cases.models import CallRecord, CallRefusal
-from tests import factories as f
-from tests.dialer.test_dialer import (  # noqa: F401  (the dialer's fixtures, autouse ones included)
-    _close_thread_connections,
-    _inside_calling_hours,
-    _record,
-    dial,
-    running,
-    until_db,
-    world,
-)
+from tests.dialer import test_dialer as dialer_tests
+
+# The dialer's fixtures (the autouse ones too) and helpers, shared with tests/dialer/test_dialer.py.
+running, world = dialer_tests.running, dialer_tests.world
+_inside_calling_hours = dialer_tests._inside_calling_hours
+_close_thread_connections = dialer_tests._close_thread_connections
+_record, until_db, dial = dialer_tests._record, dialer_tests.until_db, dialer_tests.dial
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,14 +19,13 @@ from cases.selectors.dialer import compliance_facts
 from dialer.compliance import ComplianceFacts, check
 from realtime import groups
 from tests import factories as f
-from tests.dialer.test_dialer import (  # noqa: F401  (the dialer's fixtures, autouse ones included)
-    _close_thread_connections,
-    _inside_calling_hours,
-    _record,
-    running,
-    until_db,
-    world,
-)
+from tests.dialer import test_dialer as dialer_tests
+
+# The dialer's fixtures (the autouse ones too) and helpers, shared with tests/dialer/test_dialer.py.
+running, world = dialer_tests.running, dialer_tests.world
+_inside_calling_hours = dialer_tests._inside_calling_hours
+_close_thread_connections = dialer_tests._close_thread_connections
+_record, until_db, dial = dialer_tests._record, dialer_tests.until_db, dialer_tests.dial
 
 NOON = dt.datetime(2026, 12, 7, 12, 0)
 
@@ -62,7 +61,8 @@ def test_check_refuses_a_third_party_once_m_third_party_calls_were_answered_toda
     refusal = check(_facts(debtor_unanswered_today=5, third_party_answered_today=1), local_now=NOON)
     # then
     assert refusal is not None and refusal.rule == "third_party_cap"
-    assert refusal.message == "该委案今天已接通第三方联系人 1 次，达到每日上限 1 次，不能再联系第三方联系人（配偶 李某）"
+    assert refusal.message == ("该委案今天已接通第三方联系人 1 次，达到每日上限 1 次，"
+                               "不能再联系第三方联系人（配偶 李某）")
 
 
 def test_check_never_dials_a_contact_marked_refused():
@@ -148,12 +148,17 @@ def test_facts_read_the_banks_n_and_m(case, spouse):
 
 # ---- the pages -----------------------------------------------------------------------------------------------
 
+def _rules(client, bank, *, after, cap):
+    return client.post(reverse("cases:call-rules"), {
+        "bank": bank.pk, "window_start": "08:00", "window_end": "21:00", "max_answered_per_debtor": "3",
+        "max_unanswered_per_number": "6", "third_party_after_unanswered": after,
+        "max_third_party_answered_per_case": cap})
+
+
 @pytest.mark.django_db
 def test_manager_sets_n_and_m_on_the_call_rules_page_audited(manager_client, bank):
     # when
-    response = manager_client.post(reverse("cases:call-rules"), {
-        "bank": bank.pk, "window_start": "08:00", "window_end": "21:00", "max_answered_per_debtor": "3",
-        "max_unanswered_per_number": "6", "third_party_after_unanswered": "5", "max_third_party_answered_per_case": "2"})
+    response = _rules(manager_client, bank, after="5", cap="2")
     # then
     assert response.status_code == 302
     policy = CallPolicy.objects.get(bank=bank)
@@ -165,9 +170,7 @@ def test_manager_sets_n_and_m_on_the_call_rules_page_audited(manager_client, ban
 @pytest.mark.django_db
 def test_call_rules_page_refuses_m_above_the_limit(manager_client, bank):
     # when
-    response = manager_client.post(reverse("cases:call-rules"), {
-        "bank": bank.pk, "window_start": "08:00", "window_end": "21:00", "max_answered_per_debtor": "3",
-        "max_unanswered_per_number": "6", "third_party_after_unanswered": "3", "max_third_party_answered_per_case": "9"})
+    response = _rules(manager_client, bank, after="3", cap="9")
     # then
     assert response.status_code == 400
     assert "每个委案每日第三方接通次数须在 0–3 次之间" in response.content.decode()
