@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from callerids import actions as callerid_actions
@@ -93,11 +93,13 @@ def _recording_store(name: str, data: bytes) -> bool:
 def _call_write(**kwargs: object) -> int:
     """Write the call; the first write of an outbound call that showed a pool number also counts it on the number
     (answered or not) and checks the number's health (a repeated write counts nothing)."""
-    first = not CallRecord.objects.filter(call_uuid=kwargs["call_uuid"]).exists()
-    call = actions.dialer_call_write(**kwargs)  # type: ignore[arg-type]
-    if first and call.caller_id and call.direction == "outbound":
-        callerid_actions.caller_number_call_ended(number=call.caller_id, answered=call.answered_at is not None,
-                                                  now=call.ended_at or call.started_at)
+    # One transaction: a retried write (the first one failed half way) neither loses nor doubles the count.
+    with transaction.atomic():
+        first = not CallRecord.objects.filter(call_uuid=kwargs["call_uuid"]).exists()
+        call = actions.dialer_call_write(**kwargs)  # type: ignore[arg-type]
+        if first and call.caller_id and call.direction == "outbound":
+            callerid_actions.caller_number_call_ended(number=call.caller_id, answered=call.answered_at is not None,
+                                                      now=call.ended_at or call.started_at)
     return call.pk
 
 
