@@ -145,6 +145,8 @@ class AuditAction(models.TextChoices):
     TARGET_SET = "target_set", "设置目标"
     COMMISSION_SCHEME = "commission_scheme", "提成方案"
     STATEMENT_APPROVE = "statement_approve", "审批提成表"
+    # The caller-ID pool (issue 17): numbers added, rested, reactivated, and rested automatically.
+    CALLER_NUMBER = "caller_number", "外显号码变更"
 
 
 class AuditEntry(models.Model):

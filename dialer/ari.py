@@ -435,12 +435,18 @@ class AriClient:
         app_args: Iterable[str] = (),
         timeout_s: int = 30,
         caller_channel_id: str | None = None,
+        caller_id: str | None = None,
     ) -> JSON:
         """POST /channels/create, wait for the channel's StasisStart, then /dial (NOTES fact 3).
 
         Real Asterisk answers `create` before the channel has entered the app, and a dial sent then gets 409
         "Channel not in Stasis application" (D1: 3 of 39 calls). So the dial waits for StasisStart (up to
         STASIS_WAIT_S) and a 409 is retried within the same bound.
+
+        `caller_id` (a number) is what the far end is shown. `channels/create` has no callerId (only originate
+        has), and chan_pjsip builds an outgoing INVITE's From from the channel's *connected line*, which a dial
+        without a caller channel leaves empty: so CONNECTEDLINE(num) is set on the new channel, with the `i` option
+        (no update is sent to a channel not yet called), and CALLERID(num) alike, before the dial.
         """
         self._require_connected()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -452,8 +458,13 @@ class AriClient:
             deadline = asyncio.get_running_loop().time() + STASIS_WAIT_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(waiter), timeout=STASIS_WAIT_S)
+            shown = False
             while True:
                 try:
+                    if caller_id and not shown:
+                        await self.set_variable(channel_id, "CONNECTEDLINE(num,i)", caller_id)
+                        await self.set_variable(channel_id, "CALLERID(num)", caller_id)
+                        shown = True
                     await self._op("channels", "dial", channelId=channel_id, caller=caller_channel_id,
                                    timeout=timeout_s)
                     break

@@ -60,6 +60,9 @@ class Call:
     since: float = field(default_factory=time.time)
     connected_local: float | None = None  # our clock (Asterisk's may differ): the lines board's duration
     unrecorded: bool = False  # the recording could not be started (the record says so)
+    # Our number on the call (issue 17): outbound, the pool number shown as caller ID on the trunk leg (its attempt
+    # counted when taken, given back if the customer is never dialled); inbound, the pool number the customer dialled.
+    caller_id: str = ""
 
     @property
     def uuid(self) -> str:
@@ -204,7 +207,7 @@ class Handlers:
         if not self.client.connected.is_set():
             await self._refuse(**refuse, rule="not_connected", message=str(AriNotConnectedError()))
             return None
-        facts = await self.domain.compliance_facts(case_id, number, self.clock())
+        facts = await self.domain.compliance_facts(case_id, number, self.clock(), contact_id)
         refusal = compliance.check(facts, local_now=timezone.localtime(self.clock()))
         if refusal is not None:
             await self._refuse(**refuse, rule=refusal.rule, message=refusal.message)
@@ -231,6 +234,13 @@ class Handlers:
             await self._refuse(**refuse, rule="phone_offline",
                                message=f"您的话机（分机 {extension}）不在线，请检查话机是否开机、已注册")
             return None
+        # The caller ID last, once nothing else can refuse: taking it counts an attempt on the number.
+        pick = await self.domain.caller_id_take(case_id, self.config.trunk)
+        if pick.refusal:
+            self._forget(call)
+            await self._refuse(**refuse, rule="caller_id_full", message=pick.refusal)
+            return None
+        call.caller_id = pick.number
         await self._notify(call, "ringing", _STATUS_TEXT[Phase.COLLECTOR_RINGING][1])
         try:
             await self.client.originate(endpoint=self.config.collector_endpoint(extension),
@@ -239,6 +249,7 @@ class Handlers:
                                         app_args=["collector", call_uuid], caller_id=f'"外呼" <{number}>')
         except AriNotConnectedError as exc:
             self._forget(call)
+            await self._release_caller_id(call)
             await self._refuse(**refuse, rule="not_connected", message=str(exc))
             return None
         except AriError as exc:
@@ -249,6 +260,16 @@ class Handlers:
                 await self.act(call, transition)
             return call
         return call
+
+    async def _release_caller_id(self, call: Call) -> None:
+        """Give back the attempt taken on the call's pool number: the customer was never dialled with it."""
+        number, call.caller_id = call.caller_id, ""
+        if not number:
+            return
+        try:
+            await self.domain.caller_id_release(number)
+        except Exception:  # process edge: the count is one too high for today at worst; the call goes on
+            logger.exception("caller id release failed call_id=%s", call.uuid)
 
     def _forget(self, call: Call) -> None:
         self.calls.pop(call.uuid, None)
@@ -326,7 +347,8 @@ class Handlers:
         facts = {"u": s.call_uuid, "d": s.direction.value, "c": call.collector_id, "k": call.case_id,
                  "t": call.contact_id, "n": s.number, "x": s.collector_ext,
                  "s": s.started_at.isoformat() if s.started_at else None,
-                 "a": s.connected_at.isoformat() if s.connected_at else None, "r": call.recording}
+                 "a": s.connected_at.isoformat() if s.connected_at else None, "r": call.recording,
+                 "i": call.caller_id}
         try:
             await self.client.set_variable(s.collector_channel_id or "", CALL_VARIABLE, json.dumps(facts))
         except AriError as exc:
@@ -342,7 +364,7 @@ class Handlers:
         self.by_channel[customer] = s.call_uuid
         await self._notify(call, *_STATUS_TEXT[Phase.CUSTOMER_DIALLING])
         await self.client.create_and_dial(endpoint=self.config.customer_endpoint(s.number), channel_id=customer,
-                                          timeout_s=self.config.customer_ring_s)
+                                          timeout_s=self.config.customer_ring_s, caller_id=call.caller_id or None)
 
     async def _connected(self, call: Call, sent_at: float) -> None:
         s = call.session
@@ -373,6 +395,8 @@ class Handlers:
         cause = s.cause or EndCause.FAILED
         label = END_CAUSE_LABELS[cause] + ("（录音失败）" if call.unrecorded else "")
         ended_at = s.ended_at or self.clock()
+        if s.direction == Direction.OUTBOUND and not s.customer_channel_id:
+            await self._release_caller_id(call)
         # The panel first (the collector is waiting), then the clean-up, then the record (retried until it lands).
         await self._notify(call, "ended", label, cause=cause.value, sent_at=_event_time(transition))
         for channel_id in transition.hangup:
@@ -410,7 +434,7 @@ class Handlers:
                     call_uuid=s.call_uuid, collector_id=call.collector_id, case_id=call.case_id,
                     contact_id=call.contact_id, number=s.number, direction=s.direction.value,
                     started_at=s.started_at or ended_at, answered_at=s.connected_at, ended_at=ended_at,
-                    cause=cause.value, cause_label=label, recording_name=call.recording)
+                    cause=cause.value, cause_label=label, recording_name=call.recording, caller_id=call.caller_id)
                 break
             except Exception:  # process edge: the database may be briefly away; the write is idempotent
                 logger.exception("call record write failed call_id=%s attempt=%d", s.call_uuid, attempt + 1)
@@ -430,6 +454,8 @@ class Handlers:
         call = Call(session=session, collector_id=None, case_id=None)
         self._register(call)  # before any await: the caller hanging up at once must find the call
         self.changed()
+        # A customer calling one of our pool numbers back (issue 17): the record names the number they dialled.
+        call.caller_id = await self.domain.caller_id_known(session.exten) if session.exten else ""
         match = await self.domain.case_for_caller(session.number)
         if match is not None:
             call.case_id = match.case_id
@@ -676,7 +702,7 @@ class Handlers:
         else:
             session.phase = Phase.ROUTED
         call = Call(session=session, collector_id=facts.get("c"), case_id=facts.get("k"), contact_id=facts.get("t"),
-                    recording=str(facts.get("r") or ""))
+                    recording=str(facts.get("r") or ""), caller_id=str(facts.get("i") or ""))
         if connected is not None:
             call.connected_local = connected.timestamp()
         return call

@@ -30,6 +30,7 @@ _NAV: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("投诉列表", "cases:complaint-list", "complaints", ("is_clerk", "is_manager", "is_sysadmin")),
     ("线路", "cases:lines-board", "lines", ("is_manager", "is_sysadmin")),
     ("拨打规则", "cases:call-rules", "call-rules", ("is_manager",)),
+    ("外显号码", "callerids:number-list", "caller-ids", ("is_manager", "is_sysadmin")),
     ("未接来电", "cases:missed-calls", "missed-calls",
      ("is_phone_collector", "is_field_collector", "is_clerk", "is_manager")),
     ("目标与排名", "performance:ranking", "ranking", ("is_manager", "is_sysadmin")),

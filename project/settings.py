@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "assessment",  # issue 8: pre-loan assessment (贷前评估)
     "mappings",  # issue 19: per-bank import mappings (银行文件导入)
     "worklist",  # issue 16: 今日工作, promises to pay, callbacks
+    "callerids",  # issue 17: 外显号码池 (caller-ID numbers, caps, rotation, health)
     "performance",  # issue 18: targets, rankings, collector commission (提成)
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("imports/", include("mappings.urls")),
     path("work/", include("worklist.urls")),
+    path("caller-ids/", include("callerids.urls")),
     path("performance/", include("performance.urls")),
     path("admin/", admin.site.urls),
 ]

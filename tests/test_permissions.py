@@ -521,6 +521,27 @@ MATRIX += (
 )
 
 
+def _caller_number_id(w: World) -> int:
+    from callerids.models import CallerNumber
+
+    return CallerNumber.objects.get_or_create(number="02161000001")[0].pk
+
+
+# 外显号码池 (issue 17): managers and system admins read the pool; only system admins add, rest and reactivate
+# (an empty add, a rest without a reason, reactivating a number in use: back to the page with the error).
+_NUMBER = {"kwargs": lambda w: {"number_id": _caller_number_id(w)}}
+MATRIX += (
+    Route("callerids:number-list", only(OK, "manager", "sysadmin")),
+    Route("callerids:number-detail", only(OK, "manager", "sysadmin"), **_NUMBER),
+    Route("callerids:number-add", only(REDIRECT, "sysadmin"), method="post"),
+    Route("callerids:number-add", everyone(NOT_ALLOWED)),
+    Route("callerids:number-rest", only(REDIRECT, "sysadmin"), method="post", **_NUMBER),
+    Route("callerids:number-rest", everyone(NOT_ALLOWED), **_NUMBER),
+    Route("callerids:number-reactivate", only(REDIRECT, "sysadmin"), method="post", **_NUMBER),
+    Route("callerids:number-reactivate", everyone(NOT_ALLOWED), **_NUMBER),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:

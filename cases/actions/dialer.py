@@ -259,7 +259,8 @@ def call_refusal_log(*, collector_id: int, case_id: int | None, number: str, rul
 @transaction.atomic
 def dialer_call_write(*, call_uuid: str, collector_id: int | None, case_id: int | None, contact_id: int | None,
                       number: str, direction: str, started_at: dt.datetime, answered_at: dt.datetime | None,
-                      ended_at: dt.datetime, cause: str, cause_label: str, recording_name: str = "") -> CallRecord:
+                      ended_at: dt.datetime, cause: str, cause_label: str, recording_name: str = "",
+                      caller_id: str = "") -> CallRecord:
     """Write a finished dialer call on its case (or unmatched), once per call uuid, with its pending recording.
 
     Emits: DashboardCounterChanged (through call_record_create); CallRecorded to the collector when the call is
@@ -276,6 +277,10 @@ def dialer_call_write(*, call_uuid: str, collector_id: int | None, case_id: int 
         source=CallSource.DIALER, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
         hangup_cause=cause_label[:64], result=_RESULT_OF_CAUSE.get(cause, ""), call_uuid=call_uuid,
     )
+    if caller_id:
+        # The pool number shown (outbound) or dialled by the customer (inbound), issue 17.
+        call.caller_id = caller_id[:32]
+        call.save(update_fields=["caller_id"])
     if recording_name and call.recording_id is None:
         PendingRecording.objects.get_or_create(name=recording_name, defaults={"call": call})
     if case is not None and collector is not None:

@@ -33,7 +33,7 @@ def number_block(*, case: Case, by: User, number: str, reason: str, note: str,
     if not can_block_number(user=by, case=case):
         raise CallRulesError("只有该委案的业务员、负责内勤或管理人员可以标记号码")
     if reason not in BlockedNumberReason.values:
-        raise CallRulesError("请选择标记原因：空号、停机、本人要求勿扰或非本人")
+        raise CallRulesError("请选择标记原因：空号、停机、本人要求勿扰、非本人或拒绝联系")
     note = note.strip()
     if not note:
         raise CallRulesError("请填写说明（例如：拨打提示空号、本人明确要求不再来电）")

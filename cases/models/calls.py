@@ -35,6 +35,9 @@ class CallRecord(models.Model):
     recording = models.ForeignKey("cases.StoredFile", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name="录音")
     # The dialer's handle on the call (ARI channel id or its own call uuid): idempotent writes.
+    # Our own number on the call (issue 17, 外显号码池): outbound, the caller ID the customer saw; inbound, the pool
+    # number the customer dialled (a call back to that number). "" for manual records and calls before the pool.
+    caller_id = models.CharField("外显号码", max_length=32, blank=True, default="")
     call_uuid = models.CharField("呼叫标识", max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
@@ -50,6 +53,8 @@ class CallRecord(models.Model):
             models.Index(fields=["collector", "started_at"], name="call_collector_started_idx"),
             # The dashboard's calls per hour (issue 18): one day of every collector's calls.
             models.Index(fields=["started_at"], name="call_started_idx"),
+            # A pool number's calls on the caller-ID page (issue 17).
+            models.Index(fields=["caller_id", "started_at"], name="call_caller_id_started_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,6 +20,11 @@ DEFAULT_WINDOW_START = dt.time(8, 0)
 DEFAULT_WINDOW_END = dt.time(21, 0)
 DEFAULT_MAX_ANSWERED_PER_DEBTOR = 3
 DEFAULT_MAX_UNANSWERED_PER_NUMBER = 6
+# Third parties (配偶, 亲属, 同事, 朋友…, issue 17): only after the debtor's own numbers went unanswered N times that
+# day, and at most M answered third-party calls per case per day (the industry's self-regulation: a third party is a
+# way to reach the debtor, not someone to press).
+DEFAULT_THIRD_PARTY_AFTER_UNANSWERED = 3
+DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE = 1
 
 
 class CallPolicy(models.Model):
@@ -31,6 +36,10 @@ class CallPolicy(models.Model):
                                                                default=DEFAULT_MAX_ANSWERED_PER_DEBTOR)
     max_unanswered_per_number = models.PositiveSmallIntegerField("每个号码每日未接通上限",
                                                                  default=DEFAULT_MAX_UNANSWERED_PER_NUMBER)
+    third_party_after_unanswered = models.PositiveSmallIntegerField(
+        "本人号码未接通几次后可联系第三方", default=DEFAULT_THIRD_PARTY_AFTER_UNANSWERED)
+    max_third_party_answered_per_case = models.PositiveSmallIntegerField(
+        "每个委案每日第三方接通上限", default=DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE)
 
     class Meta:
         verbose_name = verbose_name_plural = "拨打规则"
@@ -56,6 +65,8 @@ class BlockedNumberReason(models.TextChoices):
     SUSPENDED = "suspended", "停机"
     DO_NOT_CALL = "do_not_call", "本人要求勿扰"
     WRONG_PERSON = "wrong_person", "非本人"
+    # A third party (spouse, colleague…) who said not to call them again (issue 17).
+    CONTACT_REFUSED = "contact_refused", "拒绝联系"
 
 
 class BlockedNumber(models.Model):
@@ -104,6 +115,12 @@ class RefusalRule(models.TextChoices):
     LINES_BUSY = "lines_busy", "外线全忙"
     NO_EXTENSION = "no_extension", "业务员未设置分机"
     COLLECTOR_BUSY = "collector_busy", "业务员正在通话"
+    # The third-party contact rule (issue 17).
+    CONTACT_REFUSED = "contact_refused", "联系人拒绝联系"
+    THIRD_PARTY_WAIT = "third_party_wait", "本人号码未接通次数不足，暂不能联系第三方"
+    THIRD_PARTY_CAP = "third_party_cap", "第三方当日接通次数已达上限"
+    # The caller-ID pool (issue 17): every usable number has used up its daily attempts.
+    CALLER_ID_FULL = "caller_id_full", "外显号码当日额度已用完"
 
 
 class CallRefusal(models.Model):
@@ -183,3 +200,5 @@ class PendingRecording(models.Model):
 # 08:00–22:00 window above); a manager sets each bank's rules inside them on 拨打规则.
 LIMIT_MAX_ANSWERED_PER_DEBTOR = 3
 LIMIT_MAX_UNANSWERED_PER_NUMBER = 10
+LIMIT_MAX_THIRD_PARTY_ANSWERED_PER_CASE = 3
+LIMIT_THIRD_PARTY_AFTER_UNANSWERED = 10

@@ -16,7 +16,9 @@ from cases.enums import CONNECTED_CALL_RESULTS, OPEN_STATUSES, CallDirection
 from cases.models import BlockedNumber, CallPolicy, CallRecord, CallRefusal, Case, CaseContact, NumberSuggestion
 from cases.models.compliance import (
     DEFAULT_MAX_ANSWERED_PER_DEBTOR,
+    DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE,
     DEFAULT_MAX_UNANSWERED_PER_NUMBER,
+    DEFAULT_THIRD_PARTY_AFTER_UNANSWERED,
     DEFAULT_WINDOW_END,
     DEFAULT_WINDOW_START,
     NumberSuggestionStatus,
@@ -33,6 +35,12 @@ class PolicyFacts:
     answered_today: int
     unanswered_today: int
     blocked: str
+    third_party: bool = False
+    party_label: str = ""
+    debtor_unanswered_today: int = 0
+    third_party_after_unanswered: int = DEFAULT_THIRD_PARTY_AFTER_UNANSWERED
+    third_party_answered_today: int = 0
+    max_third_party_answered_per_case: int = DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE
 
 
 def _today_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -45,17 +53,27 @@ def _answered_q() -> Q:
     return Q(answered_at__isnull=False) | Q(result__in=CONNECTED_CALL_RESULTS)
 
 
-def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> PolicyFacts:
-    """The bank's calling policy (or the defaults) and today's counts for this debtor and number."""
+def compliance_facts(*, case: Case | None, number: str, now: dt.datetime,
+                     contact: CaseContact | None = None) -> PolicyFacts:
+    """The bank's calling policy (or the defaults) and today's counts for this debtor and number, and whether the
+    number is a third party's (`contact`, or a contact of the case with this number, that is not the debtor's own)
+    with the day's counts the third-party rule needs."""
     policy = CallPolicy.objects.filter(bank_id=case.bank_id).first() if case is not None else None
     start, end = _today_bounds(now)
     today = CallRecord.objects.filter(deleted_at__isnull=True, started_at__gte=start, started_at__lt=end)
+    outbound = today.filter(direction=CallDirection.OUTBOUND)
     answered = 0
+    third = _party(case=case, number=number, contact=contact)
+    debtor_unanswered = third_answered = 0
     if case is not None:
         debtor = Q(case__id_number=case.id_number) if case.id_number else Q(case=case)
         # Only calls we placed count: a debtor calling in must not use up the calls back (issue 14).
-        answered = today.filter(debtor, direction=CallDirection.OUTBOUND).filter(_answered_q()).count()
-    unanswered = (today.filter(number=number, direction=CallDirection.OUTBOUND).exclude(_answered_q()).count())
+        answered = outbound.filter(debtor).filter(_answered_q()).count()
+        if third is not None:
+            own = _number_forms(third.debtor_keys)
+            debtor_unanswered = outbound.filter(number__in=own).exclude(_answered_q()).count()
+            third_answered = outbound.filter(case=case).exclude(number__in=own).filter(_answered_q()).count()
+    unanswered = outbound.filter(number=number).exclude(_answered_q()).count()
     blocked = blocked_reason(number=number)
     return PolicyFacts(
         window_start=policy.window_start if policy else DEFAULT_WINDOW_START,
@@ -64,7 +82,43 @@ def compliance_facts(*, case: Case | None, number: str, now: dt.datetime) -> Pol
         max_unanswered_per_number=(policy.max_unanswered_per_number if policy
                                    else DEFAULT_MAX_UNANSWERED_PER_NUMBER),
         answered_today=answered, unanswered_today=unanswered, blocked=blocked,
+        third_party=third is not None, party_label=third.label if third is not None else "",
+        debtor_unanswered_today=debtor_unanswered,
+        third_party_after_unanswered=(policy.third_party_after_unanswered if policy
+                                      else DEFAULT_THIRD_PARTY_AFTER_UNANSWERED),
+        third_party_answered_today=third_answered,
+        max_third_party_answered_per_case=(policy.max_third_party_answered_per_case if policy
+                                           else DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE),
     )
+
+
+@dataclass(frozen=True)
+class ThirdParty:
+    label: str  # "配偶 张三"
+    debtor_keys: frozenset[str]  # the debtor's own numbers on the case (dial keys)
+
+
+def _number_forms(keys: frozenset[str]) -> list[str]:
+    return sorted({form for key in keys for form in phone_forms(key)})
+
+
+def _party(*, case: Case | None, number: str, contact: CaseContact | None) -> ThirdParty | None:
+    """The third party `number` belongs to on `case`, None when it is the debtor's own (or not a contact of the case:
+    a number the collector typed is treated as the debtor's, as it was before the rule)."""
+    if case is None:
+        return None
+    contacts = list(CaseContact.objects.filter(case=case).order_by("id"))
+    debtor_keys = frozenset(k for k in [dial_key(case.mobile), *(dial_key(c.phone) for c in contacts if c.is_debtor)]
+                            if k)
+    key = dial_key(number)
+    if not key or key in debtor_keys:
+        return None
+    if contact is None or contact.case_id != case.pk or dial_key(contact.phone) != key:
+        contact = next((c for c in contacts if dial_key(c.phone) == key), None)
+    if contact is None or contact.is_debtor:
+        return None
+    label = " ".join(p for p in (contact.relation, contact.name) if p) or "联系人"
+    return ThirdParty(label=label, debtor_keys=debtor_keys)
 
 
 def blocked_reason(*, number: str) -> str:

@@ -20,11 +20,15 @@ from cases.models import Bank, BlockedNumber, CallPolicy
 from cases.models.cases import mask_phone
 from cases.models.compliance import (
     DEFAULT_MAX_ANSWERED_PER_DEBTOR,
+    DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE,
     DEFAULT_MAX_UNANSWERED_PER_NUMBER,
+    DEFAULT_THIRD_PARTY_AFTER_UNANSWERED,
     DEFAULT_WINDOW_END,
     DEFAULT_WINDOW_START,
     LIMIT_MAX_ANSWERED_PER_DEBTOR,
+    LIMIT_MAX_THIRD_PARTY_ANSWERED_PER_CASE,
     LIMIT_MAX_UNANSWERED_PER_NUMBER,
+    LIMIT_THIRD_PARTY_AFTER_UNANSWERED,
     WINDOW_EARLIEST,
     WINDOW_LATEST,
 )
@@ -44,6 +48,11 @@ def _int(raw: str, label: str) -> int:
     return int(raw.strip())
 
 
+def _optional_int(raw: str, label: str) -> int | None:
+    """Left out (a form or script that predates the field): the bank's current value stays."""
+    return _int(raw, label) if raw.strip() else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def call_rules_view(request: AppRequest) -> HttpResponse:
@@ -59,6 +68,10 @@ def call_rules_view(request: AppRequest) -> HttpResponse:
                 window_end=_time(request.POST.get("window_end", ""), "结束时间"),
                 max_answered_per_debtor=_int(request.POST.get("max_answered_per_debtor", ""), "接通上限"),
                 max_unanswered_per_number=_int(request.POST.get("max_unanswered_per_number", ""), "未接通上限"),
+                third_party_after_unanswered=_optional_int(request.POST.get("third_party_after_unanswered", ""),
+                                                           "联系第三方前本人未接通次数"),
+                max_third_party_answered_per_case=_optional_int(
+                    request.POST.get("max_third_party_answered_per_case", ""), "第三方接通上限"),
             )
         except CallRulesError as exc:
             errors[bank.pk] = str(exc)
@@ -73,12 +86,17 @@ def call_rules_view(request: AppRequest) -> HttpResponse:
                   "window_end": p.window_end if p else DEFAULT_WINDOW_END,
                   "max_answered_per_debtor": p.max_answered_per_debtor if p else DEFAULT_MAX_ANSWERED_PER_DEBTOR,
                   "max_unanswered_per_number": (p.max_unanswered_per_number if p
-                                                else DEFAULT_MAX_UNANSWERED_PER_NUMBER)}
+                                                else DEFAULT_MAX_UNANSWERED_PER_NUMBER),
+                  "third_party_after_unanswered": (p.third_party_after_unanswered if p
+                                                   else DEFAULT_THIRD_PARTY_AFTER_UNANSWERED),
+                  "max_third_party_answered_per_case": (p.max_third_party_answered_per_case if p
+                                                        else DEFAULT_MAX_THIRD_PARTY_ANSWERED_PER_CASE)}
         rows.append({"bank": bank, "custom": p is not None, "values": values, "error": errors.get(bank.pk, "")})
     blocked = [{"b": b, "number": mask_phone(b.number)} for b in
                BlockedNumber.objects.filter(lifted_at=None).select_related("case", "created_by")[:500]]
     return render(request, "cases/call_rules.html", {
         "rows": rows, "blocked": blocked, "nav_active": "call-rules",
         "limits": {"earliest": WINDOW_EARLIEST, "latest": WINDOW_LATEST, "answered": LIMIT_MAX_ANSWERED_PER_DEBTOR,
-                   "unanswered": LIMIT_MAX_UNANSWERED_PER_NUMBER},
+                   "unanswered": LIMIT_MAX_UNANSWERED_PER_NUMBER, "third_after": LIMIT_THIRD_PARTY_AFTER_UNANSWERED,
+                   "third_answered": LIMIT_MAX_THIRD_PARTY_ANSWERED_PER_CASE},
     }, status=400 if errors else 200)

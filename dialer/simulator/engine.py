@@ -307,6 +307,9 @@ class Engine:
     def reset_config(self) -> None:
         self.phones = {ext: Phone(ext=ext, name=f"Collector {ext}") for ext in self.initial_phones}
         self.scripts = {}
+        # What the carrier was sent on each trunk dial (the SIPp UAS's INVITE on the kit): the number dialled and
+        # the caller ID shown (From), as the channel's connected line (else its caller id) stood at the dial.
+        self.trunk_dials: list[JSON] = []
         self.create_stasis_delay = CREATE_STASIS_DELAY
         self.drop_recording_finished = 0
 
@@ -665,6 +668,8 @@ class Engine:
         channel.dial_caller_id = caller.id if caller is not None else None
         self._dial_event(channel, "", caller)
         if channel.kind == "trunk":
+            self.trunk_dials.append({"channel_id": channel.id, "number": channel.dialstring.partition("@")[0],
+                                     "caller_id": channel.connected_number or channel.caller_number})
             if self._lines_busy() >= self.lines:
                 self._spawn(channel, self._fail_dial(channel, "CHANUNAVAIL", 34, delay=0.0))
                 return
@@ -783,6 +788,16 @@ class Engine:
             raise SimError(400, "Variable name is required")
         channel = self.get_channel(channel_id)
         channel.variables[variable] = value
+        # The dialplan functions the dialer writes (chan_pjsip's From comes from the connected line).
+        name = variable.partition(",")[0].rstrip(")")
+        if name == "CONNECTEDLINE(num":
+            channel.connected_number = value
+        elif name == "CONNECTEDLINE(name":
+            channel.connected_name = value
+        elif name == "CALLERID(num":
+            channel.caller_number = value
+        elif name == "CALLERID(name":
+            channel.caller_name = value
 
     def ring(self, channel_id: str) -> None:
         channel = self.get_channel(channel_id)
@@ -1183,6 +1198,7 @@ class Engine:
                 p.ext: {"online": p.online, "name": p.name, **p.far_end.to_json()} for p in self.phones.values()
             },
             "scripts": {n: s.to_json() for n, s in self.scripts.items()},
+            "trunk_dials": list(self.trunk_dials),
         }
 
 

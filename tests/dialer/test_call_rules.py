@@ -32,7 +32,8 @@ def test_manager_sets_a_banks_rules_and_the_guard_reads_them(manager_client, man
     entry = AuditEntry.objects.get(action=AuditAction.CALL_RULES)
     assert entry.actor == manager
     assert entry.detail["before"].startswith("默认：08:00–21:00")
-    assert entry.summary == "招商银行 拨打规则改为 09:00–20:00，每名债务人每日接通 ≤2 次，每个号码每日未接通 ≤5 次"
+    assert entry.summary == ("招商银行 拨打规则改为 09:00–20:00，每名债务人每日接通 ≤2 次，每个号码每日未接通 ≤5 次，"
+                             "本人号码未接通 3 次后可联系第三方，第三方每案每日接通 ≤1 次")
 
 
 def test_rules_outside_the_national_limits_are_refused_in_chinese(manager_client, bank):

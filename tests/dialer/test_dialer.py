@@ -69,7 +69,8 @@ def world(db):
     other = f.CollectorFactory(sip_endpoint="8002")
     case = f.CaseFactory(batch=f.BatchFactory(bank=bank), collector=collector, status=CaseStatus.IN_PROGRESS,
                          mobile="13800138000")
-    contact = f.CaseContactFactory(case=case, phone="13700137000", relation="朋友", name="赵某")
+    # The debtor's second number (a third party would wait for the third-party rule, issue 17).
+    contact = f.CaseContactFactory(case=case, phone="13700137000", relation="本人", name="第二号码")
     return type("World", (), {"bank": bank, "collector": collector, "other": other, "case": case,
                               "contact": contact})
 
