@@ -13,7 +13,8 @@ os.environ.setdefault("DEBUG", "0")
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker and os.environ.get("CM_TEST_WORKER") != _worker:
     os.environ["CM_TEST_WORKER"] = _worker
-    for _var, _default in (("CHANNEL_PREFIX", "asgi"), ("CACHE_PREFIX", "cm"), ("TEST_MEDIA_ROOT", "/tmp/cm-test-media")):
+    for _var, _default in (("CHANNEL_PREFIX", "asgi"), ("CACHE_PREFIX", "cm"),
+                           ("TEST_MEDIA_ROOT", "/tmp/cm-test-media")):
         os.environ[_var] = f"{os.environ.get(_var, _default)}-{_worker}"
 
 from project.settings import *  # noqa: E402,F403
