@@ -172,5 +172,9 @@ class CallRulesError(DomainError):
     """A calling rule outside the national limits, or a blocked-number change that is not allowed."""
 
 
+class CallbackTimeError(DomainError):
+    """A callback time agreed on a call is outside the calling window, the working calendar or the horizon."""
+
+
 class ClerkAllocationError(DomainError):
     """Moving a clerk's cases to another clerk was refused; the message says why."""

@@ -127,11 +127,24 @@ class CallRecordForm(_CallResultForm):
 
 
 class CallOutcomeForm(_CallResultForm):
-    """The outcome of a call placed through the system (its time, number and recording the dialer wrote)."""
+    """The outcome of a call placed through the system (its time, number and recording the dialer wrote), and a
+    callback time agreed on it (约定回电, optional; the action checks it against the bank's calling window and
+    the working calendar)."""
+
+    callback_at = forms.DateTimeField(
+        label="约定回电（可选）", required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="对方约定的回电时间，到时提醒并置顶今日工作", error_messages={"invalid": "约定回电时间格式不正确"})
 
     def __init__(self, *args: object, call_id: int, **kwargs: object) -> None:
         super().__init__(*args, prefix=f"outcome-{call_id}", **kwargs)  # type: ignore[arg-type]
         self.fields["note"].widget.attrs["rows"] = 2  # it opens inside the call's row
+
+    def clean_callback_at(self) -> dt.datetime | None:
+        value: dt.datetime | None = self.cleaned_data.get("callback_at")
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
 
 
 class VisitRecordForm(_PromiseMixin, forms.Form):

@@ -243,9 +243,11 @@ def promises_check_due(*, now: dt.datetime | None = None) -> int:
 # --- callbacks (约定回电) ---------------------------------------------------------------------------------------
 
 @transaction.atomic
-def callback_schedule(*, case: Case, by: User, due_at: dt.datetime, phone: str = "", note: str = "") -> Callback:
+def callback_schedule(*, case: Case, by: User, due_at: dt.datetime, phone: str = "", note: str = "",
+                      call_id: int | None = None) -> Callback:
     """Agree a callback time with the debtor: within the bank's calling window, on a working day, in the future
-    (up to 30 days). Replaces the case's pending callback of the same collector.
+    (up to 30 days). Replaces the case's pending callback of the same collector. `call_id`: agreed on that call
+    (its outcome form).
 
     Emits: WorkQueueChanged → user.<collector>.
     Raises: CallbackError.
@@ -261,7 +263,7 @@ def callback_schedule(*, case: Case, by: User, due_at: dt.datetime, phone: str =
     Callback.objects.filter(case=case, collector_id=collector_id, status=CallbackStatus.PENDING).update(
         status=CallbackStatus.CANCELLED)
     callback = Callback.objects.create(case=case, collector_id=collector_id, due_at=due_at, phone=phone.strip()[:32],
-                                       note=note.strip()[:200], created_by=by)
+                                       note=note.strip()[:200], created_by=by, call_id=call_id)
     history.callback_scheduled(case=case, actor=by, due_at=timezone.localtime(due_at), note=note.strip())
     queue_changed(case_id=case.pk, user_ids=[collector_id])
     return callback
@@ -284,14 +286,16 @@ def callback_cancel(*, callback: Callback, by: User) -> Callback:
 CALLBACK_EARLY = dt.timedelta(minutes=30)
 
 
-def callbacks_done_by_call(*, case_id: int, at: dt.datetime) -> int:
-    """A call on the case at `at` completes its pending callbacks due before `at` + CALLBACK_EARLY.
+def callbacks_done_by_call(*, case_id: int, at: dt.datetime, call_id: int | None = None) -> int:
+    """A call on the case at `at` completes its pending callbacks due before `at` + CALLBACK_EARLY, except the one
+    agreed on that very call (`call_id`).
 
     Emits: WorkQueueChanged. Raises: nothing.
     """
     with transaction.atomic():
-        rows = list(Callback.objects.select_for_update().filter(
-            case_id=case_id, status=CallbackStatus.PENDING, due_at__lte=at + CALLBACK_EARLY))
+        due = Callback.objects.select_for_update().filter(case_id=case_id, status=CallbackStatus.PENDING,
+                                                          due_at__lte=at + CALLBACK_EARLY)
+        rows = list(due if call_id is None else due.exclude(call_id=call_id))
         for cb in rows:
             cb.status, cb.done_at = CallbackStatus.DONE, at
             cb.save(update_fields=["status", "done_at"])

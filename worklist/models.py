@@ -91,6 +91,10 @@ class Callback(models.Model):
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="callbacks",
                                   verbose_name="业务员")
     due_at = models.DateTimeField("约定时间")
+    # The call on which it was agreed (the call outcome form), so saving that call again neither repeats it nor
+    # counts as making it.
+    call = models.OneToOneField("cases.CallRecord", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name="约定于通话")
     phone = models.CharField("回电号码", max_length=32, blank=True)
     note = models.CharField("备注", max_length=200, blank=True)
     status = models.CharField("状态", max_length=16, choices=CallbackStatus.choices, default=CallbackStatus.PENDING)

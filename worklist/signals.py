@@ -2,7 +2,7 @@
 case models' saves, adapters that call worklist actions in the same transaction as the write.
 
 - a call or visit with a 承诺还款 result becomes a promise record (changed or deleted: updated or cancelled);
-- a call completes the case's due callbacks;
+- a call completes the case's due callbacks; a callback time agreed on it (call outcome form) becomes a callback;
 - a repayment (or its reversal) re-matches the case's promises;
 - any of these, and a change of the case itself (retained, returned, settled, re-assigned), tells the
   collector's 今日工作 page to reload.
@@ -20,7 +20,7 @@ from cases.enums import CallResult, VisitResult
 from cases.models import CallRecord, Case, Repayment, VisitRecord
 from cases.models.cases import mask_phone
 from worklist import actions
-from worklist.models import Promise, PromiseSource, PromiseStatus
+from worklist.models import Callback, Promise, PromiseSource, PromiseStatus
 
 
 def _contact_label(call: CallRecord) -> str:
@@ -51,7 +51,13 @@ def call_saved(sender: type[CallRecord], instance: CallRecord, created: bool, **
     elif existing is not None:
         actions.promise_cancel(promise=existing)
     if instance.deleted_at is None:
-        actions.callbacks_done_by_call(case_id=case.pk, at=instance.started_at)
+        actions.callbacks_done_by_call(case_id=case.pk, at=instance.started_at, call_id=instance.pk)
+    if (instance.deleted_at is None and instance.callback_at is not None and instance.collector is not None
+            and not Callback.objects.filter(call_id=instance.pk).exists()):
+        # Agreed on the call outcome form (cases checked the time by the same rule as the case page's form).
+        actions.callback_schedule(case=Case.objects.get(pk=case.pk), by=instance.collector,
+                                  due_at=instance.callback_at, phone=instance.number, note="通话中约定",
+                                  call_id=instance.pk)
     actions.queue_changed(case_id=case.pk, user_ids=[case.collector_id, instance.collector_id])
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.actions import audit_record
 from accounts.models import AuditAction, User
@@ -30,6 +31,10 @@ from cases.models.compliance import (
     WINDOW_EARLIEST,
     WINDOW_LATEST,
 )
+from cases.workdays import WorkCalendar
+
+# How far ahead a callback (约定回电, issue 16) may be agreed.
+CALLBACK_HORIZON = dt.timedelta(days=30)
 
 
 def _describe(start: dt.time, end: dt.time, answered: int, unanswered: int, after: int, third: int) -> str:
@@ -102,3 +107,29 @@ def call_policy_set(*, by: User, bank: Bank, window_start: dt.time, window_end: 
                      object_type="call_policy", object_id=bank.pk, detail={"before": before, "after": after},
                      request=request)
     return policy
+
+
+def calling_window(bank_id: int) -> tuple[dt.time, dt.time, int]:
+    """The bank's calling window and its daily cap of unanswered attempts (the defaults without a policy)."""
+    policy = CallPolicy.objects.filter(bank_id=bank_id).first()
+    if policy is None:
+        return DEFAULT_WINDOW_START, DEFAULT_WINDOW_END, DEFAULT_MAX_UNANSWERED_PER_NUMBER
+    return policy.window_start, policy.window_end, policy.max_unanswered_per_number
+
+
+def callback_refusal(*, bank_id: int, due_at: dt.datetime, now: dt.datetime) -> str:
+    """Why a callback at `due_at` cannot be agreed ("" when it can): in the future, within 30 days, on a working
+    day and inside the bank's calling window. One rule for the case page's callback form and the call outcome
+    form's callback time."""
+    if due_at <= now:
+        return "约定回电时间必须晚于现在"
+    if due_at > now + CALLBACK_HORIZON:
+        return "约定回电时间不能超过 30 天"
+    local = timezone.localtime(due_at)
+    calendar = WorkCalendar.load(local.date(), local.date())
+    if not calendar.is_workday(local.date()):
+        return f"{local:%Y-%m-%d} 不是工作日，请选择工作日"
+    start, end, _ = calling_window(bank_id)
+    if not start <= local.time() <= end:
+        return f"约定回电时间须在允许拨打时段 {start:%H:%M}–{end:%H:%M} 内"
+    return ""

@@ -14,11 +14,12 @@ from django.utils import timezone
 from accounts.models import User
 from cases import history, rollups, uploads
 from cases.actions import suggestions
+from cases.actions.call_rules import callback_refusal
 from cases.actions.files import store_checked
 from cases.actions.reminders import reminder_resolve_stale
 from cases.actions.work import call_counters, checked_promise, count_work, ensure_open_for_work, mark_work_started
 from cases.enums import CONNECTED_CALL_RESULTS, CallDirection, CallResult, CallSource, FileKind
-from cases.exceptions import CallOutcomeNotOpenError, WorkDateInFutureError
+from cases.exceptions import CallbackTimeError, CallOutcomeNotOpenError, WorkDateInFutureError
 from cases.models import CallRecord, Case, CaseContact, StoredFile
 from cases.policies import call_outcome_refusal
 from cases.uploads import StoredNames, Upload
@@ -109,16 +110,18 @@ def call_record_create(
 
 @transaction.atomic
 def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = "",
-                        promise_date: dt.date | None = None, promise_amount: Decimal | None = None) -> CallRecord:
-    """P4: the collector enters the outcome (result, promise, what was said) of a call placed through the
-    system, on the call record the dialer wrote, instead of typing a second record of the same call.
+                        promise_date: dt.date | None = None, promise_amount: Decimal | None = None,
+                        callback_at: dt.datetime | None = None) -> CallRecord:
+    """P4: the collector enters the outcome (result, promise, agreed callback time, what was said) of a call placed
+    through the system, on the call record the dialer wrote, instead of typing a second record of the same call.
 
     Once per call: a dialer call whose result is still empty (busy and no-answer calls get theirs from the
     exchange). An outbound call that was not answered and is now reported as answered counts as connected that day
     (an inbound call counts in 呼入 only).
     Emits: DashboardCounterChanged (through daily_stats_bump, when the call becomes connected).
     Raises: CallOutcomeNotOpenError, CaseClosedForWorkError, PromiseDetailsRequiredError,
-    PromiseDateTooEarlyError.
+    PromiseDateTooEarlyError, CallbackTimeError (the case page's callback rule: future, ≤ 30 days, a working day,
+    inside the bank's calling window).
     """
     call = CallRecord.objects.select_for_update(of=("self",)).select_related("case").get(pk=call.pk)
     if refusal := call_outcome_refusal(call=call, user=by):
@@ -128,9 +131,13 @@ def call_outcome_record(*, call: CallRecord, by: User, result: str, note: str = 
     promise_date, promise_amount = checked_promise(
         promised=result == CallResult.PROMISE, promise_date=promise_date, promise_amount=promise_amount,
         work_day=timezone.localtime(call.started_at).date())
+    if callback_at is not None and (
+            refusal := callback_refusal(bank_id=call.case.bank_id, due_at=callback_at, now=timezone.now())):
+        raise CallbackTimeError(refusal)
     call.result, call.note = result, note.strip()
     call.promise_date, call.promise_amount = promise_date, promise_amount
-    call.save(update_fields=["result", "note", "promise_date", "promise_amount"])
+    call.callback_at = callback_at
+    call.save(update_fields=["result", "note", "promise_date", "promise_amount", "callback_at"])
     history.call_outcome_recorded(call=call, actor=by)
     if call.direction == CallDirection.OUTBOUND and call.answered_at is None and result in CONNECTED_CALL_RESULTS:
         count_work(case=call.case, collector=call.collector, day=timezone.localtime(call.started_at).date(),

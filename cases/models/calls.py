@@ -32,6 +32,9 @@ class CallRecord(models.Model):
     promise_date = models.DateField("承诺还款日期", null=True, blank=True)
     promise_amount = models.DecimalField("承诺还款金额", max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField("备注", blank=True)
+    # A callback time agreed on the call (issue 16, from the call outcome form): the worklist app turns it into
+    # its 约定回电 record, as it does with the promise above.
+    callback_at = models.DateTimeField("约定回电时间", null=True, blank=True)
     recording = models.ForeignKey("cases.StoredFile", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name="录音")
     # The dialer's handle on the call (ARI channel id or its own call uuid): idempotent writes.

@@ -21,7 +21,7 @@ from cases.actions.calls import call_outcome_record, call_record_create
 from cases.actions.complaints import complaint_record
 from cases.actions.files import file_delete, file_upload, work_record_delete
 from cases.actions.visits import visit_record_create
-from cases.exceptions import DomainError
+from cases.exceptions import CallbackTimeError, DomainError
 from cases.forms_work import CallOutcomeForm, CallRecordForm, CaseFileForm, ComplaintForm, VisitRecordForm
 from cases.masking import masker_for
 from cases.models import Case
@@ -191,7 +191,10 @@ def call_outcome_view(request: AppRequest, case_id: int, call_id: int) -> HttpRe
         data = form.cleaned_data
         try:
             call_outcome_record(call=call, by=request.user, result=data["result"], note=data["note"],
-                                promise_date=data["promise_date"], promise_amount=data["promise_amount"])
+                                promise_date=data["promise_date"], promise_amount=data["promise_amount"],
+                                callback_at=data["callback_at"])
+        except CallbackTimeError as exc:
+            form.add_error("callback_at", str(exc))
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.actions.calls import call_record_create
-from cases.enums import CaseStatus, ReminderKind
+from cases.actions.calls import call_outcome_record, call_record_create
+from cases.enums import CallResult, CallSource, CaseStatus, ReminderKind
+from cases.exceptions import CallbackTimeError
 from cases.models import CaseEvent, Reminder
 from cases.models.compliance import CallPolicy
 from realtime import groups
@@ -130,3 +132,89 @@ def test_callback_form_on_the_case_page(case, collector_client, clerk_client):
     assert "2026-11-20 15:00" in good and "待回电" in good
     assert clerk_client.post(reverse("worklist:callback-create", args=[case.pk]),
                              {"due_at": "2026-11-20T15:00"}).status_code == 403
+
+
+# --- From the call outcome form (issue 16 item 3: "from the call outcome form or the case page") -------------------
+
+def _dialled(case, collector, uuid="ari-cb.1"):
+    start = NOW - dt.timedelta(minutes=3)
+    return call_record_create(case=case, collector=collector, by=collector, number="13912345678",
+                              source=CallSource.DIALER, started_at=start, answered_at=start + dt.timedelta(seconds=8),
+                              ended_at=start + dt.timedelta(seconds=90), call_uuid=uuid)
+
+
+@pytest.mark.django_db
+def test_outcome_form_offers_a_callback_time_and_schedules_it(case, collector, client, frozen):
+    # given: a dialled call waiting for its outcome
+    call = _dialled(case, collector)
+    client.force_login(collector)
+    page = client.get(reverse("cases:case-work", args=[case.pk]), HTTP_HX_REQUEST="true").content.decode()
+    prefix = f"outcome-{call.pk}-"
+    assert f'name="{prefix}callback_at"' in page and "约定回电（可选）" in page
+    # when: the debtor asks to be called back at 15:00
+    response = client.post(reverse("cases:call-outcome", args=[case.pk, call.pk]),
+                           {prefix + "result": CallResult.SELF_ANSWERED, prefix + "callback_at": "2026-11-20T15:00",
+                            prefix + "note": "下午再打"}, HTTP_HX_REQUEST="true").content.decode()
+    # then: one pending callback, agreed on this call, to the number dialled; the call did not complete it
+    assert "通话结果已登记" in response
+    cb = Callback.objects.get()
+    assert (cb.status, cb.call_id, cb.collector_id, cb.phone) == (CallbackStatus.PENDING, call.pk, collector.pk,
+                                                                  "13912345678")
+    assert timezone.localtime(cb.due_at) == NOW.replace(hour=15)
+    assert CaseEvent.objects.filter(case=case, summary="约定回电 2026-11-20 15:00：通话中约定").exists()
+    # when: the call is saved again (its recording attached later), and the time comes
+    call.refresh_from_db()
+    call.save()
+    frozen.move_to(NOW.replace(hour=15, minute=1))
+    # then: still one, still pending, and on top of the queue
+    assert list(Callback.objects.values_list("status", flat=True)) == [CallbackStatus.PENDING]
+    item = work_queue_for_collector(collector=collector).items[0]
+    assert (item.case_id, item.top_reason) == (case.pk, "callback")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("when", "message"), [
+    ("2026-11-21T10:00", "2026-11-21 不是工作日，请选择工作日"),   # Saturday
+    ("2026-11-20T21:30", "约定回电时间须在允许拨打时段 08:00–21:00 内"),
+    ("2026-11-20T09:00", "约定回电时间必须晚于现在"),
+    ("2026-12-25T10:00", "约定回电时间不能超过 30 天"),
+])
+def test_outcome_form_refuses_a_callback_outside_the_calling_rules(case, collector, client, when, message):
+    # given
+    call = _dialled(case, collector)
+    client.force_login(collector)
+    prefix = f"outcome-{call.pk}-"
+    # when
+    page = client.post(reverse("cases:call-outcome", args=[case.pk, call.pk]),
+                       {prefix + "result": CallResult.SELF_ANSWERED, prefix + "callback_at": when},
+                       HTTP_HX_REQUEST="true").content.decode()
+    # then: the form comes back open with the reason under the field; nothing saved
+    assert message in page and '<details class="call-outcome" open>' in page
+    call.refresh_from_db()
+    assert call.result == "" and call.callback_at is None
+    assert not Callback.objects.exists()
+
+
+@pytest.mark.django_db
+def test_outcome_callback_follows_the_banks_window(case, collector):
+    # given: this bank calls only until 18:00
+    CallPolicy.objects.create(bank=case.bank, window_start=dt.time(9, 0), window_end=dt.time(18, 0))
+    call = _dialled(case, collector)
+    # then
+    with pytest.raises(CallbackTimeError, match="09:00–18:00"):
+        call_outcome_record(call=call, by=collector, result=CallResult.SELF_ANSWERED,
+                            callback_at=NOW.replace(hour=19))
+    assert not Callback.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_callback_agreed_for_soon_is_not_completed_by_its_own_call(case, collector):
+    # given: the call began at 09:57; the debtor asks for a call back at 10:20 (within the "rang a little early"
+    # half hour of that call's start)
+    call = _dialled(case, collector)
+    # when
+    call_outcome_record(call=call, by=collector, result=CallResult.SELF_ANSWERED, callback_at=NOW.replace(minute=20))
+    # then: it waits for the next call
+    assert Callback.objects.get().status == CallbackStatus.PENDING
+    call_record_create(case=case, collector=collector, number="13912345678", by=collector, result="self_answered")
+    assert Callback.objects.get().status == CallbackStatus.DONE
