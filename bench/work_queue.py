@@ -98,6 +98,12 @@ def fill_work() -> None:
     print(f"filled the queue's sources in {time.perf_counter() - started:.1f} s")
 
 
+def load() -> str:
+    """The machine's load beside every figure (it is shared and noisy): 1, 5 and 15 minute averages."""
+    one, five, fifteen = os.getloadavg()
+    return f"[load {one:.2f} {five:.2f} {fifteen:.2f}]"
+
+
 def pct(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
@@ -138,9 +144,10 @@ def bench_queue(args: argparse.Namespace) -> None:
     for name, n, total in sizes:
         print(f"  {name}: {n:,} cases, {total:,} in the queue")
     p50, p95 = pct(sel_ms)
-    print(f"queue selector   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({len(sel_ms)} runs)")
+    print(f"queue selector   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({len(sel_ms)} runs)  {load()}")
     p50, p95 = pct(page_ms)
-    print(f"queue page view  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({len(page_ms)} runs, templates included)")
+    print(f"queue page view  p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({len(page_ms)} runs, templates included)  "
+          f"{load()}")
 
 
 class _Rollback(Exception):
@@ -204,10 +211,10 @@ def bench_matching(args: argparse.Namespace) -> None:
         seconds, kept = once(True)
         matched.append(seconds)
     p, m = statistics.median(plain), statistics.median(matched)
-    print(f"import without matching  median {p:6.2f} s   ({', '.join(f'{x:.2f}' for x in plain)})")
+    print(f"import without matching  median {p:6.2f} s   ({', '.join(f'{x:.2f}' for x in plain)})  {load()}")
     print(f"import with matching     median {m:6.2f} s   ({', '.join(f'{x:.2f}' for x in matched)}); "
           f"{kept:,} promises kept")
-    print(f"ratio {m / p:.2f}× (target ≤ 2×)")
+    print(f"ratio {m / p:.2f}× (target ≤ 2×) on a {len(rows):,}-row file  {load()}")
 
 
 def main() -> None:
