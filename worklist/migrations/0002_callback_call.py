@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0025_callrecord_callback_at'),
+        ('cases', '0026_callrecord_callback_at'),
         ('worklist', '0001_promises_callbacks'),
     ]
 

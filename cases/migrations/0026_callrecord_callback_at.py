@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0024_call_started_index'),
+        ('cases', '0025_third_party_rule_caller_id'),
     ]
 
     operations = [
