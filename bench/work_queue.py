@@ -166,6 +166,7 @@ def bench_matching(args: argparse.Namespace) -> None:
     from cases.actions.repayments import repayment_file_confirm
     from cases.imports.repayments import RepaymentRow
     from cases.models import Bank, Case, Repayment
+    from cases.signals import repayments_recorded
     from worklist import signals
     from worklist.models import Promise
 
@@ -187,6 +188,7 @@ def bench_matching(args: argparse.Namespace) -> None:
     def once(matching: bool) -> tuple[float, int]:
         if not matching:
             post_save.disconnect(sender=Repayment, dispatch_uid="worklist-repayment-saved")
+            repayments_recorded.disconnect(sender=Repayment, dispatch_uid="worklist-repayments-recorded")
         try:
             t = time.perf_counter()
             kept = 0
@@ -202,6 +204,8 @@ def bench_matching(args: argparse.Namespace) -> None:
         finally:
             if not matching:
                 post_save.connect(signals.repayment_saved, sender=Repayment, dispatch_uid="worklist-repayment-saved")
+                repayments_recorded.connect(signals.repayments_recorded_together, sender=Repayment,
+                                            dispatch_uid="worklist-repayments-recorded")
 
     plain: list[float] = []
     matched: list[float] = []

@@ -230,13 +230,31 @@ def cases_assigned(*, moves: Iterable[AssignmentMove], actor: User, event_type: 
 
 def repayment_recorded(*, case: Case, actor: User | None, repayment_id: int, amount: object, repaid_on: object,
                        bank_ref: str, balance: Decimal, settled: bool) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, actor=actor, **_repayment_line(
+        repayment_id=repayment_id, amount=amount, repaid_on=repaid_on, bank_ref=bank_ref, balance=balance,
+        settled=settled))
+
+
+def repayments_recorded(*, actor: User | None,
+                        entries: Iterable[tuple[int, int, object, object, str, Decimal, bool]]) -> None:
+    """`repayment_recorded` for many at once (a bank file): (case id, repayment id, amount, date, 流水号, balance
+    after, settled)."""
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case_id=case_id, actor=actor, **_repayment_line(
+            repayment_id=repayment_id, amount=amount, repaid_on=repaid_on, bank_ref=bank_ref, balance=balance,
+            settled=settled))
+         for case_id, repayment_id, amount, repaid_on, bank_ref, balance, settled in entries],
+        batch_size=2000,
+    )
+
+
+def _repayment_line(*, repayment_id: int, amount: object, repaid_on: object, bank_ref: str, balance: Decimal,
+                    settled: bool) -> dict[str, object]:
     ref = f"，流水号 {bank_ref}" if bank_ref else ""
     tail = "，案件已结清" if settled else ""
-    return CaseEvent.objects.create(
-        case=case, type=CaseEventType.REPAYMENT, actor=actor,
-        summary=f"登记回款 {_money(amount)}（还款日期 {repaid_on}{ref}），{balance_words(balance)}{tail}"[:500],
-        data={"repayment_id": repayment_id, "amount": str(amount)},
-    )
+    return {"type": CaseEventType.REPAYMENT,
+            "summary": f"登记回款 {_money(amount)}（还款日期 {repaid_on}{ref}），{balance_words(balance)}{tail}"[:500],
+            "data": {"repayment_id": repayment_id, "amount": str(amount)}}
 
 
 def repayment_reversed(*, case: Case, actor: User | None, repayment_id: int, original_id: int, amount: object,

@@ -162,32 +162,51 @@ def promises_match_case(*, case_id: int, today: dt.date | None = None) -> list[P
     Emits: PromiseChanged, WorkQueueChanged; ReminderDue / ReminderResolved through the reminder actions.
     Raises: nothing.
     """
+    return promises_match_cases(case_ids=[case_id], today=today)
+
+
+def promises_match_cases(*, case_ids: list[int], today: dt.date | None = None) -> list[Promise]:
+    """promises_match_case for many cases (a bank file's), reading their promises, repayments and cases in a
+    few statements per BATCH_LIMIT cases. Returns the promises whose status changed.
+
+    Emits, raises: as promises_match_case.
+    """
     today = today or timezone.localdate()
+    changed: list[Promise] = []
     with transaction.atomic():
-        rows = list(Promise.objects.select_for_update().filter(case_id=case_id)
-                    .exclude(status=PromiseStatus.CANCELLED).order_by("due_date", "id"))
-        if not rows:
-            return []
-        live = (Repayment.objects.filter(case_id=case_id, kind=RepaymentKind.NORMAL, reversed_by__isnull=True)
-                .order_by("repaid_on", "id").values_list("repaid_on", "amount"))
-        outcome = match_promises(
-            promises=[(p.pk, p.made_on, p.window_end, p.amount, p.tolerance) for p in rows],
-            repayments=list(live), today=today)
-        changed: list[Promise] = []
-        case = Case.objects.only("id", "case_no", "debtor_name", "collector_id", "owner_clerk_id", "status").get(
-            pk=case_id)
-        for p in rows:
-            o = outcome[p.pk]
-            if (p.status, p.paid_amount, p.decided_on) == (o.status, o.paid, o.decided_on):
+        for start in range(0, len(case_ids), BATCH_LIMIT):
+            chunk = case_ids[start:start + BATCH_LIMIT]
+            promises: dict[int, list[Promise]] = {}
+            for p in (Promise.objects.select_for_update().filter(case_id__in=chunk)
+                      .exclude(status=PromiseStatus.CANCELLED).order_by("case_id", "due_date", "id")):
+                promises.setdefault(p.case_id, []).append(p)
+            if not promises:
                 continue
-            moved = p.status != o.status
-            p.status, p.paid_amount, p.decided_on = o.status, o.paid, o.decided_on
-            p.save(update_fields=["status", "paid_amount", "decided_on", "updated_at"])
-            _publish_promise(p, case=case, text=_promise_text(case, p))
-            if moved:
-                changed.append(p)
-                _notify(case=case, promise=p)
-        return changed
+            live: dict[int, list[tuple[dt.date, Decimal]]] = {}
+            for case_id, repaid_on, amount in (
+                    Repayment.objects.filter(case_id__in=list(promises), kind=RepaymentKind.NORMAL,
+                                             reversed_by__isnull=True)
+                    .order_by("case_id", "repaid_on", "id").values_list("case_id", "repaid_on", "amount")):
+                live.setdefault(case_id, []).append((repaid_on, amount))
+            cases = Case.objects.only("id", "case_no", "debtor_name", "collector_id", "owner_clerk_id",
+                                      "status").in_bulk(list(promises))
+            for case_id, rows in promises.items():
+                outcome = match_promises(
+                    promises=[(p.pk, p.made_on, p.window_end, p.amount, p.tolerance) for p in rows],
+                    repayments=live.get(case_id, []), today=today)
+                case = cases[case_id]
+                for p in rows:
+                    o = outcome[p.pk]
+                    if (p.status, p.paid_amount, p.decided_on) == (o.status, o.paid, o.decided_on):
+                        continue
+                    moved = p.status != o.status
+                    p.status, p.paid_amount, p.decided_on = o.status, o.paid, o.decided_on
+                    p.save(update_fields=["status", "paid_amount", "decided_on", "updated_at"])
+                    _publish_promise(p, case=case, text=_promise_text(case, p))
+                    if moved:
+                        changed.append(p)
+                        _notify(case=case, promise=p)
+    return changed
 
 
 def _promise_text(case: Case, p: Promise) -> str:

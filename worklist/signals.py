@@ -3,7 +3,7 @@ case models' saves, adapters that call worklist actions in the same transaction 
 
 - a call or visit with a 承诺还款 result becomes a promise record (changed or deleted: updated or cancelled);
 - a call completes the case's due callbacks; a callback time agreed on it (call outcome form) becomes a callback;
-- a repayment (or its reversal) re-matches the case's promises;
+- a repayment (or its reversal) re-matches the case's promises; a bank file's entries, together;
 - any of these, and a change of the case itself (retained, returned, settled, re-assigned), tells the
   collector's 今日工作 page to reload.
 """
@@ -19,6 +19,7 @@ from django.utils import timezone
 from cases.enums import CallResult, VisitResult
 from cases.models import CallRecord, Case, Repayment, VisitRecord
 from cases.models.cases import mask_phone
+from cases.signals import repayments_recorded
 from worklist import actions
 from worklist.models import Callback, Promise, PromiseSource, PromiseStatus
 
@@ -87,6 +88,18 @@ def repayment_saved(sender: type[Repayment], instance: Repayment, created: bool,
     # Most cases have no promise: one indexed look-up keeps a 10,000-row bank file cheap.
     if Promise.objects.filter(case_id=instance.case_id).exists():
         actions.promises_match_case(case_id=instance.case_id)
+
+
+@receiver(repayments_recorded, sender=Repayment, dispatch_uid="worklist-repayments-recorded")
+def repayments_recorded_together(sender: type[Repayment], repayments: list[Repayment], **kwargs: Any) -> None:
+    """A bank file's entries: one look-up finds the cases with promises, which are then matched together."""
+    ids = sorted({r.case_id for r in repayments})
+    promised: set[int] = set()
+    for start in range(0, len(ids), actions.BATCH_LIMIT):
+        promised.update(Promise.objects.filter(case_id__in=ids[start:start + actions.BATCH_LIMIT])
+                        .values_list("case_id", flat=True))
+    if promised:
+        actions.promises_match_cases(case_ids=sorted(promised))
 
 
 @receiver(post_save, sender=Case, dispatch_uid="worklist-case-saved")

@@ -279,3 +279,90 @@ def test_reconciliation_lists_entries_missing_from_the_file_and_monthly_totals(c
         (last_month, 1, D("100.00"), 2, D("170.00")), (this_month, 1, D("1234.50"), 0, D("0.00"))]
     html = page.content.decode()
     assert "系统已登记、银行文件中没有" in html and "孙漏登" in html and "1,234.50" in html and "按月合计" in html
+
+
+def _twin_world(make_case, collector, clerk, tag):
+    """Three cases of one batch: two rows on the first (the second settles it), one with a promise, one plain."""
+    from cases.actions.calls import call_record_create
+    from cases.actions.reminders import reminder_create
+    from cases.enums import ReminderKind
+    from tests import factories as f
+
+    batch = f.BatchFactory(bank=clerk.bank_scopes.first().bank)
+    cases = [make_case(batch=batch, case_no=f"{tag}{i}", entrusted_amount=D(amount), collector=collector,
+                       owner_clerk=clerk, status=CaseStatus.IN_PROGRESS, commission_rate=D("0.1500"))
+             for i, amount in enumerate(("300", "800", "1000"))]
+    call_record_create(case=cases[1], collector=collector, number="13800000000", by=collector, result="promise",
+                       started_at=timezone.now() - dt.timedelta(hours=1), promise_date=timezone.localdate(),
+                       promise_amount=D("500.00"))
+    reminder_create(user_id=collector.pk, case_id=cases[0].pk, case_no=cases[0].case_no, debtor_name="x",
+                    kind=ReminderKind.EXPIRY_15, cycle="t", due_at=timezone.now(), text="15天内到期")
+    rows = [(cases[0], "100", ""), (cases[1], "500", f"{tag}R1"), (cases[0], "200", ""), (cases[2], "10.01", "")]
+    return cases, rows
+
+
+@pytest.mark.django_db
+def test_a_file_leaves_everything_as_recording_its_rows_one_by_one_would(make_case, clerk, published,
+                                                                       django_capture_on_commit_callbacks):
+    """The file path records its rows together; the result must be what one repayment_record per row leaves:
+    entries, case figures and status, timeline lines, roll-ups, the collector's day counter, the promise kept,
+    the settled case's reminders resolved, and one CaseBalanceChanged per row with the figures after it."""
+    from cases.enums import ReminderKind
+    from cases.models import CaseEvent, DailyCollectorStats, Reminder, RepaymentDaily
+    from tests import factories as f
+    from worklist.models import Promise
+
+    one, two = f.CollectorFactory(), f.CollectorFactory()
+    file_cases, file_rows = _twin_world(make_case, one, clerk, "F")
+    hand_cases, hand_rows = _twin_world(make_case, two, clerk, "H")
+    # when: the first world's rows come in a bank file, the second's are recorded one by one
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = parse_repayment_workbook(io.BytesIO(_xlsx([(c.case_no, "", float(a), _day(0), r)
+                                                          for c, a, r in file_rows]))).rows
+        repayment_file_confirm(bank=file_cases[0].bank, sha256="c" * 64, filename="f.xlsx", rows=rows, by=clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        for case, amount, ref in hand_rows:
+            repayment_record(case=case, amount=D(amount), repaid_on=_day(0), by=clerk, bank_ref=ref)
+
+    def state(cases, collector):
+        for c in cases:
+            c.refresh_from_db()
+        entries = [(r.case.case_no[1:], r.amount, r.commission, r.bank_ref[1:], r.collector_id == collector.pk)
+                   for r in Repayment.objects.filter(case__in=cases).order_by("pk")]
+        figures = [(c.repaid_amount, c.balance, c.status) for c in cases]
+        lines = [e.summary.replace("流水号 F", "流水号 ").replace("流水号 H", "流水号 ")
+                 for e in CaseEvent.objects.filter(case__in=cases, type="repayment").order_by("pk")]
+        daily = list(RepaymentDaily.objects.filter(batch=cases[0].batch).values_list("amount", "commission", "count"))
+        counter = DailyCollectorStats.objects.get(collector=collector).repaid_amount
+        promises = list(Promise.objects.filter(case__in=cases).values_list("status", "paid_amount"))
+        reminders = list(Reminder.objects.filter(case__in=cases, kind=ReminderKind.EXPIRY_15)
+                         .values_list("resolved_at", flat=True))
+        balances = [(m["repaid_amount"], m["balance"], m["status"], m["text"][1:])
+                    for c in cases for m in published.messages_to(f"case.{c.pk}")
+                    if m["type"] == "case.balance_changed"]
+        return entries, figures, lines, daily, counter, promises, [r is not None for r in reminders], balances
+
+    by_file, by_hand = state(file_cases, one), state(hand_cases, two)
+    assert by_file == by_hand
+    entries, figures, lines, daily, counter, promises, resolved, balances = by_file
+    assert figures[0] == (D("300.00"), D("0.00"), CaseStatus.SETTLED) and len(entries) == 4
+    assert daily == [(D("810.01"), D("121.50"), 4)] and counter == D("810.01")
+    assert promises == [("kept", D("500.00"))] and resolved == [True]
+    assert [b[1] for b in balances][:2] == ["200.00", "0.00"] and len(lines) == 4
+
+
+@pytest.mark.django_db
+def test_a_thousand_row_file_takes_a_few_statements_per_thousand_rows(make_case, bank, clerk,
+                                                                      django_assert_max_num_queries):
+    # given: a thousand cases, one row each, none with a promise
+    from tests import factories as f
+
+    batch = f.BatchFactory(bank=bank)
+    cases = f.CaseFactory.create_batch(1000, batch=batch, entrusted_amount=D("900"), status=CaseStatus.IN_PROGRESS)
+    rows = parse_repayment_workbook(io.BytesIO(_xlsx([(c.case_no, "", 100, _day(), "") for c in cases]))).rows
+    # when / then: reconciliation, locks, entries, figures, timeline, roll-ups and audit in bounded statements
+    # (one per row for the worklist's promise look-up, which a row without a promise answers from an index)
+    with django_assert_max_num_queries(1000 + 60):
+        result = repayment_file_confirm(bank=bank, sha256="d" * 64, filename="big.xlsx", rows=rows, by=clerk)
+    assert result.recorded == 1000
+    assert Repayment.objects.filter(case__batch=batch).count() == 1000
