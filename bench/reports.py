@@ -66,9 +66,9 @@ FROM cases_repaymentdaily GROUP BY 1, 2, 3, 4
 # Calls and visits on assigned cases, a tenth of the calls soft-deleted (they must not count as contact).
 CALL_SQL = """
 INSERT INTO cases_callrecord (case_id, collector_id, direction, number, source, started_at, answered_at, ended_at,
-  duration_s, hangup_cause, result, note, created_at, deleted_at, delete_reason)
+  duration_s, hangup_cause, result, note, created_at, deleted_at, delete_reason, caller_id)
 SELECT c.id, c.collector_id, 'outbound', c.mobile, 'manual', now() - (g % 700) * interval '1 day', NULL, NULL, NULL,
-  '', 'no_answer', '', now(), CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN '误录' ELSE '' END
+  '', 'no_answer', '', now(), CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN '误录' ELSE '' END, ''
 FROM generate_series(1, %(n)s) g
 JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g + 21) & 2147483647) % %(cases)s
 WHERE c.collector_id IS NOT NULL
