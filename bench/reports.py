@@ -370,6 +370,9 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        for conn in connections.all(initialized_only=True):
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()  # the pool keeps its connections open, and a database in use cannot be dropped
         if not args.keep:
             case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {db}")
 
