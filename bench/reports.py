@@ -1,10 +1,10 @@
 """Benchmark: the report pages and the all-cases export on 200,000 cases and 1,000,000 repayments (PostgreSQL).
 
     .venv/bin/python bench/reports.py [--cases 200000] [--repayments 1000000] [--calls 600000] [--visits 60000]
-                                      [--runs 20] [--keep] [--reuse]
+                                      [--runs 20] [--keep] [--reuse] [--db NAME] [--only-insight]
 
-Creates its own database `cm_bench_reports` (dropped at the end unless --keep; --reuse runs on the database a
---keep run left, after migrating it), migrates it, fills cases with bench/case_list.py's generate_series SQL,
+Creates its own database `cm_bench_reports` (or --db NAME; dropped at the end unless --keep; --reuse runs on the
+database a --keep run left, after migrating it), migrates it, fills cases with bench/case_list.py's generate_series SQL,
 then 1,000,000 repayments over two years, 600,000 calls and 60,000 visits on assigned cases with
 generate_series, and builds the daily and monthly roll-ups (RepaymentDaily, RepaymentMonthly) from the
 repayments with INSERT … SELECT … GROUP BY — the same figures the repayment actions keep incrementally. The
@@ -13,8 +13,9 @@ an import); its time is printed. Then, in the same run, for each report: p50/p95
 rendered, for a manager) next to the plain SQL aggregate over the raw tables (repayments; for progress and the
 credit-card rate the cases with their repayments, calls and visits) giving the same table; and the all-cases
 export (time, peak RSS of this process). Issue 18: the dashboard page, its chart data and target progress, the
-ranking, the per-batch progress page and its largest drill-down (p50/p95), and a month's commission statements of
-every collector (seconds).
+ranking, the per-batch progress page and its largest drill-down (p50/p95), the two again right after a call (the
+page first refreshes the call's batch and collector, as it does all day while the dialer works), and a month's
+commission statements of every collector (seconds).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,9 +66,9 @@ FROM cases_repaymentdaily GROUP BY 1, 2, 3, 4
 # Calls and visits on assigned cases, a tenth of the calls soft-deleted (they must not count as contact).
 CALL_SQL = """
 INSERT INTO cases_callrecord (case_id, collector_id, direction, number, source, started_at, answered_at, ended_at,
-  duration_s, hangup_cause, result, note, created_at, deleted_at, delete_reason)
+  duration_s, hangup_cause, result, note, created_at, deleted_at, delete_reason, caller_id)
 SELECT c.id, c.collector_id, 'outbound', c.mobile, 'manual', now() - (g % 700) * interval '1 day', NULL, NULL, NULL,
-  '', 'no_answer', '', now(), CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN '误录' ELSE '' END
+  '', 'no_answer', '', now(), CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN '误录' ELSE '' END, ''
 FROM generate_series(1, %(n)s) g
 JOIN cases_case c ON c.id = (SELECT min(id) FROM cases_case) + (hashint4(g + 21) & 2147483647) % %(cases)s
 WHERE c.collector_id IS NOT NULL
@@ -150,6 +153,20 @@ def fill(cases: int, repayments: int, calls: int, visits: int) -> None:
           f"{n_visits:,} visits, in {time.perf_counter() - started:.1f} s")
 
 
+def timed_after(cases: list[Any], write: Callable[[Any], object],
+                view: Callable[[Any], Callable[[], None]]) -> tuple[float, float]:
+    """p50 / p95 in ms of `view(case)` right after `write(case)` (not timed), one sample a case."""
+    samples = []
+    for case in cases:
+        write(case)
+        go = view(case)
+        started_at = time.perf_counter()
+        go()
+        samples.append((time.perf_counter() - started_at) * 1000)
+    samples.sort()
+    return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
 def refresh_rollups() -> None:
     from cases import rollups
     from cases.models import BatchProgress, CollectorProgress
@@ -216,16 +233,10 @@ def run(runs: int) -> None:
     from cases.models import Case
 
     picked = list(Case.objects.filter(collector__isnull=False, balance__gt=10).order_by("?")[:runs])
-    go = page({"kind": "progress"})
-    samples = []
-    for case in picked:
-        repayment_record(case=case, amount=Decimal("1.00"), repaid_on=today, by=manager)
-        started_at = time.perf_counter()
-        go()
-        samples.append((time.perf_counter() - started_at) * 1000)
-    samples.sort()
-    print(f"{'progress after a repayment':<28}{samples[len(samples) // 2]:>10.1f}"
-          f"{samples[min(len(samples) - 1, int(len(samples) * 0.95))]:>10.1f}{'(refreshes 1+1)':>15}")
+    p50, p95 = timed_after(picked, lambda case: repayment_record(case=case, amount=Decimal("1.00"), repaid_on=today,
+                                                                   by=manager),
+                           lambda case: page({"kind": "progress"}))
+    print(f"{'progress after a repayment':<28}{p50:>10.1f}{p95:>10.1f}{'(refreshes 1+1)':>15}")
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
@@ -300,6 +311,18 @@ def run_insight(runs: int) -> None:
     ):
         p50, p95 = case_list_bench.timed(go, runs)
         print(f"{label:<34}{p50:>10.1f}{p95:>10.1f}")
+    # A call marks its case's batch and collector: the next batch progress view refreshes them first (with a
+    # dialer at work, that is every view), then the batch's drill-down.
+    from cases.actions.calls import call_record_create
+
+    picked = list(Case.objects.filter(collector__isnull=False, status__in=["in_progress", "not_started"])
+                  .select_related("collector").order_by("?")[:runs])
+    for label, page in (("batch progress after a call", lambda case: view(batch_progress_view, "/x/")),
+                        ("its drill-down after a call", lambda case: view(
+                            batch_progress_detail_view, "/x/", batch_id=case.batch_id))):
+        p50, p95 = timed_after(picked, lambda case: call_record_create(
+            case=case, collector=case.collector, number=case.mobile, by=case.collector, result="no_answer"), page)
+        print(f"{label:<34}{p50:>10.1f}{p95:>10.1f}")
     for m in (month, (month - dt.timedelta(days=1)).replace(day=1)):
         started = time.perf_counter()
         drafts = draft_statements(month=m)
@@ -321,12 +344,15 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=60_000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="reuse the database a --keep run left")
+    parser.add_argument("--db", default=DB_NAME, help=f"the bench database's name (default {DB_NAME})")
     parser.add_argument("--only-insight", action="store_true", help="only the issue 18 figures (dashboard, batch "
                         "progress, commission statements)")
     args = parser.parse_args()
+    db = args.db
+    os.environ["DATABASE_URL"] = f"{PG}/{db}"  # before Django starts
     if not args.reuse:
-        case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        case_list_bench.admin_sql(f"CREATE DATABASE {DB_NAME}")
+        case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {db}")
+        case_list_bench.admin_sql(f"CREATE DATABASE {db}")
     try:
         import django
 
@@ -344,8 +370,11 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        for conn in connections.all(initialized_only=True):
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()  # the pool keeps its connections open, and a database in use cannot be dropped
         if not args.keep:
-            case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            case_list_bench.admin_sql(f"DROP DATABASE IF EXISTS {db}")
 
 
 if __name__ == "__main__":

@@ -201,32 +201,45 @@ def _recompute_collectors(ids: set[int]) -> None:
         CollectorProgress.objects.bulk_create(rows, batch_size=1000)
 
 
-def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
-    """Rows for these batches (all batches for None): progress of every case, and of the credit-card cases.
+def with_live_work(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases` annotated with whether each has a live (not deleted) call, visit, promise call, promise visit.
 
-    Contact, visit and promise counts go from the batch's cases to their calls and visits (index probes per case,
-    distinct case ids), never a semi-join over every call of the agency.
+    One probe per case into call_live_case_idx / visit_live_case_idx, answered from those small partial indexes:
+    a batch of 5,000 cases costs ~10 ms, where a join to the calls scans every call of the agency.
     """
+    calls = CallRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    visits = VisitRecord.objects.filter(case=OuterRef("pk"), deleted_at__isnull=True)
+    return cases.annotate(called=Exists(calls), visited=Exists(visits),
+                          promise_call=Exists(calls.filter(result=CallResult.PROMISE)),
+                          promise_visit=Exists(visits.filter(result=VisitResult.PROMISE)))
+
+
+def work_counts() -> dict[str, Count]:
+    """Aggregates over `with_live_work` cases: how many were called, visited, promised (by call or visit)."""
+    return {"contacted": Count("id", filter=Q(called=True)), "visits": Count("id", filter=Q(visited=True)),
+            "promised": Count("id", filter=Q(promise_call=True) | Q(promise_visit=True))}
+
+
+# Up to this many batches, their contact, visit and promise counts come from index probes per case
+# (with_live_work); beyond, one pass over the distinct called / visited case ids of the agency is cheaper
+# (every batch of 200,000 cases, 500,000 calls: 1.7 s of probes against 0.8 s).
+_PROBE_BATCHES_UP_TO = 20
+
+
+def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
+    """Rows for these batches (all batches for None): progress of every case, and of the credit-card cases."""
     cases = Case.objects.all()
     batches = Batch.objects.all()
     if ids is not None:
         cases, batches = cases.filter(batch_id__in=ids), batches.filter(pk__in=ids)
-    figures = {r["batch_id"]: r for r in _batch_sums(cases)}
-    calls = CallRecord.objects.filter(deleted_at__isnull=True, case__isnull=False)
-    visits = VisitRecord.objects.filter(deleted_at__isnull=True)
-    if ids is not None:
-        calls, visits = calls.filter(case__batch_id__in=ids), visits.filter(case__batch_id__in=ids)
-
-    def distinct_cases(qs: QuerySet) -> dict[int, int]:  # type: ignore[type-arg]
-        return dict(qs.values("case__batch_id").order_by().annotate(n=Count("case_id", distinct=True))
-                    .values_list("case__batch_id", "n"))
-
-    contacted, visited = distinct_cases(calls), distinct_cases(visits)
-    promised_pairs = set(calls.filter(result=CallResult.PROMISE).values_list("case__batch_id", "case_id"))
-    promised_pairs |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__batch_id", "case_id"))
-    promised: dict[int, int] = {}
-    for batch_id, _ in promised_pairs:
-        promised[batch_id] = promised.get(batch_id, 0) + 1
+    if ids is not None and len(ids) <= _PROBE_BATCHES_UP_TO:
+        figures = {r["batch_id"]: r for r in _batch_sums(with_live_work(cases), **work_counts())}
+        contacted = {pk: r["contacted"] for pk, r in figures.items()}
+        visited = {pk: r["visits"] for pk, r in figures.items()}
+        promised = {pk: r["promised"] for pk, r in figures.items()}
+    else:
+        figures = {r["batch_id"]: r for r in _batch_sums(cases)}
+        contacted, visited, promised = _batch_work_joined(ids)
     rows = []
     for pk, bank_id in batches.values_list("pk", "bank_id"):
         r = figures.get(pk)
@@ -241,6 +254,25 @@ def _batch_rows(ids: list[int] | None) -> list[BatchProgress]:
     return rows
 
 
+def _batch_work_joined(ids: list[int] | None) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Per batch: cases with a live call, a live visit, a promise — distinct case ids over the calls and visits."""
+    calls = CallRecord.objects.filter(deleted_at__isnull=True, case__isnull=False)
+    visits = VisitRecord.objects.filter(deleted_at__isnull=True)
+    if ids is not None:
+        calls, visits = calls.filter(case__batch_id__in=ids), visits.filter(case__batch_id__in=ids)
+
+    def distinct_cases(qs: QuerySet) -> dict[int, int]:  # type: ignore[type-arg]
+        return dict(qs.values("case__batch_id").order_by().annotate(n=Count("case_id", distinct=True))
+                    .values_list("case__batch_id", "n"))
+
+    promised_pairs = set(calls.filter(result=CallResult.PROMISE).values_list("case__batch_id", "case_id"))
+    promised_pairs |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__batch_id", "case_id"))
+    promised: dict[int, int] = {}
+    for batch_id, _ in promised_pairs:
+        promised[batch_id] = promised.get(batch_id, 0) + 1
+    return distinct_cases(calls), distinct_cases(visits), promised
+
+
 def _batches_of(case_ids: set[int]) -> set[int]:
     found: set[int] = set()
     for chunk in _chunks(case_ids):
@@ -248,7 +280,7 @@ def _batches_of(case_ids: set[int]) -> set[int]:
     return found
 
 
-def _batch_sums(cases: QuerySet[Case]) -> QuerySet[Case]:
+def _batch_sums(cases: QuerySet[Case], **extra: Count) -> QuerySet[Case]:
     card = Q(product_type=ProductType.CREDIT_CARD)
 
     def money(field: str, condition: Q | None = None) -> Coalesce:
@@ -261,7 +293,7 @@ def _batch_sums(cases: QuerySet[Case]) -> QuerySet[Case]:
                       returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
                       retained=Count("id", filter=Q(status=CaseStatus.RETAINED)),
                       card_n=Count("id", filter=card), card_e=money("entrusted_amount", card),
-                      card_r=money("repaid_amount", card)))
+                      card_r=money("repaid_amount", card), **extra))
 
 
 def _recompute_batch_amounts(ids: set[int]) -> set[int]:

@@ -20,8 +20,9 @@ from accounts.models import User
 from cases import history
 from cases.actions.notifications import user_events_deliver
 from cases.actions.reminders import reminder_create, reminder_resolve
-from cases.enums import OPEN_STATUSES, ReminderKind, ReminderTopic
-from cases.models import Case, Reminder, Repayment, RepaymentKind
+from cases.enums import OPEN_STATUSES, CallResult, ReminderKind, ReminderTopic, VisitResult
+from cases.models import CallRecord, Case, Reminder, Repayment, RepaymentKind, VisitRecord
+from cases.models.cases import mask_phone
 from realtime import groups
 from realtime.events_worklist import CallbackDue, PromiseChanged, WorkQueueChanged
 from realtime.publish import publish_on_commit
@@ -207,6 +208,71 @@ def promises_match_cases(*, case_ids: list[int], today: dt.date | None = None) -
                         changed.append(p)
                         _notify(case=case, promise=p)
     return changed
+
+
+def promise_contact_label(call: CallRecord) -> str:
+    """Who promised on a call, as every role may read it: the contact's relation and name, or the number dialled
+    masked (the promise history is shown to collectors, who see numbers masked)."""
+    if call.contact_id and call.contact is not None:
+        c = call.contact
+        return f"{c.relation} {c.name}".strip() or mask_phone(c.phone)
+    return mask_phone(call.number)
+
+
+@transaction.atomic
+def promises_backfill(*, today: dt.date | None = None) -> dict[str, int]:
+    """Promise records for the live promise calls and visits that have none: rows written in bulk, not through
+    the call and visit actions (the demo's three months of work), matched at once against their cases' live
+    repayments by the same rule (match_promises). Returns how many were written, per status.
+
+    Quiet on purpose: past promises are history, not news (no reminders, no events).
+    Emits: nothing. Raises: nothing.
+    """
+    today = today or timezone.localdate()
+    terms: dict[int, BankWorkSettings] = {}
+
+    def row(*, case: Case, source: str, made_on: dt.date, due: dt.date, amount: Decimal, **link: object) -> Promise:
+        t = terms.get(case.bank_id) or terms.setdefault(case.bank_id, settings_for_bank(case.bank_id))
+        return Promise(case=case, source=source, made_on=made_on, due_date=due, amount=amount,
+                       tolerance=t.tolerance_amount, window_end=due + dt.timedelta(days=t.grace_days), **link)
+
+    promised = {"deleted_at__isnull": True, "promise_date__isnull": False, "promise_amount__isnull": False}
+    new: list[Promise] = []
+    for call in (CallRecord.objects.filter(result=CallResult.PROMISE, case__isnull=False, promise__isnull=True,
+                                           **promised).select_related("case", "contact")):
+        assert call.case is not None and call.promise_date is not None and call.promise_amount is not None
+        new.append(row(case=call.case, source=PromiseSource.CALL, made_on=timezone.localtime(call.started_at).date(),
+                       due=call.promise_date, amount=call.promise_amount, call=call, collector_id=call.collector_id,
+                       contact_label=promise_contact_label(call)[:100]))
+    for visit in (VisitRecord.objects.filter(result=VisitResult.PROMISE, promise__isnull=True, **promised)
+                  .select_related("case")):
+        assert visit.promise_date is not None and visit.promise_amount is not None
+        new.append(row(case=visit.case, source=PromiseSource.VISIT, made_on=visit.visited_on, due=visit.promise_date,
+                       amount=visit.promise_amount, visit=visit, collector_id=visit.entered_by_id,
+                       contact_label=(visit.met_person or "外访")[:100]))
+    Promise.objects.bulk_create(new)
+    case_ids = {p.case_id for p in new}
+    paid: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for case_id, day, amount in (Repayment.objects.filter(case_id__in=case_ids, kind=RepaymentKind.NORMAL,
+                                                          reversed_by__isnull=True)
+                                 .order_by("repaid_on", "id").values_list("case_id", "repaid_on", "amount")):
+        paid.setdefault(case_id, []).append((day, amount))
+    changed: list[Promise] = []
+    for case_id in case_ids:
+        rows = list(Promise.objects.filter(case_id=case_id).exclude(status=PromiseStatus.CANCELLED)
+                    .order_by("due_date", "id"))
+        outcome = match_promises(promises=[(p.pk, p.made_on, p.window_end, p.amount, p.tolerance) for p in rows],
+                                 repayments=paid.get(case_id, []), today=today)
+        for p in rows:
+            o = outcome[p.pk]
+            if (p.status, p.paid_amount, p.decided_on) != (o.status, o.paid, o.decided_on):
+                p.status, p.paid_amount, p.decided_on = o.status, o.paid, o.decided_on
+                changed.append(p)
+    Promise.objects.bulk_update(changed, ["status", "paid_amount", "decided_on"])
+    counts = dict.fromkeys(PromiseStatus.values, 0)
+    for status in Promise.objects.filter(pk__in=[p.pk for p in new]).values_list("status", flat=True):
+        counts[status] += 1
+    return counts
 
 
 def _promise_text(case: Case, p: Promise) -> str:

@@ -18,19 +18,9 @@ from django.utils import timezone
 
 from cases.enums import CallResult, VisitResult
 from cases.models import CallRecord, Case, Repayment, VisitRecord
-from cases.models.cases import mask_phone
 from cases.signals import repayments_recorded
 from worklist import actions
 from worklist.models import Callback, Promise, PromiseSource, PromiseStatus
-
-
-def _contact_label(call: CallRecord) -> str:
-    """Who promised, as every role may read it: the contact's relation and name, or the number dialled masked
-    (the promise history is shown to collectors, who see numbers masked)."""
-    if call.contact_id and call.contact is not None:
-        c = call.contact
-        return f"{c.relation} {c.name}".strip() or mask_phone(c.phone)
-    return mask_phone(call.number)
 
 
 @receiver(post_save, sender=CallRecord, dispatch_uid="worklist-call-saved")
@@ -48,7 +38,7 @@ def call_saved(sender: type[CallRecord], instance: CallRecord, created: bool, **
             actions.promise_record(
                 case=case, collector_id=instance.collector_id, source=PromiseSource.CALL, call_id=instance.pk,
                 made_on=timezone.localtime(instance.started_at).date(), due_date=instance.promise_date,
-                amount=instance.promise_amount, contact_label=_contact_label(instance))
+                amount=instance.promise_amount, contact_label=actions.promise_contact_label(instance))
     elif existing is not None:
         actions.promise_cancel(promise=existing)
     if instance.deleted_at is None:

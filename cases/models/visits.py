@@ -34,6 +34,8 @@ class VisitRecord(models.Model):
         indexes = [
             models.Index(fields=["case", "visited_on"], name="visit_case_day_idx"),
             models.Index(fields=["collector", "visited_on"], name="visit_collector_day_idx"),
+            # "Is there a live visit (a promise) on this case?", as for calls (call_live_case_idx).
+            models.Index(fields=["case", "result"], name="visit_live_case_idx", condition=models.Q(deleted_at=None)),
         ]
 
     def __str__(self) -> str:

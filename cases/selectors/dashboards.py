@@ -103,8 +103,9 @@ class Dashboard:
 
 def dashboard_stats_for_day(*, day: dt.date | None = None, branch_id: int | None = None) -> Dashboard:
     day = day or timezone.localdate()
-    collectors = list(collector_list(branch_id=branch_id))
-    ids = [c.pk for c in collectors]
+    collectors = list(collector_list(branch_id=branch_id).values(
+        "pk", "full_name", "username", "branch_id", "branch__name", "department_id", "department__name"))
+    ids = [c["pk"] for c in collectors]
     per: dict[int, Counters] = defaultdict(Counters)
     for row in DailyCollectorStats.objects.filter(day=day, collector_id__in=ids).values(
             "collector_id", "repaid_amount", *COUNTER_FIELDS):
@@ -129,19 +130,20 @@ def dashboard_stats_for_day(*, day: dt.date | None = None, branch_id: int | None
     total = Counters()
     branches: dict[int | None, BranchBlock] = {}
     departments: dict[tuple[int | None, int | None], DepartmentBlock] = {}
-    for c in collectors:
-        counters = per[c.pk]
-        branch = branches.get(c.branch_id)
+    for c in collectors:  # plain rows, not model instances: 300 collectors on every page view
+        counters = per[c["pk"]]
+        branch_id, department_id = c["branch_id"], c["department_id"]
+        branch = branches.get(branch_id)
         if branch is None:
-            branch = branches[c.branch_id] = BranchBlock(id=c.branch_id,
-                                                         name=c.branch.name if c.branch else "未设分公司")
-        dept_key = (c.branch_id, c.department_id)
+            branch = branches[branch_id] = BranchBlock(id=branch_id,
+                                                       name=c["branch__name"] if branch_id else "未设分公司")
+        dept_key = (branch_id, department_id)
         dept = departments.get(dept_key)
         if dept is None:
-            dept = departments[dept_key] = DepartmentBlock(id=c.department_id,
-                                                           name=c.department.name if c.department else "未设部门")
+            dept = departments[dept_key] = DepartmentBlock(
+                id=department_id, name=c["department__name"] if department_id else "未设部门")
             branch.departments.append(dept)
-        dept.collectors.append(CollectorRow(id=c.pk, name=c.display_name, counters=counters))
+        dept.collectors.append(CollectorRow(id=c["pk"], name=c["full_name"] or c["username"], counters=counters))
         dept.counters.add(counters)
         branch.counters.add(counters)
         total.add(counters)

@@ -17,18 +17,16 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import sees_commission
 from cases import rollups
-from cases.enums import CallResult, CaseStatus, ComplaintReason, VisitResult
+from cases.enums import CaseStatus, ComplaintReason
 from cases.models import (
     Bank,
     Batch,
     BatchProgress,
-    CallRecord,
     Case,
     CollectorProgress,
     Complaint,
     RepaymentDaily,
     RepaymentMonthly,
-    VisitRecord,
 )
 from cases.selectors.banks import bank_list_for_user
 
@@ -278,19 +276,22 @@ def batch_progress_list(*, user: User, bank_id: int | None = None, state: str = 
     `state="open"` leaves out batches whose every case was returned."""
     rollups.refresh()
     today = today or timezone.localdate()
-    qs = BatchProgress.objects.filter(bank__in=_banks(user)).select_related("batch__bank")
+    qs = BatchProgress.objects.filter(bank__in=_banks(user))
     if bank_id:
         qs = qs.filter(bank_id=bank_id)
     if state == "open":
         qs = qs.filter(returned__lt=F("cases"))
+    figures = ("cases", "entrusted", "contacted", "visited", "promised", "repaid_cases", "repaid", "settled",
+               "returned", "retained")
     rows = []
-    for p in qs.order_by("batch__return_date", "batch_id"):
-        figures = ProgressFigures(cases=p.cases, entrusted=p.entrusted, contacted=p.contacted, visited=p.visited,
-                                  promised=p.promised, repaid_cases=p.repaid_cases, repaid=p.repaid,
-                                  settled=p.settled, returned=p.returned, retained=p.retained)
-        rows.append(BatchProgressRow(batch_id=p.batch_id, bank_name=p.batch.bank.name, batch_no=p.batch.batch_no,
-                                     entrust_date=p.batch.entrust_date, return_date=p.batch.return_date,
-                                     days_left=(p.batch.return_date - today).days, figures=figures))
+    # Plain rows, not model instances (three per batch with its bank): the clerk's list of every batch.
+    for p in qs.order_by("batch__return_date", "batch_id").values(
+            "batch_id", "batch__bank__name", "batch__batch_no", "batch__entrust_date", "batch__return_date", *figures):
+        rows.append(BatchProgressRow(batch_id=p["batch_id"], bank_name=p["batch__bank__name"],
+                                     batch_no=p["batch__batch_no"], entrust_date=p["batch__entrust_date"],
+                                     return_date=p["batch__return_date"],
+                                     days_left=(p["batch__return_date"] - today).days,
+                                     figures=ProgressFigures(**{name: p[name] for name in figures})))
     return rows
 
 
@@ -313,43 +314,32 @@ def batch_for_reports(*, user: User, batch_id: int) -> Batch | None:
 
 
 def batch_progress_by_collector(*, batch: Batch) -> list[CollectorProgressRow]:
-    """Drill-down: the batch's cases per collector holding them now (未分配 for none), counted live from the cases,
-    calls and visits of this one batch. Contacts, visits and promises go from the batch's cases to their records
-    (distinct case ids per collector), never a semi-join over every call of the agency."""
+    """Drill-down: the batch's cases per collector holding them now (未分配 for none), counted live in one query
+    over the batch's cases: their figures from the covering batch index, and whether each has a live call, visit
+    or promise by a probe per case into the small partial indexes of live records (rollups.with_live_work)."""
     money = DecimalField(max_digits=18, decimal_places=2)
-    base = (Case.objects.filter(batch=batch)
-            .values("collector_id", "collector__full_name", "collector__username", "collector__department__name")
-            .order_by()
+    base = (rollups.with_live_work(Case.objects.filter(batch=batch)).values("collector_id").order_by()
             .annotate(n=Count("id"), e=Coalesce(Sum("entrusted_amount"), Value(ZERO), output_field=money),
                       r=Coalesce(Sum("repaid_amount"), Value(ZERO), output_field=money),
                       repaid_n=Count("id", filter=Q(repaid_amount__gt=0)),
                       settled=Count("id", filter=Q(status=CaseStatus.SETTLED)),
                       returned=Count("id", filter=Q(status=CaseStatus.RETURNED)),
-                      retained=Count("id", filter=Q(status=CaseStatus.RETAINED))))
-    calls = CallRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
-    visits = VisitRecord.objects.filter(case__batch=batch, deleted_at__isnull=True)
-
-    def per_holder(qs: QuerySet) -> dict[int | None, int]:  # type: ignore[type-arg]
-        return dict(qs.values("case__collector_id").order_by().annotate(n=Count("case_id", distinct=True))
-                    .values_list("case__collector_id", "n"))
-
-    contacted, visited = per_holder(calls), per_holder(visits)
-    promised_cases = set(calls.filter(result=CallResult.PROMISE).values_list("case__collector_id", "case_id"))
-    promised_cases |= set(visits.filter(result=VisitResult.PROMISE).values_list("case__collector_id", "case_id"))
-    promised: dict[int | None, int] = {}
-    for holder, _ in promised_cases:
-        promised[holder] = promised.get(holder, 0) + 1
+                      retained=Count("id", filter=Q(status=CaseStatus.RETAINED)), **rollups.work_counts()))
+    base = list(base)
+    # Names apart: grouping by them too (joined users and departments) made PostgreSQL sort every case by text.
+    people = {u["pk"]: u for u in User.objects.filter(pk__in=[r["collector_id"] for r in base if r["collector_id"]])
+              .values("pk", "full_name", "username", "department__name")}
     rows = []
     for r in base:
         holder = r["collector_id"]
-        figures = ProgressFigures(cases=r["n"], entrusted=Decimal(r["e"]).quantize(FEN),
-                                  contacted=contacted.get(holder, 0), visited=visited.get(holder, 0),
-                                  promised=promised.get(holder, 0), repaid_cases=r["repaid_n"],
+        person = people.get(holder, {})
+        figures = ProgressFigures(cases=r["n"], entrusted=Decimal(r["e"]).quantize(FEN), contacted=r["contacted"],
+                                  visited=r["visits"], promised=r["promised"], repaid_cases=r["repaid_n"],
                                   repaid=Decimal(r["r"]).quantize(FEN), settled=r["settled"],
                                   returned=r["returned"], retained=r["retained"])
-        name = r["collector__full_name"] or r["collector__username"] or "（未分配）"
+        name = person.get("full_name") or person.get("username") or "（未分配）"
         rows.append(CollectorProgressRow(collector_id=holder, name=name,
-                                         department=r["collector__department__name"] or "", figures=figures))
+                                         department=person.get("department__name") or "", figures=figures))
     rows.sort(key=lambda row: (row.collector_id is None, -row.figures.repaid, row.name))
     return rows
 

@@ -5,6 +5,8 @@ data-money, nz)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from html import escape
 
 from django import template
@@ -27,13 +29,18 @@ def _id(value: int | None) -> str:
     return "none" if value is None else str(int(value))
 
 
-def activity(collector_id: int) -> str:
-    """The collector's work page (M3), where a manager reads their calls, visits, promises and repayments."""
-    return reverse("worklist:collector-activity", args=[collector_id])
+def _url_for_ids(name: str) -> Callable[[int], str]:
+    """reverse() once for a long table: the URL of one id, with the id swapped in per row."""
+    sentinel = 2147483647
+    url = reverse(name, args=[sentinel])
+    return lambda pk: url.replace(str(sentinel), str(int(pk)))
 
 
 @register.simple_tag
 def dashboard_rows(dashboard: object) -> SafeString:
+    # Each collector's name opens their work page (M3), where a manager reads their calls, visits, promises and
+    # repayments.
+    activity = _url_for_ids("worklist:collector-activity")
     rows = []
     for b in dashboard.branches:  # type: ignore[attr-defined]
         bid = _id(b.id)
@@ -53,8 +60,6 @@ def dashboard_rows(dashboard: object) -> SafeString:
 
 
 def _shown(value: object) -> str:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, int):
@@ -69,11 +74,45 @@ def progress_cells(figures: object) -> SafeString:
                              for v in figures.cells()))  # type: ignore[attr-defined]
 
 
+def _days_left(days: int) -> str:
+    css = " muted" if days < 0 else " warn" if days <= 7 else ""
+    text = f"已过 {-days} 天" if days < 0 else "今天" if days == 0 else f"{days} 天"
+    return f'<td class="num{css}">{text}</td>'
+
+
+@register.simple_tag
+def batch_progress_rows(rows: list[object]) -> SafeString:
+    """The batch progress table's rows (bank, batch linking to its drill-down, return date, days left, figures),
+    built in one pass: the template loop with a URL and a date filter per row cost ~60 ms for 200 batches."""
+    url = _url_for_ids("cases:batch-progress-detail")
+    out = []
+    for r in rows:
+        out.append(f'<tr data-batch="{int(r.batch_id)}">\n'  # type: ignore[attr-defined]
+                   f"  <td>{escape(r.bank_name)}</td>\n"  # type: ignore[attr-defined]
+                   f'  <td><a href="{url(r.batch_id)}">{escape(r.batch_no)}</a></td>\n'  # type: ignore[attr-defined]
+                   f'  <td class="nowrap">{r.return_date:%Y-%m-%d}</td>\n'  # type: ignore[attr-defined]
+                   f"  {_days_left(r.days_left)}\n"  # type: ignore[attr-defined]
+                   f"  {progress_cells(r.figures)}\n</tr>")  # type: ignore[attr-defined]
+    return mark_safe("\n".join(out))  # noqa: S308 - names escaped, the rest are dates and numbers
+
+
+@register.simple_tag
+def collector_progress_rows(batch: object, rows: list[object]) -> SafeString:
+    """A batch's drill-down rows: each collector (linking to their cases of the batch), department, figures."""
+    cases = f"{reverse('cases:case-list')}?batch={int(batch.pk)}&amp;collector="  # type: ignore[attr-defined]
+    out = []
+    for r in rows:
+        name = escape(r.name)  # type: ignore[attr-defined]
+        if r.collector_id:  # type: ignore[attr-defined]
+            name = f'<a href="{cases}{int(r.collector_id)}">{name}</a>'  # type: ignore[attr-defined]
+        out.append(f"<tr>\n  <td>{name}</td><td>{escape(r.department)}</td>\n"  # type: ignore[attr-defined]
+                   f"  {progress_cells(r.figures)}\n</tr>")  # type: ignore[attr-defined]
+    return mark_safe("\n".join(out))  # noqa: S308 - names escaped, the rest are our own URLs and numbers
+
+
 @register.filter
 def money(value: object) -> str:
     """1234567.8 → "1,234,567.80"; None → "—". Plain formatting (intcomma localises per call, slow in long tables)."""
-    from decimal import Decimal
-
     if value is None or value == "":
         return "—"
     return f"{Decimal(str(value)):,.2f}"
@@ -82,8 +121,6 @@ def money(value: object) -> str:
 @register.simple_tag
 def progress_bar(percent: object) -> SafeString:
     """A target-progress bar and its figure; "未设目标" without a target."""
-    from decimal import Decimal
-
     if percent is None:
         return mark_safe('<span class="muted">未设目标</span>')
     value = Decimal(str(percent))
@@ -91,3 +128,18 @@ def progress_bar(percent: object) -> SafeString:
     ok = ' class="ok"' if value >= 100 else ""
     return mark_safe(f'<span class="progress-bar" title="{value}%"><i style="width: {width}%"></i></span> '  # noqa: S308
                      f"<b{ok}>{value}%</b>")
+
+
+@register.simple_tag
+def ranking_rows(rows: list[object]) -> SafeString:
+    """A department's collectors on the ranking page (rank, name, month, target, progress, gap, contacts, contact
+    target), built in one pass: the page reloads on every counter change and lists every collector."""
+    out = []
+    for row in rows:
+        contact_target = row.contact_target  # type: ignore[attr-defined]
+        out.append(f'<tr data-collector="{int(row.key)}"><td class="num"><b>{int(row.rank)}</b></td>'  # type: ignore[attr-defined]
+                   f"<td>{escape(row.name)}</td><td class=\"num mono\">{money(row.actual)}</td>"  # type: ignore[attr-defined]
+                   f'<td class="num mono">{money(row.target)}</td><td>{progress_bar(row.progress)}</td>'  # type: ignore[attr-defined]
+                   f'<td class="num mono">{money(row.gap)}</td><td class="num mono">{int(row.contacts)}</td>'  # type: ignore[attr-defined]
+                   f'<td class="num mono">{"—" if contact_target is None else int(contact_target)}</td></tr>')
+    return mark_safe("".join(out))  # noqa: S308 - names escaped, the rest are numbers and our own markup

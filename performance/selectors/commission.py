@@ -160,13 +160,14 @@ def _open_entries(*, month: dt.date, collector_ids: list[int] | None) -> list[di
     if collector_ids is not None:
         qs = qs.filter(collector_id__in=collector_ids)
     fields = ("id", "collector_id", "case_id", "case__case_no", "case__debtor_name", "case__bank_id",
-              "case__batch_id", "repaid_on", "amount", "kind", "reverses_id", "created_at")
+              "case__batch_id", "repaid_on", "amount", "kind", "reverses_id")
+    # The month's own entries without their recording time: parsing 36,000 timestamps took a quarter of a second.
     rows = list(qs.filter(unsettled, repaid_on__gte=start, repaid_on__lte=end).order_by("repaid_on", "id")
                 .values(*fields))
     if late_after:
         late = (qs.filter(unsettled, collector_id__in=list(late_after), repaid_on__lt=start,
                           created_at__gte=min(late_after.values()))
-                .order_by("repaid_on", "id").values(*fields))
+                .order_by("repaid_on", "id").values(*fields, "created_at"))
         rows = [r for r in late if r["created_at"] >= late_after[r["collector_id"]]] + rows  # type: ignore[operator]
     return rows
 
@@ -190,6 +191,7 @@ def draft_statements(*, month: dt.date, collector_ids: list[int] | None = None) 
     settled = _settled_rates({e["reverses_id"] for e in entries if e["reverses_id"]})  # type: ignore[misc]
     out: dict[int, Statement] = {}
     groups: dict[tuple[int, int | None], list[Line]] = defaultdict(list)
+    scheme_of: dict[tuple[object, object, object], CommissionScheme | None] = {}  # (bank, batch, day) → scheme
     for e in entries:
         cid = int(e["collector_id"])  # type: ignore[call-overload]
         st = out.get(cid)
@@ -206,8 +208,11 @@ def draft_statements(*, month: dt.date, collector_ids: list[int] | None = None) 
                                  scheme_name=scheme.name if scheme else "无方案", rate=rate,
                                  commission=(amount * rate).quantize(FEN, rounding=ROUND_HALF_UP)))
             continue
-        scheme = _scheme_for(schemes, bank_id=e["case__bank_id"], batch_id=e["case__batch_id"],  # type: ignore[arg-type]
-                             day=e["repaid_on"])  # type: ignore[arg-type]
+        key = (e["case__bank_id"], e["case__batch_id"], e["repaid_on"])
+        if key not in scheme_of:
+            scheme_of[key] = _scheme_for(schemes, bank_id=e["case__bank_id"], batch_id=e["case__batch_id"],  # type: ignore[arg-type]
+                                         day=e["repaid_on"])  # type: ignore[arg-type]
+        scheme = scheme_of[key]
         line = Line(**common, kind="冲正" if e["kind"] == RepaymentKind.REVERSAL else "回款",  # type: ignore[arg-type]
                     scheme_id=scheme.pk if scheme else None, scheme_name=scheme.name if scheme else "无方案",
                     rate=ZERO)

@@ -155,3 +155,16 @@ def test_batch_progress_exports_rows_and_total(manager_client, cases, batch, col
     assert rows[-1][0] == "合计"
     per = list(load_workbook(io.BytesIO(detail.content)).active.values)
     assert per[0][:3] == ("业务员", "部门", "案件数") and per[-1][0] == "合计" and per[-1][2] == 6
+
+
+def test_batch_drill_down_is_one_query_over_the_cases_and_one_for_names(cases, batch, collector, other_collector,
+                                                                         clerk, django_assert_num_queries):
+    # given: calls, a visit and a promise on the batch's cases
+    _work(cases, collector, other_collector, clerk)
+    # when: contact, visit and promise come from probes per case, not one query per kind of record
+    with django_assert_num_queries(2):
+        per = batch_progress_by_collector(batch=batch)
+    # then
+    mine = next(r for r in per if r.collector_id == collector.pk)
+    assert (mine.figures.contacted, mine.figures.promised, mine.name) == (2, 1, collector.display_name)
+    assert next(r for r in per if r.collector_id == other_collector.pk).figures.visited == 1

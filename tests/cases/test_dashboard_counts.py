@@ -159,3 +159,12 @@ def test_lines_board_counts_calls_like_the_dashboard(case, collector, sysadmin):
     # then
     stats = _stats(collector)
     assert (made, answered, inbound) == (stats["外呼"], stats["接通"], stats["呼入"]) == (1, 1, 1)
+
+
+def test_dashboard_names_each_collector_with_a_link_to_their_work_page(manager_client, collector, other_collector):
+    # when
+    html = manager_client.get(reverse("cases:dashboard")).content.decode()
+    # then: every collector's row opens their own work page (M3), ids not mixed up by the one-reverse table
+    for person in (collector, other_collector):
+        link = reverse("worklist:collector-activity", args=[person.pk])
+        assert f'<a href="{link}" title="查看该业务员的通话、外访、承诺和回款">{person.display_name}</a>' in html

@@ -191,7 +191,12 @@ def test_rebuild_gives_the_same_rollups_as_the_actions(make_case, clerk, collect
                                   result=CallResult.NO_ANSWER)
     work_record_delete(record=mistaken, by=clerk, reason="录错")
     visit_record_create(case=other, collector=collector, by=collector, visited_on=_today(), address="和平区",
-                        result=VisitResult.NOBODY_HOME)
+                        result=VisitResult.PROMISE, promise_date=_today() + dt.timedelta(days=2),
+                        promise_amount=D("50"))
+    broken = call_record_create(case=case, collector=collector, by=collector, number="13800000001",
+                                result=CallResult.PROMISE, promise_date=_today() + dt.timedelta(days=2),
+                                promise_amount=D("80"))
+    work_record_delete(record=broken, by=clerk, reason="录错")
     entry = repayment_record(case=case, amount=D("10.01"), repaid_on=_today() - dt.timedelta(days=40), by=clerk)
     repayment_record(case=case, amount=D("20.02"), repaid_on=_today(), by=clerk)
     repayment_reverse(repayment=entry, by=clerk, reason="冲正")
@@ -205,12 +210,15 @@ def test_rebuild_gives_the_same_rollups_as_the_actions(make_case, clerk, collect
                                                         "commission", "count")),
             sorted(CollectorProgress.objects.values_list("collector_id", "bank_id", "held", "contacted", "visited",
                                                          "repaid_cases", "repaid_amount", "entrusted_amount")),
-            sorted(BatchProgress.objects.values_list("batch_id", "card_cases", "card_entrusted", "card_repaid")),
+            sorted(BatchProgress.objects.values_list("batch_id", "card_cases", "card_entrusted", "card_repaid",
+                                                     "contacted", "visited", "promised")),
         )
 
     kept = snapshot()
     assert kept[2][0][2:6] == (2, 1, 1, 1)  # held, contacted (the deleted call does not count), visited, repaid
-    # when (the rebuild reads every collector in one joined pass, the refresh probed per case)
+    # the batches' contacted, visited, promised: `other`'s promise by its visit counts, `case`'s deleted one not
+    assert sorted(row[4:] for row in kept[3]) == [(0, 1, 1), (1, 0, 0)]
+    # when (the rebuild reads every collector and batch in one joined pass, the refresh probed per case)
     out = io.StringIO()
     call_command("rebuild_report_rollups", stdout=out)
     # then

@@ -169,12 +169,18 @@ def test_seed_demo_holds_three_months_of_activity_that_adds_up(seeded):
     from cases.enums import CallDirection
     from cases.models import CallRecord, DailyCollectorStats, Repayment, RepaymentMonthly, VisitRecord
     from performance.models import CollectorStatement, CommissionScheme, Target
+    from worklist.models import Promise
 
     today = timezone.localdate()
     # then: calls, visits and repayments over at least three calendar months
     months = {(d.year, d.month) for d in CallRecord.objects.dates("started_at", "month")}
     assert len(months) >= 3
     assert VisitRecord.objects.exists() and CallRecord.objects.filter(result="promise").exists()
+    # every live promise call and visit has its promise record (承诺还款, issue 16), some kept, some broken
+    promised = (CallRecord.objects.filter(result="promise", deleted_at=None).count()
+                + VisitRecord.objects.filter(result="promise", deleted_at=None).count())
+    assert Promise.objects.count() == promised
+    assert {"kept", "broken"} <= set(Promise.objects.values_list("status", flat=True))
     paid_months = {(d.year, d.month) for d in Repayment.objects.dates("repaid_on", "month")}
     assert len(paid_months) >= 2 and (today.year, today.month) in paid_months | {(today.year, today.month)}
     # the dashboard counters and the report roll-ups agree with the rows

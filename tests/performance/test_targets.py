@@ -228,3 +228,19 @@ def test_competition_rank_skips_after_each_tie():
     competition_rank(rows)
     assert [(r.actual, r.rank) for r in rows] == [(D("500"), 1), (D("500"), 1), (D("300"), 3), (D("300"), 3),
                                                   (D("100"), 5)]
+
+
+def test_ranking_reads_three_plain_queries_and_names_each_department_leader(team, month, manager,
+                                                                              django_assert_num_queries):
+    # given: collectors' targets only (the agency's target is their sum), two departments
+    a, b, c, d = team
+    targets_set(month=month, entries=[(TargetScope.COLLECTOR, u.pk, D("1000"), None) for u in team], by=manager)
+    _repaid(b, "800.00")
+    _repaid(d, "100.00")
+    # when: the dashboard reloads this on every counter change
+    with django_assert_num_queries(3):  # month's actuals, targets, collectors
+        ranking = ranking_for_month(month=month)
+    # then
+    assert ranking.total.target == D("4000.00")
+    leaders = {row.key: row.leader.key for row in ranking.departments}
+    assert leaders == {a.department_id: b.pk, d.department_id: d.pk}

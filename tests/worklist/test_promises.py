@@ -4,6 +4,7 @@ tolerance and grace: kept, partly kept, broken; broken ones remind the collector
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from cases.enums import CallSource, CaseStatus, ReminderKind
 from cases.models import Reminder
 from realtime import groups
 from realtime.events_worklist import PromiseChanged
-from worklist.actions import match_promises, promises_check_due
+from worklist.actions import match_promises, promises_backfill, promises_check_due
 from worklist.models import BankWorkSettings, Promise, PromiseSource, PromiseStatus
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -253,3 +254,45 @@ def test_promise_stats_by_collector_and_month_with_kept_rate(worked_case, make_c
         "王催收", dt.date(2026, 11, 1), 3, D("800.00"))
     assert (november.kept, november.broken, november.decided, november.kept_rate) == (1, 1, 2, D("0.5000"))
     assert november.kept_amount == D("500.00")
+
+
+@pytest.mark.django_db
+def test_promises_backfill_records_bulk_written_promises_matched_and_quietly(worked_case, collector, clerk,
+                                                                            published,
+                                                                            django_capture_on_commit_callbacks):
+    # given: promise calls and a visit written in bulk (no save signal), as the demo data is; one call deleted,
+    # one promise already recorded; a repayment that keeps the visit's promise
+    from django.core.management import call_command
+
+    from cases.models import CallRecord, Repayment, VisitRecord
+
+    common = {"case": worked_case, "collector": collector, "number": "13800000000", "result": "promise",
+              "promise_amount": D("500.00")}
+    CallRecord.objects.bulk_create([
+        CallRecord(**common, started_at=at(2026, 11, 3), promise_date=dt.date(2026, 11, 5)),   # broken
+        CallRecord(**common, started_at=at(2026, 11, 4), promise_date=dt.date(2026, 11, 6),
+                   deleted_at=at(2026, 11, 4, 12)),                                             # deleted
+    ])
+    VisitRecord.objects.bulk_create([VisitRecord(
+        case=worked_case, collector=collector, entered_by=collector, visited_on=dt.date(2026, 11, 10),
+        address="沈阳市", result="promise", met_person="本人", promise_date=dt.date(2026, 11, 12),
+        promise_amount=D("300.00"))])
+    Repayment.objects.bulk_create([Repayment(case=worked_case, amount=D("300.00"), repaid_on=dt.date(2026, 11, 11),
+                                             commission=D("0.00"), commission_rate=D("0"), recorded_by=clerk,
+                                             collector=collector)])
+    recorded = promise_call(worked_case, collector, day=dt.date(2026, 11, 30), amount="100.00")
+    # when
+    with time_machine.travel(at(2026, 11, 20), tick=False), django_capture_on_commit_callbacks(execute=True):
+        counts = promises_backfill()
+        again = promises_backfill()
+    # then: one record each for the live bulk-written call and visit, decided by the matching rule
+    rows = sorted(Promise.objects.exclude(call=recorded).values_list("source", "status", "paid_amount",
+                                                                     "contact_label"))
+    assert rows == [("call", "broken", D("0.00"), "138****0000"), ("visit", "kept", D("300.00"), "本人")]
+    assert (counts["kept"], counts["broken"], sum(counts.values())) == (1, 1, 2)
+    assert sum(again.values()) == 0 and Promise.objects.count() == 3
+    assert not Reminder.objects.filter(kind=ReminderKind.PROMISE_BROKEN).exists()  # history, not news
+    assert published.deliveries == []
+    out = io.StringIO()
+    call_command("backfill_promises", stdout=out)
+    assert "没有需要补写的" in out.getvalue()

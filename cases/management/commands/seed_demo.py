@@ -220,10 +220,13 @@ class Command(BaseCommand):
                 imported.append(batch)
         assigned = _assign_demo_cases(imported, users=users, rng=rng)
         activity: dict[str, int] = {}
+        promise_out = io.StringIO()
         if imported:
             # Issue 18: three months of calls, visits, promises and repayments, so the charts mean something.
             clerk_of = {b.bank_id: b.imported_by for b in imported if b.imported_by is not None}
             activity = seed_demo_activity(batches=imported, rng=rng, clerk_of=clerk_of)
+            # Issue 16: the promise records (承诺还款) of those promise calls and visits, matched to the repayments.
+            call_command("backfill_promises", stdout=promise_out)
             # The demo assignment writes the cases directly, not through the actions that keep the report
             # roll-ups: recompute them, so the reports match the demo cases from the first page view.
             rollups.rebuild()
@@ -231,6 +234,7 @@ class Command(BaseCommand):
         if activity:
             self.stdout.write(f"  演示作业记录：电话 {activity['calls']} 条、外访 {activity['visits']} 条、"
                               f"回款 {activity['repayments']} 笔")
+            self.stdout.write(promise_out.getvalue().rstrip("\n"))
         # Issue 18: demo targets and commission schemes (and last month's statements approved).
         call_command("seed_performance", stdout=self.stdout)
         # Issue 8: the pre-loan assessment's scorecards and applicants (one matches a demo case).
