@@ -134,7 +134,7 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
-if not ARGS.base_url:
+if not ARGS.base_url and not ARGS.serve_proxy:
     # A process entry point like manage.py: it chooses database and Redis before Django starts.
     os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
     os.environ["REDIS_URL"] = ARGS.redis
@@ -470,12 +470,13 @@ CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 class Session:
     """One person's browser: a cookie jar, the CSRF token of the last page, and their /ws/live/ socket."""
 
-    def __init__(self, person: Person, base: str) -> None:
+    def __init__(self, person: Person, base: str, end: float) -> None:
         import aiohttp
         from yarl import URL
 
         self.person = person
         self.base = base
+        self.end = end  # monotonic time the run ends
         jar = aiohttp.CookieJar(unsafe=True)
         jar.update_cookies({person.cookie[0]: person.cookie[1]}, URL(base))
         connector = aiohttp.TCPConnector(limit=4, ssl=not ARGS.insecure)
@@ -522,14 +523,29 @@ class Session:
         return body
 
     async def open_live(self, topics: str = "") -> None:
-        await self.connect(topics)
-        self.reader = asyncio.create_task(self.read(topics))
+        if await self.connect(topics):
+            self.reader = asyncio.create_task(self.read(topics))
 
-    async def connect(self, topics: str) -> None:
-        query = f"?topics={topics}" if topics else "?"
-        query += f"&after={self.person.last_event_id}"
-        url = self.base.replace("http", "ws", 1) + "/ws/live/" + query
-        self.ws = await self.http.ws_connect(url, headers={"Origin": self.base}, heartbeat=None, max_msg_size=0)
+    async def connect(self, topics: str) -> bool:
+        """Open /ws/live/ as realtime.js does: from the last event id seen, and on failure again after an
+        exponential backoff with full jitter (1 s doubling to 30 s). Every refused handshake is an error."""
+        query = f"?topics={topics}&" if topics else "?"
+        for attempt in itertools.count(1):
+            url = self.base.replace("http", "ws", 1) + "/ws/live/" + query + f"after={self.person.last_event_id}"
+            started = time.perf_counter()
+            try:
+                self.ws = await self.http.ws_connect(url, headers={"Origin": self.base}, heartbeat=None,
+                                                     max_msg_size=0)
+            except Exception as exc:  # a process edge: a refused handshake is a finding; the browser retries
+                STATS.requests["websocket connect"].append((time.perf_counter() - started) * 1000)
+                STATS.error("websocket connect", f"{type(exc).__name__}: {exc}")
+                if self.closing or time.monotonic() > self.end:
+                    return False
+                await asyncio.sleep(random.uniform(0, min(30.0, 2.0 ** (attempt - 1))))
+                continue
+            STATS.requests["websocket connect"].append((time.perf_counter() - started) * 1000)
+            return True
+        return False
 
     async def read(self, topics: str) -> None:
         import aiohttp
@@ -541,9 +557,8 @@ class Session:
                 if self.closing:
                     return
                 person.reconnects += 1  # an unexpected close: catch up from the last event id seen
-                await asyncio.sleep(0.5)
-                with contextlib.suppress(Exception):
-                    await self.connect(topics)
+                if not await self.connect(topics):
+                    return
                 continue
             now = time.time()
             data = json.loads(message.data)
@@ -881,13 +896,13 @@ async def drive(people: list[Person], base: str, sim_url: str) -> float:
     import aiohttp
 
     run_s = ARGS.minutes * 60
-    sessions = [Session(p, base) for p in people]
     async with aiohttp.ClientSession() as sim_http:
         for person in people:  # each collector's desk phone (the simulator adds those it does not have)
             if person.kind == "collector":
                 async with sim_http.post(f"{sim_url.rstrip('/')}/_sim/phones/{person.ext}", json={}) as resp:
                     resp.raise_for_status()
         end = time.monotonic() + run_s
+        sessions = [Session(p, base, end) for p in people]
         tasks = []
         for s in sessions:
             if s.person.kind == "collector":
@@ -899,7 +914,12 @@ async def drive(people: list[Person], base: str, sim_url: str) -> float:
         t0 = time.monotonic()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         wall = time.monotonic() - t0
-        await asyncio.sleep(3)  # the last pushes
+        # The last pushes: wait until no frame has arrived for 5 s (at most 60 s), so a late frame is not lost.
+        quiet_since, seen = time.monotonic(), STATS.counts.total()
+        while time.monotonic() - quiet_since < 5 and time.monotonic() - t0 - wall < 60:
+            await asyncio.sleep(0.5)
+            if STATS.counts.total() != seen:
+                quiet_since, seen = time.monotonic(), STATS.counts.total()
         for s in sessions:
             await s.close()
     for result in results:
@@ -951,6 +971,8 @@ def main() -> None:
     from cases.models import UserEvent
 
     first_event_id = UserEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for person in people:  # a page is rendered with the latest event id (meta rt-after): nothing older replays
+        person.last_event_id = first_event_id
     from django.db import connections
 
     connections.close_all()
