@@ -77,32 +77,37 @@ sys.path.insert(0, str(ROOT))
 # One working day of each kind of person, in seconds of the day and events per day. The bench divides every
 # wait by --speed.
 DAY_S = 8 * 3600
-DAY = {
+
+
+@dataclass(frozen=True)
+class Day:
     # A phone collector makes 150–250 attempts in a day (about one every two to three minutes, the call
     # included); about a third reach somebody, who talks for a minute or two; the rest ring out or are busy.
-    "collector_attempts": 200,
-    "answer_rate": 0.35,
-    "busy_rate": 0.20,  # of the unanswered: busy after a few seconds; the others ring ~30 s without answer
-    "ring_s": 10,  # before an answer
-    "ring_out_s": 30,  # no answer
-    "talk_s": (40, 150),  # uniform
+    collector_attempts: int = 200
+    answer_rate: float = 0.35
+    busy_rate: float = 0.20  # of the unanswered: busy after a few seconds; the others ring ~30 s without answer
+    ring_s: float = 10  # before an answer
+    ring_out_s: float = 30  # no answer
+    talk_s: tuple[float, float] = (40, 150)  # uniform
     # They look at 今日工作 again after every ten or so cases.
-    "queue_every": 10,
+    queue_every: int = 10
     # A few uploads a day (a payment receipt, a hardship letter) and one or two document requests (调档).
-    "collector_uploads": 5,
-    "collector_doc_requests": 2,
+    collector_uploads: int = 5
+    collector_doc_requests: int = 2
     # A clerk (one for about ten collectors) imports the morning's batch and assigns it, uploads the bank's
     # repayment list once, answers document requests within a couple of minutes, and looks at the inbox
     # and the case list a few dozen times. The once-a-day jobs happen once in every run (in its first half,
     # like a morning): the run measures the day's busy part, not its average.
-    "clerk_answer_s": 120,
-    "clerk_browse": 48,
-    "repayment_share": 0.01,  # of the bank's cases repay on a given day
+    clerk_answer_s: float = 120
+    clerk_browse: int = 48
+    repayment_share: float = 0.01  # of the bank's cases repay on a given day
     # A manager keeps the dashboard and the lines board open, reloads the dashboard every quarter of an
     # hour and opens a report every few minutes.
-    "manager_dashboard_s": 900,
-    "manager_report_s": 240,
-}
+    manager_dashboard_s: float = 900
+    manager_report_s: float = 240
+
+
+DAY = Day()
 BATCH_ROWS = 5000
 BANK_NAMES = ("招商银行", "建设银行", "工商银行", "交通银行", "浦发银行", "中信银行", "光大银行", "民生银行",
               "兴业银行", "广发银行")
@@ -221,8 +226,8 @@ class Person:
     event_ids: set[int] = field(default_factory=set)
     last_event_id: int = 0
     reconnects: int = 0
-    calls: asyncio.Queue | None = None  # call.* frames, for the call being followed
-    chats: asyncio.Queue | None = None  # chat and document-request frames, to answer
+    calls: asyncio.Queue[dict] = field(default_factory=asyncio.Queue)  # call.* frames, for the call followed
+    chats: asyncio.Queue[dict] = field(default_factory=asyncio.Queue)  # chat and document requests, to answer
 
 
 def case_workbook(batch_no: str, rows: int, seed: int) -> bytes:
@@ -327,7 +332,7 @@ def prepare() -> list[Person]:
             seeded += rows
         person = by_id[clerk.pk]
         person.case_nos = list(Case.objects.filter(bank=bank, collector__isnull=False)
-                               .values_list("case_no", flat=True)[: max(10, int(total * DAY["repayment_share"]))])
+                               .values_list("case_no", flat=True)[: max(10, int(total * DAY.repayment_share))])
         person.workbook = case_workbook(f"D{run}{k}", BATCH_ROWS, seed=k + 1)
     for person in people:
         if person.kind == "collector":
@@ -483,10 +488,9 @@ class Session:
         self.http = aiohttp.ClientSession(cookie_jar=jar, connector=connector,
                                           timeout=aiohttp.ClientTimeout(total=120))
         self.token = ""
-        self.ws = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.reader: asyncio.Task[None] | None = None
         self.closing = False
-        person.calls, person.chats = asyncio.Queue(), asyncio.Queue()
 
     async def request(self, kind: str, method: str, path: str, *, expect: str = "", refuse: str = "",
                       htmx: bool = False, ok_statuses: tuple[int, ...] = (200,), **kwargs: object) -> str | None:
@@ -552,6 +556,7 @@ class Session:
 
         person = self.person
         while not self.closing:
+            assert self.ws is not None
             message = await self.ws.receive()
             if message.type != aiohttp.WSMsgType.TEXT:
                 if self.closing:
@@ -624,16 +629,16 @@ async def script_far_end(sim_http, sim_url: str, number: str) -> bool:
     if not sim_url:
         return True
     roll = random.random()
-    if roll < DAY["answer_rate"]:
-        body = {"number": number, "behaviour": "answer", "answer_after": DAY["ring_s"] / ARGS.speed,
+    if roll < DAY.answer_rate:
+        body = {"number": number, "behaviour": "answer", "answer_after": DAY.ring_s / ARGS.speed,
                 "ring_after": 0.2, "hangup_after": None}
         answered = True
-    elif roll < DAY["answer_rate"] + (1 - DAY["answer_rate"]) * DAY["busy_rate"]:
+    elif roll < DAY.answer_rate + (1 - DAY.answer_rate) * DAY.busy_rate:
         body = {"number": number, "behaviour": "busy", "ring_after": 3 / ARGS.speed}
         answered = False
     else:
         # Rings out: the simulator's "busy" after the ring time stands in, so the ring is compressed too.
-        body = {"number": number, "behaviour": "busy", "ring_after": DAY["ring_out_s"] / ARGS.speed}
+        body = {"number": number, "behaviour": "busy", "ring_after": DAY.ring_out_s / ARGS.speed}
         answered = False
     async with sim_http.post(sim_url.rstrip("/") + "/_sim/script", json=body) as resp:
         await resp.read()
@@ -660,7 +665,7 @@ async def follow_call(s: Session, case_id: int, call_uuid: str) -> tuple[str, in
         if data.get("type") == "call.status_changed" and data.get("call_uuid") == call_uuid:
             status = data.get("status")
             if status == "connected" and talk_until is None:
-                talk_until = time.monotonic() + random.uniform(*DAY["talk_s"]) / ARGS.speed
+                talk_until = time.monotonic() + random.uniform(*DAY.talk_s) / ARGS.speed
             if status in ("ended", "refused"):
                 end = status
                 if status == "refused":
@@ -688,14 +693,14 @@ async def collector_day(s: Session, end: float, sim_http, sim_url: str) -> None:
     await s.open_live()
     chats: dict[int, int] = {}  # case id → document request id
     attempts = 0
-    cycle = DAY_S / DAY["collector_attempts"]
+    cycle = DAY_S / DAY.collector_attempts
     await until_or(end, random.uniform(0, cycle / ARGS.speed))  # people do not all start on the same second
     queue_ids: list[int] = []
     own = [c for c, _ in person.cases]
     mobiles = dict(person.cases)
     while time.monotonic() < end:
         started = time.monotonic()
-        if attempts % DAY["queue_every"] == 0:
+        if attempts % DAY.queue_every == 0:
             body = await s.request("今日工作 page", "GET", "/work/")
             if body:
                 queue_ids = [int(i) for i in dict.fromkeys(re.findall(r'href="/cases/(\d+)/"', body))
@@ -720,9 +725,9 @@ async def collector_day(s: Session, end: float, sim_http, sim_url: str) -> None:
                     data[prefix + "promise_amount"] = "800"
                 await s.request("call outcome", "POST", f"/cases/{case_id}/work/calls/{call_id}/outcome/",
                                 data=data, htmx=True, expect="通话结果已登记")
-        if random.random() < DAY["collector_uploads"] / DAY["collector_attempts"]:
+        if random.random() < DAY.collector_uploads / DAY.collector_attempts:
             await upload(s, case_id)
-        if random.random() < DAY["collector_doc_requests"] / DAY["collector_attempts"] and case_id not in chats:
+        if random.random() < DAY.collector_doc_requests / DAY.collector_attempts and case_id not in chats:
             STATS.sent[f"docreq:{case_id}"] = time.time()
             body = await s.request("document request", "POST", f"/cases/{case_id}/docreq/new/",
                                    ok_statuses=(302,), data={"items": ["address", "employer"],
@@ -772,7 +777,7 @@ async def clerk_day(s: Session, end: float, run_s: float) -> None:
     await s.open_live()
     jobs = {"import": time.monotonic() + random.uniform(0, run_s / 2),
             "repayments": time.monotonic() + random.uniform(0, run_s / 2)}
-    next_browse = time.monotonic() + think(DAY_S / DAY["clerk_browse"])
+    next_browse = time.monotonic() + think(DAY_S / DAY.clerk_browse)
     while time.monotonic() < end:
         now = time.monotonic()
         if now >= jobs.get("import", float("inf")):
@@ -784,9 +789,9 @@ async def clerk_day(s: Session, end: float, run_s: float) -> None:
         if now >= next_browse:
             await s.request("docreq inbox", "GET", "/cases/docreq/")
             await s.request("case list", "GET", "/cases/?status=in_progress")
-            next_browse = time.monotonic() + think(DAY_S / DAY["clerk_browse"])
+            next_browse = time.monotonic() + think(DAY_S / DAY.clerk_browse)
         if not person.chats.empty():
-            await until_or(end, think(DAY["clerk_answer_s"]))
+            await until_or(end, think(DAY.clerk_answer_s))
             await answer_chats(s, end)
         await until_or(end, 0.5)
 
@@ -840,18 +845,18 @@ async def manager_day(s: Session, end: float) -> None:
     await s.open_live("dashboard,lines")
     await s.request("dashboard page", "GET", "/cases/dashboard/")
     await s.request("lines board page", "GET", "/cases/lines/")
-    next_dashboard = time.monotonic() + think(DAY["manager_dashboard_s"])
+    next_dashboard = time.monotonic() + think(DAY.manager_dashboard_s)
     reports = itertools.cycle([("report page", "/cases/reports/"), ("batch progress page", "/cases/reports/batches/"),
                                ("collector list page", "/work/collectors/")])
-    next_report = time.monotonic() + think(DAY["manager_report_s"])
+    next_report = time.monotonic() + think(DAY.manager_report_s)
     while await until_or(end, min(next_dashboard, next_report) - time.monotonic()):
         if time.monotonic() >= next_dashboard:
             await s.request("dashboard page", "GET", "/cases/dashboard/")
-            next_dashboard = time.monotonic() + think(DAY["manager_dashboard_s"])
+            next_dashboard = time.monotonic() + think(DAY.manager_dashboard_s)
         if time.monotonic() >= next_report:
             kind, path = next(reports)
             await s.request(kind, "GET", path)
-            next_report = time.monotonic() + think(DAY["manager_report_s"])
+            next_report = time.monotonic() + think(DAY.manager_report_s)
 
 
 # --- The run ------------------------------------------------------------------------------------------------
@@ -867,7 +872,7 @@ def pct(values: list[float]) -> tuple[float, float, float]:
 
 def dashboard_latencies(people: list[Person]) -> list[float]:
     """The i-th calls_made frame a manager saw for a collector belongs to that collector's i-th call end."""
-    out = []
+    out: list[float] = []
     for manager in (p for p in people if p.kind == "manager"):
         for collector_id, ends in STATS.call_ends.items():
             seen = STATS.dashboard_seen.get((manager.user_id, collector_id), [])
@@ -943,7 +948,7 @@ def report(people: list[Person], wall: float, sampler: Sampler | None, first_eve
     for kind in sorted(STATS.pushes):
         p50, p99, top = pct(STATS.pushes[kind])
         print(f"{kind:<40} {len(STATS.pushes[kind]):>6} {'':>6} {p50:>8.0f} {p99:>8.0f} {top:>8.0f}")
-    calls = sum(1 for kind in STATS.counts if kind == "call.recorded") and STATS.counts["call.recorded"]
+    calls = STATS.counts["call.recorded"]
     print(f"\ncalls recorded {calls}; refused by the dialer {sum(STATS.refused.values())} "
           f"{dict(STATS.refused.most_common(3))}; frames by type {dict(STATS.counts.most_common(8))}")
     stored, missing, examples = lost_events(people, first_event_id)
