@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -28,9 +27,7 @@ def seed(*args):
 
 @pytest.fixture
 def seeded(db):
-    started = time.monotonic()
-    output = seed()
-    return output, time.monotonic() - started
+    return seed()
 
 
 def test_seed_demo_creates_banks_staff_and_three_imported_batches(seeded):
@@ -45,7 +42,7 @@ def test_seed_demo_creates_banks_staff_and_three_imported_batches(seeded):
 
 def test_seed_demo_gives_every_role_an_account_with_the_printed_password(seeded):
     # given
-    output, _ = seeded
+    output = seeded
     # then
     for spec in DEMO_USERS:
         user = User.objects.get(username=spec.username)
@@ -105,10 +102,12 @@ def test_seed_demo_lets_the_collector_log_in_and_see_own_cases(seeded):
     assert rows and all(c.collector.username == "collector" for c in rows)
 
 
-def test_seed_demo_is_fast(seeded):
-    # then
-    _, seconds = seeded
-    assert seconds < 15
+def test_seed_demo_writes_in_bulk(db, django_assert_max_num_queries):
+    """First start stays quick: the demo's three months of activity are written in bulk, not row by row (800
+    statements when this was written; a per-row write would take tens of thousands). Its time is not asserted:
+    it depends on the machine."""
+    with django_assert_max_num_queries(1200):
+        seed()
 
 
 def test_seed_demo_twice_changes_nothing(seeded):
