@@ -30,8 +30,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
+# `./dev test` runs two workers on two cores, so a page may answer slower than alone: assertions wait up to 10 s
+# for what they expect (they return as soon as it holds; only a failing one takes the whole wait).
+expect.set_options(timeout=10_000)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
