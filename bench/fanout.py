@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -117,6 +118,15 @@ def start_daphne(app: str = "asgi:application") -> tuple[subprocess.Popen[bytes]
     raise SystemExit(f"daphne ({app}) did not start")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process so far (this one when pid is None)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(name: str, latencies_ms: list[float], expected: int) -> dict[str, float]:
     qs = statistics.quantiles(latencies_ms, n=100, method="inclusive")
     row = {"p50": statistics.median(latencies_ms), "p90": qs[89], "p99": qs[98], "max": max(latencies_ms)}
@@ -168,8 +178,11 @@ async def bench_bare(clients: int, events: int, interval: float) -> list[float]:
 
 
 async def bench_ws(*, clients: int, events: int, interval: float, urls: list[str], path: str, group: str,
-                   make_message, seq_of, cookie: str = "") -> list[float]:
-    """`clients` websockets spread over `urls`; `events` messages group_sent to `group`; receipt latencies."""
+                   make_message, seq_of, cookie: str = "", pids: tuple[int, ...] = ()) -> list[float]:
+    """`clients` websockets spread over `urls`; `events` messages group_sent to `group`; receipt latencies.
+
+    Also prints the CPU the servers (`pids`) and this client used from the first send to the last receipt:
+    which of them ran out first."""
     import aiohttp
     from channels.layers import get_channel_layer
 
@@ -198,12 +211,17 @@ async def bench_ws(*, clients: int, events: int, interval: float, urls: list[str
 
         readers = [asyncio.create_task(reader(ws)) for ws in sockets]
         await asyncio.sleep(1.0)  # every consumer has joined its group before the first send
+        cpu_before, started = [cpu_seconds(pid) for pid in (*pids, None)], time.perf_counter()
         await paced_sends(layer, group, make_message, events, interval, sent)
         try:
             await asyncio.wait_for(asyncio.gather(*readers), timeout=120)
         except TimeoutError:
             for r in readers:
                 r.cancel()
+        used = [cpu_seconds(pid) - b for pid, b in zip((*pids, None), cpu_before, strict=True)]
+        print(f"  {time.perf_counter() - started:.1f} s from first send to last receipt; CPU s: server(s) "
+              f"{' + '.join(f'{u:.1f}' for u in used[:-1])}, bench client {used[-1]:.1f}; "
+              f"load {os.getloadavg()[0]:.1f}")
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     await layer.close_pools()
     return latencies
@@ -245,11 +263,13 @@ def main() -> None:
             summary("in-process channels-redis (ref.)", asyncio.run(bench_bare(**common)), expected)
             bare = summary("bare consumer via daphne", asyncio.run(bench_ws(
                 **common, urls=[u for _, u in bare_servers], path="/", group="bench.bare",
-                make_message=lambda i: {"type": "bench.tick", "seq": i}, seq_of=bare_seq)), expected)
+                make_message=lambda i: {"type": "bench.tick", "seq": i}, seq_of=bare_seq,
+                pids=tuple(p.pid for p, _ in bare_servers))), expected)
         if ARGS.only != "bare":
             product = summary("product /ws/live/ dashboard", asyncio.run(bench_ws(
                 **common, urls=[u for _, u in product_servers], path="/ws/live/?topics=dashboard",
-                group=groups.dashboard_all(), make_message=product_message, seq_of=product_seq, cookie=cookie)),
+                group=groups.dashboard_all(), make_message=product_message, seq_of=product_seq, cookie=cookie,
+                pids=tuple(p.pid for p, _ in product_servers))),
                 expected)
         if bare and product:
             print(f"p99 ratio product/bare: {product['p99'] / bare['p99']:.2f}  (target ≤ 1.5)   "

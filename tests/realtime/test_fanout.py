@@ -145,3 +145,21 @@ async def test_dashboard_sockets_share_one_layer_member_and_all_receive_each_eve
     await first.disconnect()
     await second.disconnect()
     assert await _layer_members(fresh_layer, groups.dashboard_all()) == 0
+
+
+async def test_fanout_gathers_events_following_a_frame_within_the_interval(monkeypatch):
+    # given: a frame just written
+    monkeypatch.setattr("realtime.fanout.FRAME_INTERVAL", 0.05)
+    layer, socket = Layer(), Socket()
+    await broadcast_join(layer, "dashboard.all", socket)
+    await layer.group_send("dashboard.all", _bump(1))
+    await _settle()
+    # when: two more follow at once, one after the other
+    await layer.group_send("dashboard.all", _bump(2))
+    await _settle()
+    await layer.group_send("dashboard.all", _bump(3))
+    await asyncio.sleep(0.1)
+    # then: the first went alone, the other two together
+    assert [json.loads(f) for f in socket.frames] == [
+        _bump(1), {"type": "realtime.batch", "messages": [_bump(2), _bump(3)]}]
+    await broadcast_leave(layer, "dashboard.all", socket)
