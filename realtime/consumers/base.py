@@ -81,6 +81,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         self.session_key: str | None = None
         self.session_watch: asyncio.Task[None] | None = None
         self.closing = False
+        # Broadcast frames that arrive between joining a group and accepting the socket (a send before the
+        # accept is an error): written right after the accept.
+        self.early_broadcasts: list[tuple[str, list[dict[str, Any]]]] | None = []
 
     # --- the parts subclasses choose -----------------------------------------------------------------
 
@@ -128,6 +131,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         for name in dict.fromkeys([*sorted(self.control_groups), *wanted]):
             await self.join_group(name)
         await self.accept()
+        early, self.early_broadcasts = self.early_broadcasts or [], None
+        for frame, messages in early:
+            await self.send_broadcast(frame, messages)
         self.session_watch = asyncio.ensure_future(self.watch_session())
         after = self.query_param("after")
         if after.isdigit():
@@ -236,6 +242,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         """A broadcast group's messages (realtime.fanout): the frame encoded once for every socket, unless one
         of them needs this socket's own handling (a stored event id, a handler of this consumer's own)."""
         if self.closing:
+            return
+        if self.early_broadcasts is not None:
+            self.early_broadcasts.append((frame, messages))
             return
         if all(EVENT_ID_KEY not in m and self._is_forwarded(m.get("type")) for m in messages):
             await self.send(text_data=frame)

@@ -163,3 +163,25 @@ async def test_fanout_gathers_events_following_a_frame_within_the_interval(monke
     assert [json.loads(f) for f in socket.frames] == [
         _bump(1), {"type": "realtime.batch", "messages": [_bump(2), _bump(3)]}]
     await broadcast_leave(layer, "dashboard.all", socket)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_dashboard_event_arriving_before_the_socket_is_accepted_follows_the_accept(fresh_layer, ws_connect,
+                                                                                          manager, monkeypatch):
+    # given: an event reaches the process between the socket joining the dashboard group and its accept
+    import realtime.consumers.base as base
+
+    joined = base.broadcast_join
+    event = _bump(4)
+
+    async def join_then_event(layer, name, subscriber):
+        await joined(layer, name, subscriber)
+        await subscriber.send_broadcast(json.dumps(event), [event])
+
+    monkeypatch.setattr(base, "broadcast_join", join_then_event)
+    # when
+    ws = await ws_connect(manager, "/ws/live/?topics=dashboard&after=0")
+    # then: the handshake completes first, then the event, then the replay marker
+    assert await ws.receive_json_from(timeout=3) == event
+    assert (await ws.receive_json_from(timeout=3))["type"] == "realtime.replayed"
+    await ws.disconnect()
