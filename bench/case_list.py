@@ -211,7 +211,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            admin_sql(f"DROP DATABASE IF EXISTS {db_name}")
+            admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")  # the pool may still hold connections
 
 
 def run(args: argparse.Namespace) -> None:

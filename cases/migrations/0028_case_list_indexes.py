@@ -44,10 +44,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['entrust_date', 'id', 'status', 'bank'], name='case_entrust_id_idx'),
+            index=models.Index(fields=['entrust_date', 'id'], include=('status', 'bank'), name='case_entrust_id_idx'),
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['return_date', 'id', 'status', 'bank'], name='case_return_id_idx'),
+            index=models.Index(fields=['return_date', 'id'], include=('status', 'bank'), name='case_return_id_idx'),
         ),
     ]
