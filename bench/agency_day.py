@@ -566,33 +566,35 @@ class Session:
                     return
                 continue
             now = time.time()
-            data = json.loads(message.data)
-            event_id = data.get("event_id")
-            if isinstance(event_id, int):
-                person.event_ids.add(event_id)
-                person.last_event_id = max(person.last_event_id, event_id)
-            kind = str(data.get("type", ""))
-            STATS.counts[kind] += 1
-            if kind == "call.status_changed":
-                if data.get("sent_at") and data.get("status") in ("ringing", "dialling", "connected", "ended"):
-                    STATS.pushes["call status → collector"].append((now - data["sent_at"]) * 1000)
-                if data.get("status") == "ended" and data.get("sent_at"):
-                    STATS.call_ends[person.user_id].append(data["sent_at"])
-                await person.calls.put(data)
-            elif kind == "call.recorded":
-                await person.calls.put(data)
-            elif kind == "chat.message_posted":
-                sent = STATS.sent.get(str(data.get("client_msg_id")))
-                if sent and data.get("author_id") != person.user_id:
-                    STATS.pushes["chat message → other side"].append((now - sent) * 1000)
+            frame = json.loads(message.data)
+            # A burst of dashboard events arrives as one realtime.batch frame (realtime.fanout): each in order.
+            for data in frame["messages"] if frame.get("type") == "realtime.batch" else [frame]:
+                event_id = data.get("event_id")
+                if isinstance(event_id, int):
+                    person.event_ids.add(event_id)
+                    person.last_event_id = max(person.last_event_id, event_id)
+                kind = str(data.get("type", ""))
+                STATS.counts[kind] += 1
+                if kind == "call.status_changed":
+                    if data.get("sent_at") and data.get("status") in ("ringing", "dialling", "connected", "ended"):
+                        STATS.pushes["call status → collector"].append((now - data["sent_at"]) * 1000)
+                    if data.get("status") == "ended" and data.get("sent_at"):
+                        STATS.call_ends[person.user_id].append(data["sent_at"])
+                    await person.calls.put(data)
+                elif kind == "call.recorded":
+                    await person.calls.put(data)
+                elif kind == "chat.message_posted":
+                    sent = STATS.sent.get(str(data.get("client_msg_id")))
+                    if sent and data.get("author_id") != person.user_id:
+                        STATS.pushes["chat message → other side"].append((now - sent) * 1000)
+                        await person.chats.put(data)
+                elif kind == "docreq.opened":
+                    sent = STATS.sent.get(f"docreq:{data.get('case_id')}")
+                    if sent:
+                        STATS.pushes["document request → clerk"].append((now - sent) * 1000)
                     await person.chats.put(data)
-            elif kind == "docreq.opened":
-                sent = STATS.sent.get(f"docreq:{data.get('case_id')}")
-                if sent:
-                    STATS.pushes["document request → clerk"].append((now - sent) * 1000)
-                await person.chats.put(data)
-            elif kind == "dashboard.counter_changed" and (data.get("deltas") or {}).get("calls_made"):
-                STATS.dashboard_seen[(person.user_id, data["collector_id"])].append(now)
+                elif kind == "dashboard.counter_changed" and (data.get("deltas") or {}).get("calls_made"):
+                    STATS.dashboard_seen[(person.user_id, data["collector_id"])].append(now)
 
     async def close(self) -> None:
         self.closing = True

@@ -1,11 +1,11 @@
 """Benchmark: the case list's queries on a million cases in PostgreSQL.
 
-    .venv/bin/python bench/case_list.py [--cases 1000000] [--runs 25] [--keep] [--explain]
+    .venv/bin/python bench/case_list.py [--cases 1000000] [--runs 25] [--keep] [--explain] [--db cm_bench_list]
 
-Creates its own database `cm_bench_list` (dropped at the end unless --keep; reused with --reuse),
+Creates its own database `cm_bench_list` or --db (dropped at the end unless --keep; reused with --reuse),
 migrates it, fills it with generate_series SQL (banks, staff, batches, cases, one contact per case),
 then times exactly the queries the case list view runs (page of page_size+1 rows; the capped count
-with the totals in one query; the three status-group tab counts for managers) for a collector, a clerk
+with the totals under the cap; the three status-group tab counts for managers, in one query) for a collector, a clerk
 and a manager, with and without filters. Prints p50/p95 in milliseconds per scenario.
 """
 
@@ -19,12 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-DB_NAME = "cm_bench_list"
 PG = "postgres://postgres@127.0.0.1:5432"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# This script is a process entry point like manage.py: it chooses the database before Django starts.
-os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -187,12 +184,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="use an existing filled database")
-    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each page query")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN (ANALYZE, BUFFERS) of every query each scenario runs")
+    parser.add_argument("--only", default="", help="run the scenarios whose label contains this text")
+    parser.add_argument("--db", default="cm_bench_list", help="name of the bench database")
     args = parser.parse_args()
+    db_name = args.db
+    # This script is a process entry point like manage.py: it chooses the database before Django starts.
+    os.environ["DATABASE_URL"] = f"{PG}/{db_name}"
 
     if not args.reuse:
-        admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        admin_sql(f"CREATE DATABASE {DB_NAME}")
+        admin_sql(f"DROP DATABASE IF EXISTS {db_name}")
+        admin_sql(f"CREATE DATABASE {db_name}")
     try:
         import django
 
@@ -208,7 +211,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")  # the pool may still hold connections
 
 
 def run(args: argparse.Namespace) -> None:
@@ -216,16 +219,14 @@ def run(args: argparse.Namespace) -> None:
     from decimal import Decimal
 
     from django.conf import settings
-    from django.db import connection
 
     from accounts.models import User
     from cases.models import Batch, Case, CaseContact
     from cases.selectors.cases import (
         CaseFilters,
         SearchMode,
-        case_list,
+        case_list_page,
         case_list_summary,
-        case_page,
         case_status_group_counts,
     )
 
@@ -267,13 +268,14 @@ def run(args: argparse.Namespace) -> None:
         ("manager · entrust date range + 未开始", manager,
          CaseFilters(entrust_from=batch.entrust_date, entrust_to=batch.entrust_date, status_group="not_started"), 1),
     ]
+    scenarios = [s for s in scenarios if args.only in s[0]]
     header = f"{'scenario':<44} {'page p50/p95':>15} {'count+sums p50/p95':>19} {'count':>7} {'tabs p50/p95':>14}"
     print(header)
     print("-" * len(header))
     for label, user, filters, page_no in scenarios:
-        qs = case_list(user=user, filters=filters)
-        page = timed(lambda qs=qs, page_no=page_no: case_page(qs=qs, number=page_no, page_size=size), args.runs)
-        # One query: the capped count and, under the cap, the sums (what the view runs).
+        page = timed(lambda user=user, filters=filters, page_no=page_no: case_list_page(
+            user=user, filters=filters, number=page_no, page_size=size), args.runs)
+        # The capped count and, under the cap, the sums (what the view runs).
         count_value = case_list_summary(user=user, filters=filters).count
         summary = timed(lambda user=user, filters=filters: case_list_summary(user=user, filters=filters), args.runs)
         tabs = "—"
@@ -284,12 +286,25 @@ def run(args: argparse.Namespace) -> None:
         print(f"{label:<44} {page[0]:>7.1f}/{page[1]:<7.1f} {summary[0]:>9.1f}/{summary[1]:<9.1f} "
               f"{count_value!s:>7} {tabs:>14}", flush=True)
         if args.explain:
-            offset = (page_no - 1) * size
-            sql, params = qs[offset:offset + size + 1].query.sql_with_params()
-            with connection.cursor() as cur:
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + sql, params)
-                print("\n".join("    " + row[0] for row in cur.fetchall()))
+            explain(lambda user=user, filters=filters, page_no=page_no: case_list_page(
+                user=user, filters=filters, number=page_no, page_size=size))
+            explain(lambda user=user, filters=filters: case_list_summary(user=user, filters=filters))
+            if user.is_manager:
+                explain(lambda user=user, filters=filters: case_status_group_counts(user=user, filters=filters))
 
+
+def explain(fn: Callable[[], object]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every query `fn` runs (the SQL as sent, parameters bound)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    for query in captured.captured_queries:
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            print("    " + query["sql"][:300])
+            print("\n".join("      " + row[0] for row in cur.fetchall()))
 
 if __name__ == "__main__":
     main()

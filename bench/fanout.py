@@ -1,7 +1,8 @@
 """Benchmark: fan-out of dashboard events to 500 websocket clients through daphne and Redis.
 
     .venv/bin/python bench/fanout.py [--clients 500] [--events 200] [--interval-ms 100] [--servers 1]
-                                     [--redis redis://127.0.0.1:6379/11] [--keep]
+                                     [--redis redis://127.0.0.1:6379/11] [--keep] [--db cm_bench_fanout]
+                                     [--only bare|product]
 
 Both measurements run in the same process, one after the other, against the same Redis:
 
@@ -10,7 +11,7 @@ Both measurements run in the same process, one after the other, against the same
 2. product: `servers` daphne processes (asgi:application, the real LiveConsumer with session auth), a
    manager's `clients` websockets on /ws/live/?topics=dashboard spread over them; the same number of
    DashboardCounterChanged messages sent to the dashboard.all group exactly as realtime.publish sends
-   them; latency = websocket receipt − send.
+   them; latency = websocket receipt − send (of each event, also when several arrive in one batch frame).
 
 Prints p50/p90/p99/max in milliseconds for each, and the p99 ratio (target: product within 1.5× bare).
 Uses its own PostgreSQL database `cm_bench_fanout` (created and migrated; dropped unless --keep) for the
@@ -24,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -32,7 +34,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "cm_bench_fanout"
 PG = "postgres://postgres@127.0.0.1:5432"
 
 sys.path.insert(0, str(ROOT))
@@ -46,14 +47,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--servers", type=int, default=1)
     p.add_argument("--redis", default="redis://127.0.0.1:6379/11")
     p.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    p.add_argument("--db", default="cm_bench_fanout", help="name of the benchmark database (also the channel prefix)")
+    p.add_argument("--only", choices=("bare", "product"), help="run one of the two measurements")
     return p.parse_args()
 
 
 ARGS = parse_args()
+DB_NAME = ARGS.db
 # This script is a process entry point like manage.py: it chooses database and Redis before Django starts.
 os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
 os.environ["REDIS_URL"] = ARGS.redis
-os.environ["CHANNEL_PREFIX"] = "benchfan"
+os.environ["CHANNEL_PREFIX"] = f"benchfan-{DB_NAME}"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -114,6 +118,15 @@ def start_daphne(app: str = "asgi:application") -> tuple[subprocess.Popen[bytes]
     raise SystemExit(f"daphne ({app}) did not start")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process so far (this one when pid is None)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(name: str, latencies_ms: list[float], expected: int) -> dict[str, float]:
     qs = statistics.quantiles(latencies_ms, n=100, method="inclusive")
     row = {"p50": statistics.median(latencies_ms), "p90": qs[89], "p99": qs[98], "max": max(latencies_ms)}
@@ -138,7 +151,7 @@ async def bench_bare(clients: int, events: int, interval: float) -> list[float]:
     from channels_redis.core import RedisChannelLayer
 
     layer = RedisChannelLayer(hosts=[{"address": ARGS.redis, "socket_timeout": 300, "max_connections": 1000}],
-                              capacity=1000, expiry=60, prefix="benchbare")
+                              capacity=1000, expiry=60, prefix=f"benchbare-{DB_NAME}")
     group = "bench.bare"
     channels = [await layer.new_channel() for _ in range(clients)]
     for ch in channels:
@@ -165,8 +178,11 @@ async def bench_bare(clients: int, events: int, interval: float) -> list[float]:
 
 
 async def bench_ws(*, clients: int, events: int, interval: float, urls: list[str], path: str, group: str,
-                   make_message, seq_of, cookie: str = "") -> list[float]:
-    """`clients` websockets spread over `urls`; `events` messages group_sent to `group`; receipt latencies."""
+                   make_message, seq_of, cookie: str = "", pids: tuple[int, ...] = ()) -> list[float]:
+    """`clients` websockets spread over `urls`; `events` messages group_sent to `group`; receipt latencies.
+
+    Also prints the CPU the servers (`pids`) and this client used from the first send to the last receipt:
+    which of them ran out first."""
     import aiohttp
     from channels.layers import get_channel_layer
 
@@ -189,19 +205,23 @@ async def bench_ws(*, clients: int, events: int, interval: float, urls: list[str
                 msg = await ws.receive()
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     return
-                seq = seq_of(json.loads(msg.data))
-                if seq is not None:
+                for seq in seq_of(json.loads(msg.data)):
                     latencies.append((time.perf_counter() - sent[seq]) * 1000)
                     got += 1
 
         readers = [asyncio.create_task(reader(ws)) for ws in sockets]
         await asyncio.sleep(1.0)  # every consumer has joined its group before the first send
+        cpu_before, started = [cpu_seconds(pid) for pid in (*pids, None)], time.perf_counter()
         await paced_sends(layer, group, make_message, events, interval, sent)
         try:
             await asyncio.wait_for(asyncio.gather(*readers), timeout=120)
         except TimeoutError:
             for r in readers:
                 r.cancel()
+        used = [cpu_seconds(pid) - b for pid, b in zip((*pids, None), cpu_before, strict=True)]
+        print(f"  {time.perf_counter() - started:.1f} s from first send to last receipt; CPU s: server(s) "
+              f"{' + '.join(f'{u:.1f}' for u in used[:-1])}, bench client {used[-1]:.1f}; "
+              f"load {os.getloadavg()[0]:.1f}")
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     await layer.close_pools()
     return latencies
@@ -214,20 +234,23 @@ def product_message(i: int) -> dict[str, object]:
     return DashboardCounterChanged(day="2026-11-29", collector_id=1, deltas={"bench_seq": i}).to_message()
 
 
-def product_seq(data: dict) -> int | None:
-    return data["deltas"]["bench_seq"] if data.get("type") == "dashboard.counter_changed" else None
+def product_seq(data: dict) -> list[int]:
+    """The sequence numbers a frame carries: one event, or a burst written as one realtime.batch frame."""
+    messages = data["messages"] if data.get("type") == "realtime.batch" else [data]
+    return [m["deltas"]["bench_seq"] for m in messages if m.get("type") == "dashboard.counter_changed"]
 
 
-def bare_seq(data: dict) -> int | None:
-    return data.get("seq") if data.get("type") == "bench.tick" else None
+def bare_seq(data: dict) -> list[int]:
+    return [data["seq"]] if data.get("type") == "bench.tick" else []
 
 
 def main() -> None:
     from realtime import groups
 
     cookie = prepare_database()
-    product_servers = [start_daphne() for _ in range(ARGS.servers)]
-    bare_servers = [start_daphne("bench.fanout_bare_asgi:application") for _ in range(ARGS.servers)]
+    product_servers = [start_daphne() for _ in range(ARGS.servers)] if ARGS.only != "bare" else []
+    bare_servers = ([start_daphne("bench.fanout_bare_asgi:application") for _ in range(ARGS.servers)]
+                    if ARGS.only != "product" else [])
     interval = ARGS.interval_ms / 1000
     expected = ARGS.clients * ARGS.events
     common = {"clients": ARGS.clients, "events": ARGS.events, "interval": interval}
@@ -235,16 +258,22 @@ def main() -> None:
         print(f"fan-out: {ARGS.clients} clients × {ARGS.events} events, one every {ARGS.interval_ms:g} ms, "
               f"{ARGS.servers} daphne process(es) each, Redis {ARGS.redis}")
         print(f"{'latency publish → receipt (ms)':<34} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8}   received")
-        summary("in-process channels-redis (ref.)", asyncio.run(bench_bare(**common)), expected)
-        bare = summary("bare consumer via daphne", asyncio.run(bench_ws(
-            **common, urls=[u for _, u in bare_servers], path="/", group="bench.bare",
-            make_message=lambda i: {"type": "bench.tick", "seq": i}, seq_of=bare_seq)), expected)
-        product = summary("product /ws/live/ dashboard", asyncio.run(bench_ws(
-            **common, urls=[u for _, u in product_servers], path="/ws/live/?topics=dashboard",
-            group=groups.dashboard_all(), make_message=product_message, seq_of=product_seq, cookie=cookie)),
-            expected)
-        print(f"p99 ratio product/bare: {product['p99'] / bare['p99']:.2f}  (target ≤ 1.5)   "
-              f"p50 ratio: {product['p50'] / bare['p50']:.2f}")
+        bare = product = None
+        if ARGS.only != "product":
+            summary("in-process channels-redis (ref.)", asyncio.run(bench_bare(**common)), expected)
+            bare = summary("bare consumer via daphne", asyncio.run(bench_ws(
+                **common, urls=[u for _, u in bare_servers], path="/", group="bench.bare",
+                make_message=lambda i: {"type": "bench.tick", "seq": i}, seq_of=bare_seq,
+                pids=tuple(p.pid for p, _ in bare_servers))), expected)
+        if ARGS.only != "bare":
+            product = summary("product /ws/live/ dashboard", asyncio.run(bench_ws(
+                **common, urls=[u for _, u in product_servers], path="/ws/live/?topics=dashboard",
+                group=groups.dashboard_all(), make_message=product_message, seq_of=product_seq, cookie=cookie,
+                pids=tuple(p.pid for p, _ in product_servers))),
+                expected)
+        if bare and product:
+            print(f"p99 ratio product/bare: {product['p99'] / bare['p99']:.2f}  (target ≤ 1.5)   "
+                  f"p50 ratio: {product['p50'] / bare['p50']:.2f}")
     finally:
         for proc, _ in product_servers + bare_servers:
             proc.terminate()

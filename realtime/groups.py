@@ -29,6 +29,13 @@ def is_valid(name: str) -> bool:
     return bool(_VALID.match(name))
 
 
+def is_broadcast(name: str) -> bool:
+    """Groups that many sockets of one process watch and that carry only events nobody stores (the managers'
+    dashboards, the lines board): a process joins them once and writes each event to its sockets itself
+    (realtime.fanout)."""
+    return name == lines() or name.startswith("dashboard.")
+
+
 def user(user_id: int) -> str:
     """Everything for one person, in every tab they have open."""
     return _name("user", _id(user_id))

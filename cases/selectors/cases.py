@@ -1,7 +1,8 @@
 """Reads of cases. `case_visible_to` is the one scoping function every case query starts from.
 
 The case list (P1, P7, M1, M2) is built here: `case_list` applies `CaseFilters` on top of the scope,
-`case_page` fetches one page without a COUNT, `case_count_capped` counts at most a cap, and
+`case_page` fetches one page of any list without a COUNT (`case_list_page` the case list's, ids first),
+`case_count_capped` counts at most a cap, `case_status_group_counts` the tabs in one query, and
 `case_list_totals` sums money only for sets small enough to sum on every page view.
 Must not import views, forms or `realtime`.
 """
@@ -11,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Model, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.inputs import MAX_PAGE
 from accounts.models import User
@@ -150,6 +154,13 @@ def _contact_case_ids(phone: str) -> list[int]:
     return list(CaseContact.objects.filter(phone=phone).values_list("case_id", flat=True).distinct()[:1000])
 
 
+def _case_no_case_ids(case_no: str) -> list[int]:
+    """Cases with exactly this case number, fetched first for the same reason: ORed into a name prefix search,
+    `case_no = …` turned the index-only count of the name index into a bitmap scan reading every matching row
+    (name prefix 王: the status tabs 600 ms → 30 ms). Almost always empty, and then the OR disappears."""
+    return list(Case.objects.filter(case_no=case_no).values_list("pk", flat=True)[:1000])
+
+
 def _search_q(text: str, mode: str) -> Q:
     """The search box: name prefix, ID number, phone or case number, each exact except the name.
 
@@ -160,24 +171,25 @@ def _search_q(text: str, mode: str) -> Q:
     raw = normalize_width(text)
     id_number = normalize_id_number(raw)
     phone = normalize_phone(raw)
-    by_case_no = Q(case_no=raw)
-    by_name = Q(debtor_name__startswith=raw)
-    by_id = Q(id_number=id_number)
-    by_phone = Q(mobile=phone) | Q(pk__in=_contact_case_ids(phone))
+
+    def by_phone() -> Q:
+        return Q(mobile=phone) | Q(pk__in=_contact_case_ids(phone))
+
     if mode == SearchMode.NAME:
-        return by_name
+        return Q(debtor_name__startswith=raw)
     if mode == SearchMode.ID_NUMBER:
-        return by_id
+        return Q(id_number=id_number)
     if mode == SearchMode.PHONE:
-        return by_phone
+        return by_phone()
     if mode == SearchMode.CASE_NO:
-        return by_case_no
+        return Q(case_no=raw)
+    by_case_no = Q(pk__in=_case_no_case_ids(raw))
     looks_like_id = len(id_number) in (15, 18) and id_number[:-1].isdigit() and id_number[-1] in "0123456789X"
     if looks_like_id:
-        return by_id | by_case_no
+        return Q(id_number=id_number) | by_case_no
     if is_mobile(phone) or is_landline(phone):
-        return by_phone | by_case_no
-    return by_name | by_case_no
+        return by_phone() | by_case_no
+    return Q(debtor_name__startswith=raw) | by_case_no
 
 
 def _filter_q(filters: CaseFilters, *, skip_status: bool = False) -> Q:
@@ -251,10 +263,15 @@ def _scoped_unordered(*, user: User, filters: CaseFilters, skip_status: bool = F
 
 def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """The cases `user` may see that match `filters`, sorted, with what a list row shows."""
+    return _with_row_fields(_scoped_unordered(user=user, filters=filters),
+                            ordering=_order_by(user=user, sort=filters.sort))
+
+
+def _with_row_fields(qs: QuerySet[Case], *, ordering: list[str], today: dt.date | None = None) -> QuerySet[Case]:
     return (
-        annotate_urgency(_scoped_unordered(user=user, filters=filters))
+        annotate_urgency(qs, today=today)
         .select_related("bank", "batch", "collector", "owner_clerk")
-        .order_by(*_order_by(user=user, sort=filters.sort))
+        .order_by(*ordering)
     )
 
 
@@ -291,6 +308,27 @@ def case_page(*, qs: QuerySet[M], number: int, page_size: int) -> CasePage[M]:
     return CasePage(rows=rows[:page_size], number=number, page_size=page_size, has_next=len(rows) > page_size)
 
 
+def case_list_page(*, user: User, filters: CaseFilters, number: int, page_size: int) -> CasePage[Case]:
+    """One page of `case_list` (the same rows in the same order), in one query of two steps.
+
+    First the page's ids alone, from a query narrow enough for the planner to answer from an index in the
+    order shown; then those rows with their joins and urgency. Fetching the full rows directly let PostgreSQL
+    walk the primary key backwards through most of a million rows whenever the filter's matches were old
+    (a batch, an entrust date: 220–490 ms), and made it join and annotate every row an OFFSET skipped
+    (page 200: 107 ms). Both steps now cost a few milliseconds.
+    """
+    number = min(max(number, 1), MAX_PAGE)  # an OFFSET beyond bigint is a database error, not a page
+    offset = (number - 1) * page_size
+    ordering = _order_by(user=user, sort=filters.sort)
+    today = timezone.localdate()
+    narrow = _scoped_unordered(user=user, filters=filters)
+    if any(key.removeprefix("-") in URGENCY_SORTS for key in ordering):
+        narrow = annotate_urgency(narrow, today=today)
+    ids = narrow.order_by(*ordering).values("pk")[offset:offset + page_size + 1]
+    rows = list(_with_row_fields(Case.objects.filter(pk__in=ids), ordering=ordering, today=today))
+    return CasePage(rows=rows[:page_size], number=number, page_size=page_size, has_next=len(rows) > page_size)
+
+
 @dataclass(frozen=True)
 class CappedCount:
     value: int
@@ -316,12 +354,31 @@ def count_capped(qs: QuerySet[M], *, cap: int) -> CappedCount:
 
 def case_status_group_counts(*, user: User, filters: CaseFilters,
                              cap: int | None = None) -> dict[str, CappedCount]:
-    """M1: capped counts of 已完成 / 未开始 / 进行中 under the other filters (the tabs' numbers)."""
-    counts: dict[str, CappedCount] = {}
+    """M1: capped counts of 已完成 / 未开始 / 进行中 under the other filters (the tabs' numbers).
+
+    One query: a capped count per group, each planned on its own (so each walks its best index and stops
+    after cap + 1 entries), in one round trip instead of three.
+    """
+    cap = settings.CASE_LIST_COUNT_CAP if cap is None else cap
+    parts: list[str] = []
+    params: list[Any] = []
+    db = Case.objects.db
     for group in STATUS_GROUPS:
         grouped = CaseFilters(**{**filters.__dict__, "status": "", "status_group": group})
-        counts[group] = case_count_capped(user=user, filters=grouped, cap=cap)
-    return counts
+        capped = _scoped_unordered(user=user, filters=grouped).order_by().values("pk")[: cap + 1]
+        try:
+            sql, group_params = capped.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (e.g. an empty IN list)
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{len(parts)})")
+        params.extend(group_params)
+    with connections[db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    assert row is not None
+    return {group: CappedCount(value=min(int(n), cap), capped=int(n) > cap) for group, n in zip(STATUS_GROUPS, row,
+                                                                                                strict=True)}
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ from cases.selectors.cases import (
     case_continuation_list,
     case_event_list,
     case_is_visible,
-    case_list,
+    case_list_page,
     case_list_summary,
-    case_page,
     case_status_group_counts,
     resolve_sort,
     sort_keys_for,
@@ -111,8 +110,8 @@ def case_list_view(request: AppRequest) -> HttpResponse:
     form.is_valid()  # invalid fields are dropped from the filters and shown as errors; the rest applies
     filters = form.to_filters()
     sort = resolve_sort(user=user, sort=filters.sort)
-    page = case_page(qs=case_list(user=user, filters=filters), number=form.page_number,
-                     page_size=settings.CASE_LIST_PAGE_SIZE)
+    page = case_list_page(user=user, filters=filters, number=form.page_number,
+                          page_size=settings.CASE_LIST_PAGE_SIZE)
     mask = masker_for(user)
     for row in page.rows:
         row.shown_id_number = mask.id_number(row.id_number)  # type: ignore[attr-defined]

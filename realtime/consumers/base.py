@@ -18,6 +18,8 @@
   resolved again and those no longer visible are left.
 - Every client frame is handled with the connection's origin bound (accounts.origin): what it audits carries
   the IP address and user agent. A binary frame or one that is not JSON is answered, never fatal.
+- Groups many sockets of a process watch (`groups.is_broadcast`: dashboards, lines) are joined through
+  realtime.fanout: one member per process, each event encoded once, bursts written as one batch frame.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from cases.selectors.notifications import REPLAY_LIMIT, user_event_messages_afte
 from realtime import groups
 from realtime.consumers.topics import TopicForbidden, parse_topics, resolve_topic
 from realtime.events import EVENT_ID_KEY, EVENT_TYPES, handler_name
+from realtime.fanout import broadcast_join, broadcast_leave
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +81,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         self.session_key: str | None = None
         self.session_watch: asyncio.Task[None] | None = None
         self.closing = False
+        # Broadcast frames that arrive between joining a group and accepting the socket (a send before the
+        # accept is an error): written right after the accept.
+        self.early_broadcasts: list[tuple[str, list[dict[str, Any]]]] | None = []
 
     # --- the parts subclasses choose -----------------------------------------------------------------
 
@@ -123,9 +129,11 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         assert self.session_key is not None
         self.control_groups = {groups.account(user.pk), groups.session(self.session_key)}
         for name in dict.fromkeys([*sorted(self.control_groups), *wanted]):
-            await self.channel_layer.group_add(name, self.channel_name)
-            self.joined.append(name)
+            await self.join_group(name)
         await self.accept()
+        early, self.early_broadcasts = self.early_broadcasts or [], None
+        for frame, messages in early:
+            await self.send_broadcast(frame, messages)
         self.session_watch = asyncio.ensure_future(self.watch_session())
         after = self.query_param("after")
         if after.isdigit():
@@ -147,9 +155,23 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         if self.session_watch is not None:
             self.session_watch.cancel()
             self.session_watch = None
-        for name in self.joined:
+        self.closing = True
+        for name in list(self.joined):
+            await self.leave_group(name)
+
+    async def join_group(self, name: str) -> None:
+        if groups.is_broadcast(name):
+            await broadcast_join(self.channel_layer, name, self)
+        else:
+            await self.channel_layer.group_add(name, self.channel_name)
+        self.joined.append(name)
+
+    async def leave_group(self, name: str) -> None:
+        self.joined.remove(name)
+        if groups.is_broadcast(name):
+            await broadcast_leave(self.channel_layer, name, self)
+        else:
             await self.channel_layer.group_discard(name, self.channel_name)
-        self.joined = []
 
     # --- the session behind the socket ---------------------------------------------------------------
 
@@ -200,8 +222,7 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             except TopicForbidden:
                 for name in names:
                     if name in self.joined and name not in self.control_groups:
-                        await self.channel_layer.group_discard(name, self.channel_name)
-                        self.joined.remove(name)
+                        await self.leave_group(name)
                 del self.topic_groups[spec]
                 await self.send_json({"type": "realtime.revoked", "topic": spec,
                                       "message": "您已无权查看该内容，实时更新已停止"})
@@ -216,6 +237,20 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
                 return  # already replayed on connect
             self.last_event_id = event_id
         await self.send_json(message)
+
+    async def send_broadcast(self, frame: str, messages: list[dict[str, Any]]) -> None:
+        """A broadcast group's messages (realtime.fanout): the frame encoded once for every socket, unless one
+        of them needs this socket's own handling (a stored event id, a handler of this consumer's own)."""
+        if self.closing:
+            return
+        if self.early_broadcasts is not None:
+            self.early_broadcasts.append((frame, messages))
+            return
+        if all(EVENT_ID_KEY not in m and self._is_forwarded(m.get("type")) for m in messages):
+            await self.send(text_data=frame)
+            return
+        for message in messages:
+            await self.dispatch(message)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # channels runs close_old_connections() in a worker thread before every handler: a thread hop per
@@ -300,11 +335,9 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         keep = {groups.user(self.user.pk), *self.control_groups}
         for name in names:
             if action == "subscribe" and name not in self.joined:
-                await self.channel_layer.group_add(name, self.channel_name)
-                self.joined.append(name)
+                await self.join_group(name)
             elif action == "unsubscribe" and name in self.joined and name not in keep:
-                await self.channel_layer.group_discard(name, self.channel_name)
-                self.joined.remove(name)
+                await self.leave_group(name)
         if action == "subscribe":
             self.topic_groups[spec] = list(names)
         else:

@@ -12,6 +12,7 @@ from cases.selectors.cases import (
     SearchMode,
     case_count_capped,
     case_list,
+    case_list_page,
     case_list_summary,
     case_list_totals,
     case_page,
@@ -228,6 +229,21 @@ def test_case_list_search_lowercase_x_matches_id_number(make_case, manager):
     assert got == [case.pk]
 
 
+def test_case_list_name_search_asks_nothing_of_contacts_and_counts_from_the_name_alone(searchable, manager):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when
+    with CaptureQueriesContext(connection) as ctx:
+        got = case_count_capped(user=manager, filters=CaseFilters(q="张"))
+    # then: no contact lookup for a name, and the case-number alternative drops out when no case has it
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert got.value == 2
+    assert not any("cases_casecontact" in q for q in sql)
+    assert '"case_no" =' not in sql[-1] and "LIKE" in sql[-1]
+
+
 def test_case_list_search_never_widens_the_scope(searchable, collector):
     # when: a collector searches for someone else's case by its exact number
     got = ids(case_list(user=collector, filters=CaseFilters(q="ZS-0001")))
@@ -301,6 +317,38 @@ def test_case_page_fetches_one_extra_row_for_next(make_case, manager):
     assert len(first.rows) == 2 and first.has_next and not first.has_previous
     assert len(last.rows) == 1 and not last.has_next and last.has_previous
     assert (last.start_index, last.end_index) == (5, 5)
+
+
+@pytest.mark.parametrize("who", ["collector", "clerk", "manager"])
+@pytest.mark.parametrize("sort", ["-id", "entrust_date", "-return_date", "batch", "status", "-entrusted_amount",
+                                  "collector", "urgency"])
+def test_case_list_page_gives_the_rows_of_case_list_page_by_page(request, make_case, collector, other_collector,
+                                                                 other_bank, who, sort):
+    # given: cases on two banks and two collectors, with ties in every sorted column
+    import datetime as dt
+
+    for i in range(7):
+        make_case(collector=[collector, other_collector, None][i % 3], **({"bank": other_bank} if i % 4 == 3 else {}),
+                  entrusted_amount=Decimal(1000 + 100 * (i % 2)), entrust_date=dt.date(2026, 11, 1 + i % 2),
+                  return_date=dt.date(2027, 2, 1 + i % 2), status=[CaseStatus.IN_PROGRESS, CaseStatus.RETURNED][i % 2])
+    user = request.getfixturevalue(who)
+    filters = CaseFilters(sort=sort)
+    expected = ids(case_list(user=user, filters=filters))
+    # when
+    pages = [case_list_page(user=user, filters=filters, number=n, page_size=2) for n in (1, 2, 3, 4)]
+    # then
+    assert [c.pk for p in pages for c in p.rows] == expected
+    assert [p.has_next for p in pages] == [len(expected) > 2 * n for n in (1, 2, 3, 4)]
+    assert all(hasattr(c, "urgency") for p in pages for c in p.rows)
+
+
+def test_case_list_page_keeps_the_role_scope_and_filters(three, collector, clerk):
+    # when
+    mine = case_list_page(user=collector, filters=CaseFilters(), number=1, page_size=10)
+    filtered = case_list_page(user=clerk, filters=CaseFilters(region="沈阳市皇姑区"), number=1, page_size=10)
+    # then
+    assert [c.pk for c in mine.rows] == [three[0].pk]
+    assert [c.pk for c in filtered.rows] == [three[1].pk]
 
 
 def test_case_list_view_paginates(make_case, manager_client, settings):
@@ -381,6 +429,17 @@ def test_case_status_group_counts_ignore_the_status_filter(three, manager):
     counts = case_status_group_counts(user=manager, filters=CaseFilters(status=CaseStatus.SETTLED))
     # then
     assert {k: v.value for k, v in counts.items()} == {"finished": 1, "not_started": 1, "in_progress": 1}
+
+
+def test_case_status_group_counts_are_one_query_and_capped(make_case, manager, django_assert_num_queries):
+    # given
+    for status in (CaseStatus.SETTLED, CaseStatus.RETURNED, CaseStatus.NOT_STARTED, CaseStatus.IN_PROGRESS):
+        make_case(status=status)
+    # when
+    with django_assert_num_queries(1):
+        counts = case_status_group_counts(user=manager, filters=CaseFilters(), cap=1)
+    # then
+    assert {k: str(v) for k, v in counts.items()} == {"finished": "1+", "not_started": "1", "in_progress": "1"}
 
 
 def test_case_list_view_shows_group_tabs_to_managers_not_collectors(three, manager_client, collector_client):

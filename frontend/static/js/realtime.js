@@ -3,7 +3,8 @@
  * - Catches up: connects with ?after=<last event id seen>; the page starts from the id it was rendered
  *   with (meta rt-after), a reconnect from the last id this tab received (kept in sessionStorage).
  * - Reconnects with exponential backoff and full jitter; stops on 4401 (signed out) and 4403 (forbidden).
- * - Every server message {type, ...} becomes a DOM CustomEvent "rt:<type>" on document, detail = message.
+ * - Every server message {type, ...} becomes a DOM CustomEvent "rt:<type>" on document, detail = message;
+ *   a frame {type: "realtime.batch", messages: [...]} (a burst of dashboard events) carries several, in order.
  *   Stored events carry event_id; duplicates (replay + live) are dropped here by id.
  * - window.Realtime.send(obj), .subscribe(topic), .unsubscribe(topic), .lastEventId, .state
  */
@@ -73,17 +74,11 @@
     ws.onmessage = function (ev) {
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (!msg || typeof msg.type !== "string") { return; }
-      if (typeof msg.event_id === "number") {
-        if (msg.event_id <= lastEventId) { return; }
-        remember(msg.event_id);
+      if (msg && msg.type === "realtime.batch" && Array.isArray(msg.messages)) {
+        msg.messages.forEach(handle);  // a burst the server wrote as one frame: each in order
+        return;
       }
-      if (msg.type === "realtime.replayed" && typeof msg.last_event_id === "number") {
-        remember(msg.last_event_id);
-        // Away for longer than the server replays: the page's state is stale, render it afresh.
-        if (msg.truncated) { location.reload(); return; }
-      }
-      emit(msg.type, msg);
+      handle(msg);
     };
     ws.onclose = function (ev) {
       if (socket !== ws) { return; }
@@ -101,6 +96,20 @@
       }
       schedule();
     };
+  }
+
+  function handle(msg) {
+    if (!msg || typeof msg.type !== "string") { return; }
+    if (typeof msg.event_id === "number") {
+      if (msg.event_id <= lastEventId) { return; }
+      remember(msg.event_id);
+    }
+    if (msg.type === "realtime.replayed" && typeof msg.last_event_id === "number") {
+      remember(msg.last_event_id);
+      // Away for longer than the server replays: the page's state is stale, render it afresh.
+      if (msg.truncated) { location.reload(); return; }
+    }
+    emit(msg.type, msg);
   }
 
   function schedule() {
