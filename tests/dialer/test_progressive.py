@@ -157,8 +157,9 @@ async def test_guard_refusals_are_logged_and_passed_over(running, sim):
     dialled = await sync_to_async(lambda: list(CallRecord.objects.filter(collector=collector, call_uuid__isnull=False)
                                                .values_list("number", flat=True)))()
     assert dialled == ["13800000023"]
-    entries = await sync_to_async(lambda: list(SessionEntry.objects.filter(session_id=session.pk, kind=EntryKind.REFUSED)
-                                               .order_by("id").values_list("case_id", "rule")))()
+    entries = await sync_to_async(lambda: list(
+        SessionEntry.objects.filter(session_id=session.pk, kind=EntryKind.REFUSED).order_by("id")
+        .values_list("case_id", "rule")))()
     assert entries == [(blocked.pk, "empty"), (capped.pk, "answered_cap")]
     refusals = await sync_to_async(lambda: set(CallRefusal.objects.values_list("case_id", "rule")))()
     assert refusals == {(blocked.pk, "empty"), (capped.pk, "answered_cap")}
