@@ -114,7 +114,7 @@ def session_pause(*, session: DialSession, by: User) -> DialSession:
     Emits: DialSessionChanged. Raises: SessionError (not theirs, ended).
     """
     session = _open_for(session, by)
-    session.status, session.pause_reason = SessionStatus.PAUSED, "已暂停"
+    session.status, session.pause_reason = SessionStatus.PAUSED, "点“继续”接着拨打下一个案件"
     session.save(update_fields=["status", "pause_reason"])
     _publish(session)
     return session

@@ -13,12 +13,30 @@
   }
   document.addEventListener("rt:dialsession.changed", refresh);
   document.addEventListener("rt:realtime.replayed", refresh);
+  // The outcome of the connected call the session waits for: its case page opens the 登记结果 form (once per call),
+  // also when the page was still loading as the call ended and missed call.recorded.
+  function askOutcome() {
+    var open = bar.querySelector("[data-awaiting-call]");
+    if (!open || location.pathname !== "/cases/" + open.dataset.awaitingCase + "/") return;
+    var key = "dialsession.asked." + open.dataset.awaitingCall;
+    try { if (sessionStorage.getItem(key)) return; sessionStorage.setItem(key, "1"); } catch (e) { /* private mode */ }
+    document.dispatchEvent(new CustomEvent("rt:call.recorded", { detail: {
+      case_id: parseInt(open.dataset.awaitingCase, 10), call_id: parseInt(open.dataset.awaitingCall, 10), needs_outcome: true } }));
+  }
+  document.addEventListener("rt:call.recorded", function (ev) {
+    var d = ev.detail || {};
+    try { sessionStorage.setItem("dialsession.asked." + d.call_id, "1"); } catch (e) { /* private mode */ }
+  });
   document.addEventListener("htmx:afterSwap", function (ev) {
     if (ev.target !== bar) return;
-    if (bar.querySelector("[data-session-open]")) {
+    var open = !!bar.querySelector("[data-session-open]");
+    if (open) {
       panel.hidden = false;
       panel.classList.remove("collapsed");
     }
+    // One session at a time: the start buttons (今日工作, case list) step aside while one is open.
+    document.querySelectorAll("[data-ds-start]").forEach(function (form) { form.hidden = open; });
+    askOutcome();
   });
   setInterval(function () {
     var left = bar.querySelector("[data-wrap-left]");
