@@ -6,10 +6,8 @@ shows the session live all along. The dialer runs inside daphne against the ARI 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
-import urllib.request
 import zoneinfo
 
 import pytest
@@ -17,30 +15,15 @@ from playwright.sync_api import expect
 
 from cases.enums import CaseStatus
 from cases.models import CallRecord
-from dialer.simulator.engine import Engine
-from dialer.simulator.server import SimulatorServer
 from progressive.models import DialSession, SessionStatus
+from tests.browser import test_call_panel
+
+_sim = test_call_panel._sim
+simulator = test_call_panel.simulator  # the fixture: the ARI simulator, a phone 8001, 6 lines, speed 2
 
 pytestmark = [pytest.mark.browser]
 
 SHOTS = os.environ.get("SCREENSHOT_DIR")
-
-
-def _sim(server: SimulatorServer, path: str, payload: dict | None = None) -> dict:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(server.url.rstrip("/") + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback simulator
-        return json.loads(response.read() or b"{}")
-
-
-@pytest.fixture
-def simulator():
-    server = SimulatorServer(Engine(phones=["8001"], lines=6, trunk="trunk", speed=2.0, user="asterisk",
-                                    password="asterisk"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def _save_outcome(page, base: str, case, note: str) -> None:

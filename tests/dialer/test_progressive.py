@@ -12,7 +12,6 @@ import time
 import zoneinfo
 
 import pytest
-import time_machine
 from asgiref.sync import sync_to_async
 
 from cases.actions.calls import call_outcome_record
@@ -25,26 +24,18 @@ from progressive.actions import session_pause, session_resume, session_skip, ses
 from progressive.models import DialSession, EntryKind, SessionEntry, SessionStatus
 from realtime import groups
 from tests import factories as f
-from tests.dialer.test_dialer import Running, config_for, until, until_db
+from tests.dialer.test_dialer import (  # noqa: F401  (the autouse fixtures apply here too)
+    Running,
+    _close_thread_connections,
+    _inside_calling_hours,
+    config_for,
+    until,
+    until_db,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _inside_calling_hours():
-    today = dt.datetime.now(SHANGHAI).date()
-    with time_machine.travel(dt.datetime.combine(today, dt.time(10, 0), tzinfo=SHANGHAI), tick=True):
-        yield
-
-
-@pytest.fixture(autouse=True)
-async def _close_thread_connections():
-    yield
-    from django.db import connections
-
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture(autouse=True)
