@@ -21,11 +21,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import random
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+# The bench's own queries (the collectors polling, clicking, saving outcomes) run on threads of their own, so they
+# never queue the dialer's database work as they would not were the dialer its own process (run_dialer).
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bench-db")
+POLL_S = 0.2
+
+
+async def db(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_POOL, functools.partial(fn, *args, **kwargs))
+
 
 BEHAVIOURS = [("answer", 30), ("no_answer", 40), ("busy", 20), ("unreachable", 10)]
 
@@ -103,6 +115,7 @@ async def main(args: Any) -> None:
     from dialer.simulator.server import SimulatorServer
     from progressive import actions as session_actions
 
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=16))  # the dialer's
     world = await sync_to_async(prepare)(args)
     scale = 1.0 / args.speed
     session_actions.UNANSWERED_PAUSE_S = session_actions.UNANSWERED_PAUSE_S * scale  # type: ignore[assignment]
@@ -143,7 +156,6 @@ async def main(args: Any) -> None:
 
 
 async def _outcome(call_id: int, collector_id: int) -> None:
-    from asgiref.sync import sync_to_async
 
     from accounts.models import User
     from cases.actions.calls import call_outcome_record
@@ -153,11 +165,10 @@ async def _outcome(call_id: int, collector_id: int) -> None:
         call = CallRecord.objects.get(pk=call_id)
         if not call.result:
             call_outcome_record(call=call, by=User.objects.get(pk=collector_id), result="self_answered", note="bench")
-    await sync_to_async(save, thread_sensitive=False)()
+    await db(save)
 
 
 async def run_mode(mode: str, world: dict[str, Any], args: Any, scale: float) -> dict[str, Any]:
-    from asgiref.sync import sync_to_async
     from django.utils import timezone
 
     from cases.models import CallRecord
@@ -174,28 +185,26 @@ async def run_mode(mode: str, world: dict[str, Any], args: Any, scale: float) ->
         done: set[int] = set()
         while time.monotonic() < stop_at + 5:
             now = timezone.now()
-            rows = await sync_to_async(lambda: list(
+            rows = await db(lambda: list(
                 CallRecord.objects.filter(case_id__in=case_ids, answered_at__isnull=False, result="",
-                                          ended_at__isnull=False).values_list("pk", "collector_id", "ended_at")),
-                thread_sensitive=False)()
+                                          ended_at__isnull=False).values_list("pk", "collector_id", "ended_at")))
             for pk, collector_id, ended_at in rows:
                 if pk not in done and ended_at + dt.timedelta(seconds=args.outcome * scale) <= now:
                     done.add(pk)
                     await _outcome(pk, collector_id)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_S)
 
     if mode == "progressive":
         sessions = []
         for c in world["collectors"]:
-            session = await sync_to_async(session_start)(collector=c["user"], case_ids=c["progressive"],
-                                                         wrap_up_s=30)
+            session = await db(session_start, collector=c["user"], case_ids=c["progressive"], wrap_up_s=30)
             sessions.append(session)
         # Human times on the simulator's clock: the wrap-up scaled like every other delay.
-        await sync_to_async(DialSession.objects.filter(pk__in=[s.pk for s in sessions]).update)(
-            wrap_up_s=max(1, round(args.wrap_up * scale)))
+        await db(DialSession.objects.filter(pk__in=[s.pk for s in sessions]).update,
+                 wrap_up_s=max(1, round(args.wrap_up * scale)))
         await asyncio.gather(outcome_bot(), asyncio.sleep(real_seconds))
         for s in sessions:
-            await sync_to_async(session_stop)(session=s, by=None, reason="bench")
+            await db(session_stop, session=s, by=None, reason="bench")
     else:
         await asyncio.gather(outcome_bot(), *(click_loop(c, args, scale, stop_at) for c in world["collectors"]))
     ended = timezone.now()
@@ -206,7 +215,6 @@ async def run_mode(mode: str, world: dict[str, Any], args: Any, scale: float) ->
 async def click_loop(c: dict[str, Any], args: Any, scale: float, stop_at: float) -> None:
     """One collector clicking: pick the next case and number (--pick s), dial, wait for the call to end, save the
     outcome of a connected call (--outcome s)."""
-    from asgiref.sync import sync_to_async
 
     from cases.actions.dialer import DialRefusedError, dial_request
     from cases.models import CallRecord, CallRefusal, Case
@@ -215,27 +223,25 @@ async def click_loop(c: dict[str, Any], args: Any, scale: float, stop_at: float)
         await asyncio.sleep(args.pick * scale)
         if time.monotonic() >= stop_at:
             return
-        case = await sync_to_async(Case.objects.get)(pk=case_id)
+        case = await db(Case.objects.get, pk=case_id)
         since = time.time()
         try:
-            call_uuid = await sync_to_async(dial_request, thread_sensitive=False)(case=case, by=c["user"])
+            call_uuid = await db(dial_request, case=case, by=c["user"])
         except DialRefusedError:
             continue
         while time.monotonic() < stop_at + 60:
-            record = await sync_to_async(lambda u=call_uuid: CallRecord.objects.filter(call_uuid=u).first(),
-                                         thread_sensitive=False)()
+            record = await db(lambda u=call_uuid: CallRecord.objects.filter(call_uuid=u).first())
             if record is not None:
                 if record.answered_at is not None:
-                    while time.monotonic() < stop_at + 5 and not await sync_to_async(
-                            lambda pk=record.pk: bool(CallRecord.objects.get(pk=pk).result), thread_sensitive=False)():
-                        await asyncio.sleep(0.05)  # the outcome bot saves it after --outcome s
+                    while time.monotonic() < stop_at + 5 and not await db(
+                            lambda pk=record.pk: bool(CallRecord.objects.get(pk=pk).result)):
+                        await asyncio.sleep(POLL_S)  # the outcome bot saves it after --outcome s
                 break
-            refused = await sync_to_async(lambda n=case.mobile, t=since: CallRefusal.objects.filter(
-                collector=c["user"], number=n, created_at__gte=dt.datetime.fromtimestamp(t - 1, tz=dt.UTC)).exists(),
-                thread_sensitive=False)()
+            refused = await db(lambda n=case.mobile, t=since: CallRefusal.objects.filter(
+                collector=c["user"], number=n, created_at__gte=dt.datetime.fromtimestamp(t - 1, tz=dt.UTC)).exists())
             if refused:
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_S)
 
 
 def violations(records: list[Any], policy: Any) -> list[str]:
