@@ -181,15 +181,17 @@ async def run_mode(mode: str, world: dict[str, Any], args: Any, scale: float) ->
     case_ids = {cid for c in world["collectors"] for cid in c[mode]}
 
     async def outcome_bot() -> None:
-        """The collectors save each connected call's outcome --outcome s after it ended."""
+        """The collectors save each connected call's outcome --outcome s after it ended (on our clock: the call
+        record's times are the simulator's, which runs --speed times faster)."""
         done: set[int] = set()
+        seen: dict[int, float] = {}
         while time.monotonic() < stop_at + 5:
-            now = timezone.now()
             rows = await db(lambda: list(
                 CallRecord.objects.filter(case_id__in=case_ids, answered_at__isnull=False, result="",
-                                          ended_at__isnull=False).values_list("pk", "collector_id", "ended_at")))
-            for pk, collector_id, ended_at in rows:
-                if pk not in done and ended_at + dt.timedelta(seconds=args.outcome * scale) <= now:
+                                          ended_at__isnull=False).values_list("pk", "collector_id")))
+            for pk, collector_id in rows:
+                first = seen.setdefault(pk, time.monotonic())
+                if pk not in done and time.monotonic() >= first + args.outcome * scale:
                     done.add(pk)
                     await _outcome(pk, collector_id)
             await asyncio.sleep(POLL_S)
