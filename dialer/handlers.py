@@ -789,6 +789,12 @@ class Handlers:
                 await self.domain.session_pause_system(
                     session_id=target.session_id, reason="您的话机不在线，连续外呼已暂停；请检查话机后点“继续”")
                 return None
+            if rule == "window":
+                # Outside the calling window every next number would be refused too: pause instead of running
+                # through the whole list (the number stays next).
+                await self.domain.session_pause_system(session_id=target.session_id,
+                                                       reason=f"{message}，连续外呼已暂停")
+                return None
             if rule in NOT_GUARD_RULES:
                 return None
             await self.domain.session_number_refused(target=target, rule=rule, message=message)

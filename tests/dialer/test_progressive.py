@@ -12,6 +12,7 @@ import time
 import zoneinfo
 
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 
 from cases.actions.calls import call_outcome_record
@@ -34,6 +35,8 @@ from tests.dialer.test_dialer import (  # noqa: F401  (the autouse fixtures appl
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -277,3 +280,17 @@ async def test_reconnect_frees_a_session_whose_call_vanished(running, sim):
         rows = await records(collector, 1)
     # then: the session was freed and dialled its case
     assert rows[0].case_id == case.pk
+
+
+async def test_outside_the_calling_window_the_session_pauses_instead_of_skipping(running, sim):
+    # given: a session started at 21:30 Shanghai time, after the default window
+    collector = await sync_to_async(f.CollectorFactory)(sip_endpoint="8001")
+    cases = await sync_to_async(make_cases)(collector, ["13800000071", "13800000072"])
+    session = await sync_to_async(session_start)(collector=collector, case_ids=[c.pk for c in cases], wrap_up_s=5)
+    late = dt.datetime.combine(dt.datetime.now(SHANGHAI).date(), dt.time(21, 30), tzinfo=SHANGHAI)
+    with time_machine.travel(late, tick=True):
+        async with running():
+            s = await until_db(lambda: (x := _session(session.pk)).status == SessionStatus.PAUSED and x, 10)
+    # then: nothing dialled, the cases kept, the reason shown
+    assert not await sync_to_async(CallRecord.objects.filter(collector=collector).exists)()
+    assert (s.position, s.number_index) == (0, 0) and "不在允许拨打时段" in s.pause_reason
