@@ -112,9 +112,12 @@ async def test_session_dials_the_queue_in_order_and_waits_for_the_outcome(runnin
 
 
 async def test_unanswered_number_moves_to_the_next_number_of_the_case(running, sim):
-    # given: the debtor's mobile does not answer; their contact does
+    # given: the debtor's mobile does not answer; their spouse does, and the bank lets a third party be called
+    # after one unanswered attempt on the debtor's numbers (the third-party rule)
     collector = await sync_to_async(f.CollectorFactory)(sip_endpoint="8001")
-    [case] = await sync_to_async(make_cases)(collector, ["13800000011"])
+    bank = await sync_to_async(f.BankFactory)()
+    await sync_to_async(CallPolicy.objects.create)(bank=bank, third_party_after_unanswered=1)
+    [case] = await sync_to_async(make_cases)(collector, ["13800000011"], bank)
     contact = await sync_to_async(f.CaseContactFactory)(case=case, phone="13700000011", relation="配偶", name="周某")
     await sim.script("13800000011", behaviour="no_answer")
     await sim.script("13700000011", answer_after=1, hangup_after=1)
