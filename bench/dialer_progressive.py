@@ -73,6 +73,13 @@ def prepare(args: Any) -> dict[str, Any]:
                                        max_answered_per_debtor=3, max_unanswered_per_number=6)
     batch = f.BatchFactory(bank=bank)
     world: dict[str, Any] = {"policy": policy, "collectors": [], "scripts": {}}
+    try:  # the caller-ID pool (外显号码池): three numbers on the trunk, rotated by the dialer
+        from callerids.models import CallerNumber
+
+        for n in range(3):
+            CallerNumber.objects.create(number=f"02488880{n:03d}", trunk="trunk", daily_cap=100000)
+    except ImportError:
+        pass
     now = timezone.now()
     for i in range(args.collectors):
         user = f.CollectorFactory(username=f"bench_prog_{i}", sip_endpoint=f"81{i:02d}")
