@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/dialer.py [--calls 10] [--seconds 60] [--talk 2] [--redis redis://127.0.0.1:6379/14] [--keep]
     .venv/bin/python bench/dialer.py --asterisk [--total 200] [--talk 2]
+    .venv/bin/python bench/dialer.py --progressive [--collectors 8] [--minutes 30] [--speed 10]   (连续外呼 vs
+        click-to-call on the same odds: see bench/dialer_progressive.py)
 
 --asterisk runs the same against a real Asterisk from the kit (../shared/asterisk, built by its `build`; see
 tests/asterisk/conftest.py) with SIPp as 6 collector phones (8001–8006) and the carrier, 6 lines: `--total`
@@ -52,6 +54,20 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--keep", action="store_true")
     p.add_argument("--asterisk", action="store_true", help="a real Asterisk from the kit instead of the simulator")
     p.add_argument("--total", type=int, default=200, help="--asterisk: calls to place in all")
+    g = p.add_argument_group("--progressive (bench/dialer_progressive.py); times in simulated seconds")
+    g.add_argument("--progressive", action="store_true", help="progressive sessions vs click-to-call")
+    g.add_argument("--collectors", type=int, default=8)
+    g.add_argument("--lines", type=int, default=10)
+    g.add_argument("--minutes", type=float, default=30, help="simulated minutes per mode")
+    g.add_argument("--speed", type=float, default=10, help="simulated seconds per real second")
+    g.add_argument("--cases", type=int, default=120, help="cases per collector and mode")
+    g.add_argument("--ring", type=float, default=30, help="customer ring time before no answer")
+    g.add_argument("--talk-min", type=float, default=20)
+    g.add_argument("--talk-max", type=float, default=90)
+    g.add_argument("--outcome", type=float, default=10, help="time to save a connected call's outcome")
+    g.add_argument("--wrap-up", type=float, default=30, help="the most a progressive call waits for the outcome")
+    g.add_argument("--pick", type=float, default=20, help="click-to-call: pick the next case and number, click")
+    g.add_argument("--seed", type=int, default=17)
     args = p.parse_args()
     if args.asterisk:
         args.calls = 6
@@ -59,10 +75,12 @@ def parse_args() -> argparse.Namespace:
 
 
 ARGS = parse_args()
+if ARGS.progressive:
+    DB_NAME = "cm_bench_progressive"
 os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
 os.environ["REDIS_URL"] = ARGS.redis
-os.environ["CHANNEL_PREFIX"] = "benchdial"
-os.environ["CACHE_PREFIX"] = "benchdial"
+os.environ["CHANNEL_PREFIX"] = "benchprog" if ARGS.progressive else "benchdial"
+os.environ["CACHE_PREFIX"] = "benchprog" if ARGS.progressive else "benchdial"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -73,7 +91,10 @@ os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["SECURE_COOKIES"] = "0"
 os.environ["DIALER_ARI_USER"] = "asterisk"
 os.environ["DIALER_ARI_PASSWORD"] = "bench-secret"
-os.environ["DIALER_LINES"] = "6" if ARGS.asterisk else "10"
+os.environ["DIALER_LINES"] = "6" if ARGS.asterisk else str(ARGS.lines) if ARGS.progressive else "10"
+if ARGS.progressive:
+    os.environ["DIALER_CUSTOMER_RING_SECONDS"] = f"{ARGS.ring:g}"
+    os.environ["DIALER_COLLECTOR_RING_SECONDS"] = "20"
 
 
 def admin_sql(sql: str) -> None:
@@ -324,5 +345,25 @@ async def main(slots: list[dict[str, object]]) -> None:
             admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
+def run_progressive() -> None:
+    import psycopg
+
+    from bench import dialer_progressive
+
+    with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+        admin_sql(f"CREATE DATABASE {DB_NAME}")
+    try:
+        asyncio.run(dialer_progressive.main(ARGS))
+    finally:
+        if not ARGS.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
 if __name__ == "__main__":
-    asyncio.run(main(prepare(ARGS.calls)))
+    if ARGS.progressive:
+        run_progressive()
+    else:
+        asyncio.run(main(prepare(ARGS.calls)))

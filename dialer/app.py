@@ -3,8 +3,9 @@
 `run()` installs SIGTERM/SIGINT handlers that call `stop()`, connects with exponential backoff, registers
 the handlers (dialer/handlers.py), receives web commands from the channel layer's "dialer.commands"
 channel, writes a heartbeat to the cache key `dialer:health` every 10 s (and the live lines to
-`dialer:lines` for the managers' board), and on `stop()` drains live calls for up to
-`config.drain_timeout_s` before hanging up the rest. The client is closed in `finally`.
+`dialer:lines` for the managers' board), runs the progressive dialling sessions (连续外呼), and on
+`stop()` drains live calls for up to `config.drain_timeout_s` before hanging up the rest. The client is
+closed in `finally`.
 Imports `cases` only through dialer/domain.py.
 """
 
@@ -100,6 +101,7 @@ class Dialer:
             events = asyncio.create_task(self.client.run_events(), name="dialer-events")
             self._start(self._commands(), "dialer-commands")
             self._start(self._lines_writer(), "dialer-lines")
+            self._start(self._progressive(), "dialer-progressive")
             logger.info("dialer running app=%s lines=%d", self.config.app, self.config.lines)
             await self._stop.wait()
             await self.drain()
@@ -189,6 +191,19 @@ class Dialer:
                     was = now
                     break
                 await asyncio.sleep(0.2)
+
+    async def _progressive(self) -> None:
+        """连续外呼: every tick, give the collectors in a progressive session who are free their next call. The
+        sessions live in the database, so a restarted dialer goes on where the last one stopped (after its resync
+        has reconciled them). Never while disconnected or draining."""
+        while True:
+            await asyncio.sleep(self.config.progressive_tick_s)
+            if self.draining or not self.client.connected.is_set():
+                continue
+            try:
+                await self.handlers.progressive_round()
+            except Exception:  # process edge: one failed round must not stop the loop
+                logger.exception("progressive round failed call_id=-")
 
     def _lines_changed(self) -> None:
         if self._lines_dirty is not None:

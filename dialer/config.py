@@ -30,6 +30,9 @@ class DialerConfig:
     simulator: bool
     # Inbound callers matching no case (or whose collector is busy) ring these extensions, first free first.
     fallback_extensions: tuple[str, ...] = ()
+    # Progressive dialling (连续外呼) never takes the last N free lines: they stay for click-to-call and inbound.
+    progressive_reserve_lines: int = 1
+    progressive_tick_s: float = 0.5
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.ari_url)
@@ -43,6 +46,8 @@ class DialerConfig:
             raise ImproperlyConfigured("DIALER_TRUNK must be the PJSIP endpoint name of the trunk")
         if self.lines not in ALLOWED_LINES:
             raise ImproperlyConfigured(f"DIALER_LINES must be one of {ALLOWED_LINES}, got {self.lines}")
+        if not 0 <= self.progressive_reserve_lines < self.lines:
+            raise ImproperlyConfigured("DIALER_PROGRESSIVE_RESERVE_LINES must be at least 0 and below DIALER_LINES")
         for name in ("drain_timeout_s", "collector_ring_s", "customer_ring_s", "reconnect_max_s"):
             if getattr(self, name) <= 0:
                 raise ImproperlyConfigured(f"dialer setting {name} must be positive")
@@ -64,6 +69,7 @@ class DialerConfig:
             simulator=conf.DIALER_SIMULATOR,
             fallback_extensions=tuple(
                 e.strip() for e in str(getattr(conf, "DIALER_FALLBACK_EXTENSIONS", "")).split(",") if e.strip()),
+            progressive_reserve_lines=int(getattr(conf, "DIALER_PROGRESSIVE_RESERVE_LINES", 1)),
         )
 
     def collector_endpoint(self, extension: str) -> str:

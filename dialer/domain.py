@@ -1,7 +1,8 @@
-"""The dialer's door into the domain: async wrappers (sync_to_async) around cases actions and selectors.
+"""The dialer's door into the domain: async wrappers (sync_to_async) around cases actions and selectors (and
+those of the apps above `cases` that the dialer drives: progressive dialling).
 
-The ONLY dialer module that imports `cases`. Everything here runs in a worker thread with fresh database
-connections around it, so a long-lived dialer never holds a stale connection.
+The ONLY dialer module that imports `cases` (or `progressive`). Everything here runs in a worker thread with
+fresh database connections around it, so a long-lived dialer never holds a stale connection.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from callerids.selectors import caller_number_for
 from cases.actions import dialer as actions
 from cases.models import CallRecord, Case, CaseContact
 from cases.selectors import dialer as selectors
+from dialer import pacing
 from dialer.compliance import ComplianceFacts
+from progressive import actions as session_actions
+from progressive import selectors as session_selectors
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -144,3 +148,19 @@ caller_id_known = _async(_caller_id_known)
 recording_store = _async(_recording_store)
 recording_fetch_failed = _async(actions.recording_fetch_failed)
 pending_recording_names = _async(actions.pending_recording_names)
+
+
+# ---- progressive dialling (连续外呼, issue 17) --------------------------------------------------------------
+
+def _progressive_waiting(now: dt.datetime) -> list[pacing.Waiting]:
+    return [pacing.Waiting(session_id=r.session_id, extension=r.extension, since=r.ready_at)
+            for r in session_selectors.session_ready_list(now=now)]
+
+
+progressive_waiting = _async(_progressive_waiting)
+session_next_target = _async(session_actions.session_next_target)
+session_call_placed = _async(session_actions.session_call_placed)
+session_number_refused = _async(session_actions.session_number_refused)
+session_call_ended = _async(session_actions.session_call_ended)
+session_pause_system = _async(session_actions.session_pause_system)
+session_reconcile = _async(session_actions.session_reconcile)

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from dialer import compliance
+from dialer import compliance, pacing
 from dialer import domain as default_domain
 from dialer.ari import AppSnapshot, AriClient, AriError, AriNotConnectedError, event_channels, repair_wav_header
 from dialer.config import DialerConfig
@@ -36,6 +36,11 @@ CALL_VARIABLE = "CM_CALL"
 RECORDING_FINISH_WAIT_S = 3.0
 
 JSON = dict[str, Any]
+
+# Refusals that say nothing about the number (the phone, the lines, the connection, the caller-ID pool): a
+# progressive session tries the same number again later instead of passing it over.
+NOT_GUARD_RULES = {"not_connected", "phone_offline", "lines_busy", "no_extension", "collector_busy",
+                   "caller_id_full"}
 
 # The Chinese lines a collector reads for the panel's states.
 _STATUS_TEXT = {
@@ -63,6 +68,7 @@ class Call:
     # Our number on the call (issue 17): outbound, the pool number shown as caller ID on the trunk leg (its attempt
     # counted when taken, given back if the customer is never dialled); inbound, the pool number the customer dialled.
     caller_id: str = ""
+    session_id: int | None = None  # the progressive dialling session that placed it (连续外呼)
 
     @property
     def uuid(self) -> str:
@@ -108,6 +114,9 @@ class Handlers:
         self.handled = 0
         self.changed: Callable[[], None] = lambda: None  # the Dialer refreshes the lines board
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Progressive attempts being placed (call uuid) and why one was refused: (rule, message).
+        self._progressive: set[str] = set()
+        self._refused: dict[str, tuple[str, str]] = {}
 
     # ---- queries ---------------------------------------------------------------------------------------
 
@@ -129,7 +138,7 @@ class Handlers:
                 "call_uuid": s.call_uuid, "phase": s.phase.value, "direction": s.direction.value,
                 "extension": s.collector_ext, "collector_id": call.collector_id, "case_id": call.case_id,
                 "number": s.number, "since": call.since,
-                "connected_at": call.connected_local,
+                "connected_at": call.connected_local, "session_id": call.session_id,
             })
         return rows
 
@@ -178,6 +187,8 @@ class Handlers:
     async def _refuse(self, *, call_uuid: str, collector_id: int, case_id: int | None, number: str, rule: str,
                       message: str) -> None:
         logger.info("call refused rule=%s call_id=%s collector=%s", rule, call_uuid, collector_id)
+        if call_uuid in self._progressive:
+            self._refused[call_uuid] = (rule, message)
         await self.domain.refusal_log(collector_id=collector_id, case_id=case_id, number=number, rule=rule,
                                       message=message, call_uuid=call_uuid)
 
@@ -199,8 +210,11 @@ class Handlers:
             logger.warning("unknown dialer command %r", kind)
 
     async def originate(self, *, call_uuid: str, collector_id: int, extension: str, case_id: int | None,
-                        contact_id: int | None, number: str) -> Call | None:
-        """Check every rule, then ring the collector's phone (the customer is dialled once they answer)."""
+                        contact_id: int | None, number: str, session_target: Any = None) -> Call | None:
+        """Check every rule, then ring the collector's phone (the customer is dialled once they answer).
+
+        `session_target` (progressive.actions.DialTarget): a progressive session's attempt, told to the session
+        once every rule has passed and before the phone rings."""
         refuse = {"call_uuid": call_uuid, "collector_id": collector_id, "case_id": case_id, "number": number}
         if call_uuid in self.calls:
             return self.calls[call_uuid]  # a repeated command
@@ -241,6 +255,12 @@ class Handlers:
             await self._refuse(**refuse, rule="caller_id_full", message=pick.refusal)
             return None
         call.caller_id = pick.number
+        if session_target is not None:
+            call.session_id = session_target.session_id
+            try:
+                await self.domain.session_call_placed(target=session_target, call_uuid=call_uuid)
+            except Exception:  # process edge: the call goes on; the session is reconciled when it ends
+                logger.exception("session step failed call_id=%s session=%s", call_uuid, call.session_id)
         await self._notify(call, "ringing", _STATUS_TEXT[Phase.COLLECTOR_RINGING][1])
         try:
             await self.client.originate(endpoint=self.config.collector_endpoint(extension),
@@ -345,7 +365,7 @@ class Handlers:
         can adopt it from Asterisk's own channel list (D2). Best effort: the call goes on without it."""
         s = call.session
         facts = {"u": s.call_uuid, "d": s.direction.value, "c": call.collector_id, "k": call.case_id,
-                 "t": call.contact_id, "n": s.number, "x": s.collector_ext,
+                 "t": call.contact_id, "n": s.number, "x": s.collector_ext, "p": call.session_id,
                  "s": s.started_at.isoformat() if s.started_at else None,
                  "a": s.connected_at.isoformat() if s.connected_at else None, "r": call.recording,
                  "i": call.caller_id}
@@ -362,7 +382,8 @@ class Handlers:
         customer = f"{s.call_uuid}-cust"
         s.customer_dialling(customer_channel_id=customer, at=self.clock())
         self.by_channel[customer] = s.call_uuid
-        await self._notify(call, *_STATUS_TEXT[Phase.CUSTOMER_DIALLING])
+        # A progressive call opens its case on the collector's screen as the customer is dialled.
+        await self._notify(call, *_STATUS_TEXT[Phase.CUSTOMER_DIALLING], popup=call.session_id is not None)
         await self.client.create_and_dial(endpoint=self.config.customer_endpoint(s.number), channel_id=customer,
                                           timeout_s=self.config.customer_ring_s, caller_id=call.caller_id or None)
 
@@ -410,6 +431,12 @@ class Handlers:
             logger.warning("bridge destroy failed call_id=%s: %s", s.call_uuid, exc)
         await self._write(call, cause=cause, label=label, ended_at=ended_at)
         self._forget(call)
+        if call.session_id is not None:
+            try:  # after the record: a connected call's outcome is what the session's next call waits for
+                await self.domain.session_call_ended(session_id=call.session_id, call_uuid=s.call_uuid,
+                                                     answered=s.answered, cause=cause.value)
+            except Exception:  # process edge: reconciled on the next connect
+                logger.exception("session step failed call_id=%s session=%s", s.call_uuid, call.session_id)
         if call.recording and call.recording in self.by_recording:
             self._spawn(self._recording_watchdog(call.recording))
 
@@ -640,6 +667,7 @@ class Handlers:
                 logger.warning("destroying a bridge nobody owns bridge_id=%s", bridge_id)
                 with contextlib.suppress(AriError):
                     await self.client.destroy_bridge_quietly(bridge_id)
+        await self._reconcile_sessions()
         self._spawn(self._retry_when_connected())
 
     async def _adopt(self, snapshot: AppSnapshot) -> None:
@@ -702,10 +730,75 @@ class Handlers:
         else:
             session.phase = Phase.ROUTED
         call = Call(session=session, collector_id=facts.get("c"), case_id=facts.get("k"), contact_id=facts.get("t"),
-                    recording=str(facts.get("r") or ""), caller_id=str(facts.get("i") or ""))
+                    recording=str(facts.get("r") or ""), caller_id=str(facts.get("i") or ""),
+                    session_id=facts.get("p"))
         if connected is not None:
             call.connected_local = connected.timestamp()
         return call
+
+    # ---- progressive dialling (连续外呼) --------------------------------------------------------------------
+
+    async def _reconcile_sessions(self) -> None:
+        """A session whose call this dialer does not have (a previous process's, never adopted) is free again."""
+        try:
+            freed = await self.domain.session_reconcile(live_call_uuids=[c.uuid for c in self.live_calls()])
+        except Exception:  # process edge: tried again on the next connect
+            logger.exception("session reconcile failed call_id=-")
+            return
+        if freed:
+            logger.warning("freed %d progressive sessions whose call was gone call_id=-", freed)
+
+    async def progressive_round(self) -> None:
+        """Give a line to each session whose collector is free, longest-waiting first, within the lines left over
+        by click-to-call and inbound calls (dialer/pacing.py)."""
+        waiting = await self.domain.progressive_waiting(self.clock())
+        if not waiting:
+            return
+        reserve = self.config.progressive_reserve_lines
+        for chosen in pacing.pick(waiting, lines=self.config.lines, in_use=self.lines_in_use(), reserve=reserve,
+                                  busy_extensions=self.busy_extensions()):
+            if not self.client.connected.is_set() or pacing.free_for_sessions(
+                    lines=self.config.lines, in_use=self.lines_in_use(), reserve=reserve) <= 0:
+                return
+            if chosen.extension in self.busy_extensions():
+                continue  # an inbound call reached them meanwhile
+            await self.progressive_dial(chosen)
+
+    async def progressive_dial(self, waiting: pacing.Waiting, *, attempts: int = 10) -> Call | None:
+        """Place a session's next call through `originate`, the same rules as click-to-call. A number the
+        compliance guard refuses is logged on the session with its rule and passed over (up to `attempts` a round);
+        an offline phone pauses the session; lines or the connection going: the next round tries again."""
+        for _ in range(attempts):
+            target = await self.domain.session_next_target(session_id=waiting.session_id)
+            if target is None:
+                return None
+            call_uuid = uuid.uuid4().hex
+            self._progressive.add(call_uuid)
+            try:
+                call = await self.originate(call_uuid=call_uuid, collector_id=target.collector_id,
+                                            extension=target.extension, case_id=target.case_id,
+                                            contact_id=target.contact_id, number=target.number,
+                                            session_target=target)
+            finally:
+                self._progressive.discard(call_uuid)
+                refused = self._refused.pop(call_uuid, None)
+            if call is not None or refused is None:
+                return call
+            rule, message = refused
+            if rule == "phone_offline":
+                await self.domain.session_pause_system(
+                    session_id=target.session_id, reason="您的话机不在线，连续外呼已暂停；请检查话机后点“继续”")
+                return None
+            if rule == "window":
+                # Outside the calling window every next number would be refused too: pause instead of running
+                # through the whole list (the number stays next).
+                await self.domain.session_pause_system(session_id=target.session_id,
+                                                       reason=f"{message}，连续外呼已暂停")
+                return None
+            if rule in NOT_GUARD_RULES:
+                return None
+            await self.domain.session_number_refused(target=target, rule=rule, message=message)
+        return None
 
     def _lost_at(self) -> datetime:
         down = self.client.disconnected_at

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "worklist",  # issue 16: 今日工作, promises to pay, callbacks
     "callerids",  # issue 17: 外显号码池 (caller-ID numbers, caps, rotation, health)
     "performance",  # issue 18: targets, rankings, collector commission (提成)
+    "progressive",  # issue 17: 连续外呼 (progressive dialling sessions)
 ]
 
 MIDDLEWARE = [
@@ -391,6 +392,8 @@ DIALER_RECONNECT_MAX_SECONDS = env_int("DIALER_RECONNECT_MAX_SECONDS", 30)
 DIALER_SIMULATOR = env_bool("DIALER_SIMULATOR", EMBEDDED)
 # Inbound callers matching no case ring these extensions (comma-separated), first free first.
 DIALER_FALLBACK_EXTENSIONS = env_str("DIALER_FALLBACK_EXTENSIONS", "")
+# 连续外呼 (issue 17): free lines a progressive session never takes, kept for click-to-call and inbound calls.
+DIALER_PROGRESSIVE_RESERVE_LINES = env_int("DIALER_PROGRESSIVE_RESERVE_LINES", 1)
 # Run the dialer inside the web process (embedded default only; never in tests or management commands).
 DIALER_EMBEDDED = env_bool("DIALER_EMBEDDED", EMBEDDED)
 # --- end of dialer block ---------------------------------------------------------------------------------

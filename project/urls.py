@@ -18,5 +18,6 @@ urlpatterns = [
     path("work/", include("worklist.urls")),
     path("caller-ids/", include("callerids.urls")),
     path("performance/", include("performance.urls")),
+    path("dialing/", include("progressive.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -195,4 +195,5 @@ from realtime import events_access as _events_access  # noqa: E402, F401
 from realtime import events_calls as _events_calls  # noqa: E402, F401
 from realtime import events_chat as _events_chat  # noqa: E402, F401
 from realtime import events_money as _events_money  # noqa: E402, F401
+from realtime import events_progressive as _events_progressive  # noqa: E402, F401
 from realtime import events_worklist as _events_worklist  # noqa: E402, F401

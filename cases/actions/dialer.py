@@ -60,6 +60,7 @@ class LiveCall(TypedDict, total=False):
     number: str
     since: float | None
     connected_at: float | None
+    session_id: int | None  # placed by a progressive dialling session (连续外呼)
 
 
 class LinesSnapshot(TypedDict, total=False):

@@ -288,6 +288,7 @@ def _lines_context(user: User) -> dict[str, object]:
             "collector": collectors.get(c.get("collector_id")), "case": cases.get(c.get("case_id")),
             "number": _number_for(user, c.get("number", "")),
             "seconds": max(0, int(now.timestamp() - started)), "talking": c["phase"] == "connected",
+            "progressive": bool(c.get("session_id")),
         })
     total = int(snapshot.get("lines") or (health or {}).get("lines") or 0)
     lines = [{"no": i + 1, "call": calls[i] if i < len(calls) else None} for i in range(max(total, len(calls)))]

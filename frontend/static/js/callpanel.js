@@ -80,6 +80,10 @@
         location.pathname !== detail.case_url) {
       location.assign(detail.case_url);  // the caller's case pops up
     }
+    if (detail.direction === "outbound" && detail.status === "dialling" && detail.case_url &&
+        location.pathname !== detail.case_url) {
+      location.assign(detail.case_url);  // 连续外呼: the case being dialled opens, its outcome form follows the call
+    }
   }
 
   document.addEventListener("rt:call.status_changed", function (ev) { update(ev.detail || {}); });
