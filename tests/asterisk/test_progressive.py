@@ -1,6 +1,7 @@
 """连续外呼 through a real Asterisk (issue 17): two collectors' progressive sessions place more than 30 calls
 collector-first through the product's Dialer, SIPp playing the phones and the carrier (…486 busy, …404 not found,
-other numbers answer after 0.5 s and hang up 3 s later)."""
+other numbers answer after 0.5 s and hang up 3 s later), each with a caller ID from the pool that the carrier sees
+in its INVITE exactly as the product recorded it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
+from callerids.models import CallerNumber
 from cases.actions.calls import call_outcome_record
 from cases.enums import CallResult, CaseStatus
 from cases.models import CallRecord
@@ -18,6 +20,7 @@ from progressive.actions import session_start
 from progressive.models import DialSession, SessionStatus
 from tests import factories as f
 from tests.asterisk.conftest import until_db
+from tests.asterisk.test_caller_id import invites
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asterisk]
 
@@ -47,6 +50,9 @@ def _save_outcomes() -> int:
 
 async def test_two_progressive_sessions_place_more_than_thirty_calls(running, asterisk, monkeypatch):
     monkeypatch.setattr(session_actions, "UNANSWERED_PAUSE_S", 0.3)
+    pool = ("02161000011", "02161000012", "02161000013")
+    for number in pool:
+        await sync_to_async(CallerNumber.objects.create)(number=number)
     people = await sync_to_async(_world)()
     sessions = [await sync_to_async(session_start)(collector=c, case_ids=[x.pk for x in cases], wrap_up_s=5)
                 for c, cases in people]
@@ -76,6 +82,13 @@ async def test_two_progressive_sessions_place_more_than_thirty_calls(running, as
     assert len(answered) == sum(1 for _, cases in people for c in cases if not c.mobile.endswith(("486", "404")))
     assert all(r.duration_s and r.duration_s >= 2 for r in answered)  # nobody answered into an empty line
     assert peak_per_ext == 1
+    # and the carrier saw on each call the pool number the product recorded on it, the pool rotating
+    seen = invites(asterisk)
+    assert all(r.caller_id in pool for r in records), {r.caller_id for r in records}
+    assert all(seen.get(r.number) == [r.caller_id] for r in records), [(r.number, r.caller_id, seen.get(r.number))
+                                                                        for r in records if seen.get(r.number) !=
+                                                                        [r.caller_id]][:5]
+    assert {r.caller_id for r in records} == set(pool)
     for s in sessions:
         await sync_to_async(s.refresh_from_db)()
         assert (s.status, s.end_reason, s.calls) == (SessionStatus.STOPPED, "全部案件已拨完", CASES_EACH)
