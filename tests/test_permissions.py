@@ -542,6 +542,34 @@ MATRIX += (
 )
 
 
+def _dial_session_id(w: World) -> int:
+    from accounts.models import User
+    from progressive.actions import session_start
+    from progressive.models import DialSession
+
+    open_one = DialSession.objects.filter(collector_id=w.collector_id, ended_at=None).first()
+    if open_one is not None:
+        return open_one.pk
+    collector = User.objects.get(pk=w.collector_id)
+    if not collector.sip_endpoint:
+        collector.sip_endpoint = "8001"  # the phone the dialer rings first
+        collector.save(update_fields=["sip_endpoint"])
+    return session_start(collector=collector, case_ids=[w.case_id], wrap_up_s=30).pk
+
+
+# 连续外呼 (issue 17): a phone collector starts a session of their own cases and only they control it; the bar
+# answers others with nothing; the lines board's sessions part is for those who see the dashboard.
+_SESSION = {"kwargs": lambda w: {"session_id": _dial_session_id(w), "action": "pause"}}
+MATRIX += (
+    Route("progressive:session-start", only(REDIRECT, "collector", "other_collector"), method="post"),
+    Route("progressive:session-start", everyone(NOT_ALLOWED)),
+    Route("progressive:session-bar", everyone(OK)),
+    Route("progressive:session-board", only(OK, "manager", "sysadmin")),
+    Route("progressive:session-control", only(OK, "collector"), method="post", **_SESSION),
+    Route("progressive:session-control", everyone(NOT_ALLOWED), **_SESSION),
+)
+
+
 def _url_names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> list[str]:
     names: list[str] = []
     for p in patterns:
