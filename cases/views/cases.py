@@ -110,14 +110,14 @@ def case_list_view(request: AppRequest) -> HttpResponse:
     form.is_valid()  # invalid fields are dropped from the filters and shown as errors; the rest applies
     filters = form.to_filters()
     sort = resolve_sort(user=user, sort=filters.sort)
+    summary = case_list_summary(user=user, filters=filters)
     page = case_list_page(user=user, filters=filters, number=form.page_number,
-                          page_size=settings.CASE_LIST_PAGE_SIZE)
+                          page_size=settings.CASE_LIST_PAGE_SIZE, matches=summary.count)
     mask = masker_for(user)
     for row in page.rows:
         row.shown_id_number = mask.id_number(row.id_number)  # type: ignore[attr-defined]
         if sees_commission(user):
             row.commission_percent = percent(row.commission_rate)  # type: ignore[attr-defined]
-    summary = case_list_summary(user=user, filters=filters)
     group_tabs = None
     # M1: managers (and admins, who see every case) get the 已完成/未开始/进行中 tabs with counts.
     if sees_all_cases(user):

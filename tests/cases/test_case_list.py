@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from cases.enums import CaseStatus
 from cases.selectors.cases import (
+    CappedCount,
     CaseFilters,
     SearchMode,
     case_count_capped,
@@ -340,6 +341,43 @@ def test_case_list_page_gives_the_rows_of_case_list_page_by_page(request, make_c
     assert [c.pk for p in pages for c in p.rows] == expected
     assert [p.has_next for p in pages] == [len(expected) > 2 * n for n in (1, 2, 3, 4)]
     assert all(hasattr(c, "urgency") for p in pages for c in p.rows)
+
+
+@pytest.mark.parametrize("sort", ["-id", "id"])
+@pytest.mark.parametrize("capped", [False, True])
+def test_case_list_page_sorts_a_counted_few_after_filtering_with_the_same_rows(make_case, manager, sort, capped):
+    # given: old matches for a date filter (the primary-key walk from the newest case passed them last)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    old = [make_case(entrust_date=dt.date(2026, 10, 1)) for _ in range(3)]
+    for _ in range(3):
+        make_case(entrust_date=dt.date(2026, 11, 20))
+    filters = CaseFilters(sort=sort, entrust_from=dt.date(2026, 10, 1), entrust_to=dt.date(2026, 10, 1))
+    # when: the view's count says the filter matches at most the cap (or more)
+    with CaptureQueriesContext(connection) as queries:
+        pages = [case_list_page(user=manager, filters=filters, number=n, page_size=2,
+                                matches=CappedCount(value=3, capped=capped)) for n in (1, 2)]
+    # then: the same rows in the same order; the few matches are sorted after filtering (id + 0 takes no index)
+    expected = sorted(c.pk for c in old)
+    assert [c.pk for p in pages for c in p.rows] == (expected if sort == "id" else expected[::-1])
+    assert [p.has_next for p in pages] == [True, False]
+    assert [('."id" + 0)' in q["sql"]) for q in queries.captured_queries] == [not capped, not capped]
+
+
+def test_case_list_view_counts_before_it_pages(make_case, manager_client):
+    # given
+    make_case(entrust_date=dt.date(2026, 10, 1))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.get(URL, {"entrust_from": "2026-10-01", "entrust_to": "2026-10-01"})
+    # then: the page was read knowing the filter's count
+    assert response.status_code == 200
+    assert len(response.context["page"].rows) == 1
+    assert any('."id" + 0)' in q["sql"] for q in queries.captured_queries)
 
 
 def test_case_list_page_keeps_the_role_scope_and_filters(three, collector, clerk):
