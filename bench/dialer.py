@@ -4,6 +4,9 @@
     .venv/bin/python bench/dialer.py --asterisk [--total 200] [--talk 2]
     .venv/bin/python bench/dialer.py --progressive [--collectors 8] [--minutes 30] [--speed 10]   (连续外呼 vs
         click-to-call on the same odds: see bench/dialer_progressive.py)
+    .venv/bin/python bench/dialer.py --progressive --asterisk [--collectors 4] [--minutes 3] [--no-compare]
+        (the same against the kit's real Asterisk in real time, then the simulator on the same parameters and
+        numbers, side by side)
 
 --asterisk runs the same against a real Asterisk from the kit (../shared/asterisk, built by its `build`; see
 tests/asterisk/conftest.py) with SIPp as 6 collector phones (8001–8006) and the carrier, 6 lines: `--total`
@@ -49,28 +52,46 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser()
     p.add_argument("--calls", type=int, default=10)
     p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--talk", type=float, default=2)
+    p.add_argument("--talk", type=float, default=None,
+                   help="the customer talks this long (s): 2, or with --progressive --asterisk 20 (sipp-trunk's "
+                        "--hangup-after, also in the comparison's simulator)")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--asterisk", action="store_true", help="a real Asterisk from the kit instead of the simulator")
     p.add_argument("--total", type=int, default=200, help="--asterisk: calls to place in all")
-    g = p.add_argument_group("--progressive (bench/dialer_progressive.py); times in simulated seconds")
+    g = p.add_argument_group("--progressive (bench/dialer_progressive.py); times in simulated seconds, defaults "
+                             "simulator / --asterisk")
     g.add_argument("--progressive", action="store_true", help="progressive sessions vs click-to-call")
-    g.add_argument("--collectors", type=int, default=8)
+    g.add_argument("--collectors", type=int, help="8 / 4 (the kit has phones 8001–8009)")
     g.add_argument("--lines", type=int, default=10)
-    g.add_argument("--minutes", type=float, default=30, help="simulated minutes per mode")
-    g.add_argument("--speed", type=float, default=10, help="simulated seconds per real second")
+    g.add_argument("--minutes", type=float, help="minutes per mode: 30 / 3")
+    g.add_argument("--speed", type=float, default=10,
+                   help="the simulator's seconds per real second (with --asterisk: its comparison pass)")
     g.add_argument("--cases", type=int, default=120, help="cases per collector and mode")
-    g.add_argument("--ring", type=float, default=30, help="customer ring time before no answer")
-    g.add_argument("--talk-min", type=float, default=20)
-    g.add_argument("--talk-max", type=float, default=90)
-    g.add_argument("--outcome", type=float, default=10, help="time to save a connected call's outcome")
-    g.add_argument("--wrap-up", type=float, default=30, help="the most a progressive call waits for the outcome")
+    g.add_argument("--ring", type=float, help="customer ring time before no answer (DIALER_CUSTOMER_RING_SECONDS): "
+                                             "30 / 15")
+    g.add_argument("--talk-min", type=float, default=20, help="simulator alone: the shortest talk")
+    g.add_argument("--talk-max", type=float, default=90, help="simulator alone: the longest talk")
+    g.add_argument("--answer-after", type=float, default=2,
+                   help="--asterisk: an answering customer rings this long (sipp-trunk's --answer-after)")
+    g.add_argument("--phone-answer", type=float, default=2, help="a collector's phone rings this long")
+    g.add_argument("--outcome", type=float, help="time to save a connected call's outcome: 10 / 5")
+    g.add_argument("--wrap-up", type=float, help="the most a progressive call waits for the outcome: 30 / 10")
     g.add_argument("--pick", type=float, default=20, help="click-to-call: pick the next case and number, click")
+    g.add_argument("--compare", action=argparse.BooleanOptionalAction, default=True,
+                   help="--asterisk: then the simulator on the same parameters, side by side")
     g.add_argument("--seed", type=int, default=17)
     args = p.parse_args()
-    if args.asterisk:
+    if args.asterisk and not args.progressive:
         args.calls = 6
+    real = args.asterisk and args.progressive
+    defaults = {"collectors": (8, 4), "minutes": (30, 3), "ring": (30, 15), "outcome": (10, 5), "wrap_up": (30, 10),
+                "talk": (2, 20)}
+    for name, (simulated, asterisk) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, asterisk if real else simulated)
+    # --asterisk realises the odds by the dialled numbers' last digits (sipp-trunk), its comparison pass too.
+    args.odds = "trunk" if real else "random"
     return args
 
 
@@ -91,10 +112,13 @@ os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["SECURE_COOKIES"] = "0"
 os.environ["DIALER_ARI_USER"] = "asterisk"
 os.environ["DIALER_ARI_PASSWORD"] = "bench-secret"
-os.environ["DIALER_LINES"] = "6" if ARGS.asterisk else str(ARGS.lines) if ARGS.progressive else "10"
+os.environ["DIALER_LINES"] = str(ARGS.lines) if ARGS.progressive else "6" if ARGS.asterisk else "10"
 if ARGS.progressive:
+    import tempfile
+
     os.environ["DIALER_CUSTOMER_RING_SECONDS"] = f"{ARGS.ring:g}"
     os.environ["DIALER_COLLECTOR_RING_SECONDS"] = "20"
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="cm-bench-progressive-")  # the calls' recordings
 
 
 def admin_sql(sql: str) -> None:
@@ -356,10 +380,13 @@ def run_progressive() -> None:
         asyncio.run(dialer_progressive.main(ARGS))
     finally:
         if not ARGS.keep:
+            import shutil
+
             from django.db import connections
 
             connections.close_all()
             admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
 
 
 if __name__ == "__main__":
