@@ -108,6 +108,10 @@ class Day:
 
 
 DAY = Day()
+# People arrive over the run's first minute, not in one second: a morning's logins spread over half an hour, and
+# a restarted web process's sockets come back with jittered backoff (realtime.js). Everyone at once made the first
+# page of each manager wait behind 172 websocket handshakes (dashboard 0.7 s, measured alone 20 ms).
+ARRIVAL_S = 60.0
 BATCH_ROWS = 5000
 BANK_NAMES = ("招商银行", "建设银行", "工商银行", "交通银行", "浦发银行", "中信银行", "光大银行", "民生银行",
               "兴业银行", "广发银行")
@@ -226,6 +230,7 @@ class Person:
     event_ids: set[int] = field(default_factory=set)
     last_event_id: int = 0
     reconnects: int = 0
+    live_since: float = 0.0  # epoch seconds its /ws/live/ first opened (a dashboard frame before it never comes)
     calls: asyncio.Queue[dict] = field(default_factory=asyncio.Queue)  # call.* frames, for the call followed
     chats: asyncio.Queue[dict] = field(default_factory=asyncio.Queue)  # chat and document requests, to answer
 
@@ -529,6 +534,8 @@ class Session:
         return body
 
     async def open_live(self, topics: str = "") -> None:
+        """Arrive (see ARRIVAL_S), then open /ws/live/ as the first page does."""
+        await until_or(self.end, random.uniform(0, ARRIVAL_S))
         if await self.connect(topics):
             self.reader = asyncio.create_task(self.read(topics))
 
@@ -550,6 +557,7 @@ class Session:
                 await asyncio.sleep(random.uniform(0, min(30.0, 2.0 ** (attempt - 1))))
                 continue
             STATS.requests["websocket connect"].append((time.perf_counter() - started) * 1000)
+            self.person.live_since = self.person.live_since or time.time()
             return True
         return False
 
@@ -875,12 +883,14 @@ def pct(values: list[float]) -> tuple[float, float, float]:
 
 
 def dashboard_latencies(people: list[Person]) -> list[float]:
-    """The i-th calls_made frame a manager saw for a collector belongs to that collector's i-th call end."""
+    """The i-th calls_made frame a manager saw for a collector belongs to that collector's i-th call end after
+    the manager's socket opened (counter frames are live only: the calls that ended before it are on the page)."""
     out: list[float] = []
-    for manager in (p for p in people if p.kind == "manager"):
+    for manager in (p for p in people if p.kind == "manager" and p.live_since):
         for collector_id, ends in STATS.call_ends.items():
             seen = STATS.dashboard_seen.get((manager.user_id, collector_id), [])
-            out.extend((arrived - ended) * 1000 for ended, arrived in zip(sorted(ends), sorted(seen), strict=False))
+            after = sorted(e for e in ends if e > manager.live_since)
+            out.extend((arrived - ended) * 1000 for ended, arrived in zip(after, sorted(seen), strict=False))
     return out
 
 
