@@ -134,15 +134,16 @@ def case_label(case: Case) -> str:
     return f"{case.case_no} {case.debtor_name}"
 
 
-@transaction.atomic
 def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, number: str = "") -> str:
     """Ask the dialer to ring `by`'s phone, then `contact`'s number (or the typed `number`), bridged and recorded.
 
     A typed number that differs from the contact's is audited and, when new to the case, offered to the owner clerk
-    (cases.actions.suggestions).
+    (cases.actions.suggestions). A number marked 空号 / 停机 / 勿扰 / 非本人 is refused here, before any originate (the
+    dialer checks again), and the refusal is logged like the dialer's own (拒绝拨打记录), kept although the request
+    fails.
     Returns the call uuid the panel follows.
     Emits: CallStatusChanged ("requested") to the collector.
-    Raises: DialRefusedError (not this collector's case, no extension, dialer not connected, bad number).
+    Raises: DialRefusedError (not this collector's case, no extension, dialer not connected, bad or blocked number).
     """
     if not can_record_work(user=by, case=case):
         raise DialRefusedError("只有该委案的业务员可以拨打")
@@ -152,11 +153,18 @@ def dial_request(*, case: Case, by: User, contact: CaseContact | None = None, nu
         raise DialRefusedError("该联系人不属于这个委案")
     known = contact.phone if contact is not None else case.mobile
     target = _clean_number(number) if number.strip() else _clean_number(known)
-    typed = bool(number.strip()) and target != re.sub(r"[\s\-()]", "", known or "")
-    # A number marked 空号 / 停机 / 勿扰 / 非本人 is refused here, before any originate (the dialer checks again).
     blocked = blocked_reason(number=target)
     if blocked:
-        raise DialRefusedError(f"该号码已标记为{BlockedNumberReason(blocked).label}，不能拨打")
+        message = f"该号码已标记为{BlockedNumberReason(blocked).label}，不能拨打"
+        CallRefusal.objects.create(collector=by, case=case, number=target, rule=blocked, message=message)
+        raise DialRefusedError(message)
+    return _dial_send(case=case, by=by, contact=contact, target=target,
+                      typed=bool(number.strip()) and target != re.sub(r"[\s\-()]", "", known or ""))
+
+
+@transaction.atomic
+def _dial_send(*, case: Case, by: User, contact: CaseContact | None, target: str, typed: bool) -> str:
+    """dial_request once the number may be dialled: the originate command, sent when this transaction commits."""
     health = dialer_health()
     if health is None or not health.get("ari_connected"):
         raise DialRefusedError(_down_reason("呼叫系统未连接（电话服务器断开），暂时无法拨号，请稍后再试"))

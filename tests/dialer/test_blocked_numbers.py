@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEntry
 from cases.enums import CaseEventType, CaseStatus
-from cases.models import BlockedNumber, CaseEvent
+from cases.models import BlockedNumber, CallRefusal, CaseEvent
 from dialer.compliance import ComplianceFacts, check
 from tests import factories as f
 
@@ -37,9 +37,11 @@ def test_marked_number_is_refused_before_any_originate_and_lifted_by_the_clerk(
     # when: the next dial to it
     with django_capture_on_commit_callbacks(execute=True):
         refused = _dial(collector_client, case)
-    # then: refused with the reason, and nothing went to the dialer
+    # then: refused with the reason, and nothing went to the dialer; the refusal is on record (拒绝拨打记录)
     assert refused.status_code == 409 and "空号" in refused.json()["error"]
     assert sent == []
+    assert list(CallRefusal.objects.values_list("collector_id", "case_id", "number", "rule", "message")) == [
+        (collector.pk, case.pk, "13812345678", "empty", "该号码已标记为空号，不能拨打")]
     # when: the owner clerk lifts it with a reason
     blocked = BlockedNumber.objects.get()
     lifted = clerk_client.post(reverse("cases:number-unblock", args=[case.pk, blocked.pk]), {"reason": "客户已复机"})
