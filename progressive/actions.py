@@ -291,8 +291,14 @@ def session_call_ended(*, session_id: int, call_uuid: str, answered: bool, cause
     session.current_call_uuid = ""
     if answered:
         session.connected += 1
-        session.awaiting_call = CallRecord.objects.filter(call_uuid=call_uuid).first()
-        session.ready_at = now + dt.timedelta(seconds=session.wrap_up_s)
+        record = CallRecord.objects.filter(call_uuid=call_uuid).first()
+        if record is not None and record.result and not session.extended:
+            # The outcome was saved between the record's write and this step (the collector's form opens on the
+            # record): nothing left to wait for, so the next call goes now rather than after the whole wrap-up.
+            session.ready_at = now
+        else:
+            session.awaiting_call = record
+            session.ready_at = now + dt.timedelta(seconds=session.wrap_up_s)
         if on_cursor:
             session.position += 1
             session.number_index = 0

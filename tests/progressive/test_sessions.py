@@ -141,6 +141,20 @@ def test_saving_the_outcome_ends_the_wrap_up(phone, make_case):
     assert session.awaiting_call_id is None and session.ready_at <= timezone.now()
 
 
+def test_outcome_saved_before_the_session_step_does_not_wait_the_wrap_up(phone, make_case):
+    # given: a connected call whose outcome the collector saved before the dialer reported its end to the session
+    case = open_case(make_case, phone)
+    session = actions.session_start(collector=phone, case_ids=[case.pk], wrap_up_s=120)
+    actions.session_call_placed(target=actions.session_next_target(session_id=session.pk), call_uuid="u3")
+    call = _connected_call(case, phone, "u3")
+    call_outcome_record(call=call, by=phone, result=CallResult.SELF_ANSWERED, note="说下周还")
+    # when
+    actions.session_call_ended(session_id=session.pk, call_uuid="u3", answered=True, cause="completed")
+    # then: the next call may go now
+    session.refresh_from_db()
+    assert session.awaiting_call_id is None and session.ready_at <= timezone.now() and session.connected == 1
+
+
 def test_extended_wrap_up_is_kept_after_the_outcome(phone, make_case):
     case = open_case(make_case, phone)
     session = actions.session_start(collector=phone, case_ids=[case.pk], wrap_up_s=10)
