@@ -93,9 +93,10 @@ class GuardClock:
     def __init__(self) -> None:
         from django.utils import timezone
 
-        now = timezone.localtime()
-        inside = dt.time(8, 5) <= now.time() <= dt.time(20, 0)
-        self.shift = dt.timedelta(0) if inside else now.replace(hour=10, minute=0, second=0, microsecond=0) - now
+        from tests.clock_shift import shift_to_ten
+
+        inside = dt.time(8, 5) <= timezone.localtime().time() <= dt.time(20, 0)
+        self.shift = dt.timedelta(0) if inside else dt.timedelta(seconds=shift_to_ten())
 
     def local(self, at: dt.datetime) -> dt.datetime:
         from django.utils import timezone
